@@ -1,0 +1,29 @@
+"""tinygrad_lab: a tiny define-by-run reverse-mode autodiff framework on NumPy, for learning and
+teaching how backpropagation really works."""
+
+from tinygrad_lab.function import Function  # noqa: I001  (function before tensor: import cycle)
+from tinygrad_lab.tensor import (
+    RemovableHandle,
+    Tensor,
+    concatenate,
+    detect_anomaly,
+    is_grad_enabled,
+    no_grad,
+    stack,
+)
+from tinygrad_lab.gradcheck import GradcheckError, gradcheck
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "RemovableHandle",
+    "Tensor",
+    "concatenate",
+    "detect_anomaly",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "stack",
+]

@@ -1,0 +1,80 @@
+"""`gradcheck`: compare backward with central finite differences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lab.tensor import Tensor, no_grad
+
+
+class GradcheckError(AssertionError):
+    """Backward and finite differences disagree; the message names where and by how much."""
+
+
+def gradcheck(
+    fn: Callable[..., Tensor],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check ``fn``'s gradients with respect to every input Tensor that requires grad.
+
+    ``fn(*inputs)`` may return any shape: the check differentiates ``sum(v * fn(*inputs))`` for a
+    fixed random ``v`` (drawn from ``seed``), which tests every output's gradient at once.
+    Each entry's analytic gradient must satisfy ``|analytic - numeric| <= atol + rtol·|numeric|``,
+    with ``numeric = (L(x + eps) - L(x - eps)) / 2eps``. Use float64 inputs: float32 cannot
+    resolve the differences. Returns True, or raises `GradcheckError` naming the worst entry.
+    """
+    checked = [(i, t) for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input is a Tensor with requires_grad=True")
+    for i, t in checked:
+        if t.dtype != np.float64:
+            raise ValueError(f"gradcheck: input {i} is {t.dtype}; finite differences need float64")
+    out = fn(*inputs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+    weights = np.random.default_rng(seed).standard_normal(out.shape)
+
+    previous = [t.grad for _, t in checked]
+    for _, t in checked:
+        t.grad = None
+    try:
+        if out.requires_grad:
+            out.backward(weights)
+        analytic = [np.zeros(t.shape) if t.grad is None else np.array(t.grad) for _, t in checked]
+    finally:
+        for (_, t), grad in zip(checked, previous, strict=True):
+            t.grad = grad
+
+    def loss() -> float:
+        with no_grad():
+            return float(np.sum(weights * fn(*inputs).data))
+
+    worst = None  # (excess over tolerance, input position, index, analytic, numeric)
+    for (position, t), grad in zip(checked, analytic, strict=True):
+        for index in np.ndindex(t.shape):
+            original = t.data[index]
+            t.data[index] = original + eps
+            up = loss()
+            t.data[index] = original - eps
+            down = loss()
+            t.data[index] = original
+            numeric = (up - down) / (2 * eps)
+            excess = abs(grad[index] - numeric) - (atol + rtol * abs(numeric))
+            if not np.isfinite(grad[index]):
+                excess = np.inf
+            if worst is None or excess > worst[0]:
+                worst = (excess, position, index, grad[index], numeric)
+    if worst is not None and worst[0] > 0:
+        _, position, index, value, numeric = worst
+        raise GradcheckError(
+            f"gradcheck: input {position}, entry {index}: analytic gradient {value!r} but numeric "
+            f"{numeric!r} (difference {abs(value - numeric):.3g}, allowed atol={atol} + "
+            f"rtol={rtol}·|numeric|)")
+    return True

@@ -1,0 +1,95 @@
+"""Weight initialisation, always from an explicit random generator, so runs are reproducible.
+
+The ``*_`` functions fill a tensor in place (PyTorch's names). The factories without the
+underscore (``uniform(a, b)``, ...) return an initializer ``fn(tensor, rng)`` for a layer's
+``init=`` option. A generator is a ``np.random.Generator`` or a legacy ``RandomState``: the lab
+uses ``RandomState(seed)`` to draw exactly what the course notebook's ``np.random`` draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lab.tensor import Tensor
+
+_default = np.random.default_rng(0)
+
+
+def manual_seed(seed: int) -> None:
+    """Reseed the generator used by layers created without ``rng=``."""
+    global _default
+    _default = np.random.default_rng(seed)
+
+
+def generator(rng: Any = None) -> Any:
+    """``rng``, or the package's seeded default generator when None; an int seeds a new one."""
+    if rng is None:
+        return _default
+    if isinstance(rng, int | np.integer):
+        return np.random.default_rng(int(rng))
+    if isinstance(rng, np.random.Generator | np.random.RandomState):
+        return rng
+    raise TypeError(f"init: rng must be a numpy Generator, RandomState, int or None, got "
+                    f"{type(rng).__name__}")
+
+
+def _fans(tensor: Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out). Linear weights here are (in, out); conv weights (out, in, kH, kW)."""
+    if tensor.ndim < 2:
+        raise ValueError(f"init: fan in/out needs a tensor of at least 2 dimensions, got "
+                         f"{tensor.shape}")
+    if tensor.ndim == 2:
+        return tensor.shape[0], tensor.shape[1]
+    receptive = int(np.prod(tensor.shape[2:]))
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, rng: Any = None) -> Tensor:
+    """Fill with draws from U(a, b): one ``rng.uniform(a, b, shape)`` call, in C order."""
+    if not a <= b:
+        raise ValueError(f"uniform_: lower bound {a} is above upper bound {b}")
+    tensor.data[...] = generator(rng).uniform(a, b, tensor.shape)
+    return tensor
+
+
+def zeros_(tensor: Tensor, *, rng: Any = None) -> Tensor:
+    """Fill with zeros (draws nothing)."""
+    tensor.data[...] = 0
+    return tensor
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, *, rng: Any = None) -> Tensor:
+    """Glorot: U(-g·√(6/(fan_in+fan_out)), +...), keeping activation variance across layers."""
+    fan_in, fan_out = _fans(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, rng=rng)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, *, rng: Any = None) -> Tensor:
+    """He: U(-√(6/((1+a²)·fan_in)), +...), for ReLU-like layers (``a`` = leaky slope)."""
+    fan_in, _ = _fans(tensor)
+    bound = math.sqrt(6.0 / ((1 + a * a) * fan_in))
+    return uniform_(tensor, -bound, bound, rng=rng)
+
+
+def uniform(a: float, b: float) -> Callable[[Tensor, Any], Tensor]:
+    """An initializer drawing U(a, b), for ``Linear(..., init=uniform(-r, r))``."""
+    if not a <= b:
+        raise ValueError(f"uniform: lower bound {a} is above upper bound {b}")
+    return lambda tensor, rng: uniform_(tensor, a, b, rng=rng)
+
+
+def zeros() -> Callable[[Tensor, Any], Tensor]:
+    return lambda tensor, rng: zeros_(tensor)
+
+
+def xavier_uniform(gain: float = 1.0) -> Callable[[Tensor, Any], Tensor]:
+    return lambda tensor, rng: xavier_uniform_(tensor, gain, rng=rng)
+
+
+def kaiming_uniform(a: float = 0.0) -> Callable[[Tensor, Any], Tensor]:
+    return lambda tensor, rng: kaiming_uniform_(tensor, a, rng=rng)

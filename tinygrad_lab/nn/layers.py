@@ -1,0 +1,172 @@
+"""Layers. Each is a few lines over an op: read one, then write your own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lab import ops
+from tinygrad_lab.nn import init as nn_init
+from tinygrad_lab.nn.module import Module, Parameter
+from tinygrad_lab.tensor import Tensor
+
+Initializer = Callable[[Tensor, Any], None]  # fills a tensor in place from a random generator
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+class Linear(Module):
+    """``y = x @ W + b`` with ``weight`` of shape (in_features, out_features), the course
+    notebook's layout (PyTorch stores the transpose), and ``bias`` of shape (out_features,).
+
+    ``init`` fills the weight (biases start at zero when it is given), e.g.
+    ``init=nn.init.uniform(-r, r)``; without it, PyTorch's default U(-1/√in, 1/√in) for both.
+    ``rng`` is the generator every draw comes from (``np.random.Generator`` or ``RandomState``).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 init: Initializer | None = None, bias_init: Initializer | None = None,
+                 rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        if in_features < 1 or out_features < 1:
+            raise ValueError(f"Linear: features must be positive, got {in_features} → "
+                             f"{out_features}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        rng = nn_init.generator(rng)
+        self.weight = Parameter(np.empty((in_features, out_features)), dtype=dtype)
+        self.bias = Parameter(np.empty(out_features), dtype=dtype) if bias else None
+        if init is None:
+            bound = 1 / np.sqrt(in_features)
+            init = nn_init.uniform(-bound, bound)
+            bias_init = bias_init or init
+        init(self.weight, rng)
+        if self.bias is not None:
+            (bias_init or nn_init.zeros())(self.bias, rng)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{self.extra_repr_short()} expects input (..., {self.in_features}), "
+                             f"got {x.shape}")
+        if self.bias is None:
+            return ops.Affine.apply(x, self.weight)
+        return ops.Affine.apply(x, self.weight, self.bias)
+
+    def extra_repr_short(self) -> str:
+        return f"Linear({self.in_features} → {self.out_features})"
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features} → {self.out_features}" + ("" if self.bias else ", bias=False")
+
+
+class Conv2d(Module):
+    """2-D convolution on NCHW input. ``weight`` is (out_channels, in_channels, kH, kW) and
+    ``bias`` (out_channels,), as PyTorch lays them out."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int = 1, padding: int = 0, bias: bool = True, *,
+                 init: Initializer | None = None, rng: Any = None,
+                 dtype: Any = np.float64) -> None:
+        super().__init__()
+        kh, kw = (kernel_size, kernel_size) if np.ndim(kernel_size) == 0 else kernel_size
+        for name, value, low in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1),
+                                 ("kernel_size", min(kh, kw), 1), ("stride", stride, 1),
+                                 ("padding", padding, 0)):
+            if int(value) != value or value < low:
+                raise ValueError(f"Conv2d: {name} must be an integer >= {low}, got {value}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size, self.stride, self.padding = (int(kh), int(kw)), int(stride), int(padding)
+        rng = nn_init.generator(rng)
+        self.weight = Parameter(np.empty((out_channels, in_channels, kh, kw)), dtype=dtype)
+        self.bias = Parameter(np.empty(out_channels), dtype=dtype) if bias else None
+        bound = 1 / np.sqrt(in_channels * kh * kw)
+        (init or nn_init.uniform(-bound, bound))(self.weight, rng)
+        if self.bias is not None:
+            (nn_init.zeros() if init else nn_init.uniform(-bound, bound))(self.bias, rng)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor(x)
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"Conv2d({self.in_channels} → {self.out_channels}) expects input "
+                             f"(N, {self.in_channels}, H, W), got {x.shape}")
+        (kh, kw), p = self.kernel_size, self.padding
+        if x.shape[2] + 2 * p < kh or x.shape[3] + 2 * p < kw:
+            raise ValueError(f"Conv2d: kernel {kh}×{kw} does not fit input {x.shape[2]}×"
+                             f"{x.shape[3]} with padding {p}")
+        params = (self.weight,) if self.bias is None else (self.weight, self.bias)
+        return ops.Conv2d.apply(x, *params, stride=self.stride, padding=self.padding)
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        """Spatial size of the output for an input of ``height × width``."""
+        (kh, kw), s, p = self.kernel_size, self.stride, self.padding
+        return ops.conv_output_size(height, kh, s, p), ops.conv_output_size(width, kw, s, p)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels} → {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")
+
+
+class Flatten(Module):
+    """Flatten every axis from ``start_dim`` on: (N, C, H, W) → (N, C·H·W)."""
+
+    def __init__(self, start_dim: int = 1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor(x)
+        return x.reshape(*x.shape[: self.start_dim], -1)
+
+
+class ReLU(Module):
+    """max(x, 0); derivative 0 at 0, as in the course notebook."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.ReLU.apply(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.LeakyReLU.apply(x, negative_slope=self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    def forward(self, x: Any) -> Tensor:
+        return ops.Sigmoid.apply(x)
+
+
+class Tanh(Module):
+    def forward(self, x: Any) -> Tensor:
+        return ops.Tanh.apply(x)
+
+
+class Identity(Module):
+    """Returns its input unchanged (and adds no node to the graph)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x)
+
+
+class MSELoss(Module):
+    """Mean squared error over every element; prediction and target shapes must match."""
+
+    def forward(self, prediction: Any, target: Any) -> Tensor:
+        return ops.MSE.apply(prediction, target)
+
+
+class CrossEntropyLoss(Module):
+    """Cross-entropy from logits (N, C) and class indices (N,), through a stable log-softmax."""
+
+    def forward(self, logits: Any, target: Any) -> Tensor:
+        return ops.CrossEntropy.apply(logits, target)

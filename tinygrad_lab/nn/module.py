@@ -1,0 +1,258 @@
+"""`Module` and `Parameter`: what a student subclasses to write a layer, PyTorch's way.
+
+Assigning a `Parameter` or a `Module` as an attribute registers it; ``parameters()`` and
+``named_parameters()`` walk the registered tree. Hooks take PyTorch's signatures.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lab import _state
+from tinygrad_lab.function import Function
+from tinygrad_lab.tensor import RemovableHandle, Tensor
+
+_hook_ids = itertools.count()
+
+
+class Parameter(Tensor):
+    """A Tensor that is a learnable parameter: it always requires grad."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, dtype: Any = None) -> None:
+        super().__init__(data, requires_grad=True, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter" + super().__repr__()[len("Tensor"):]
+
+
+class _ModuleInput(Function):
+    """Identity node at a module's input, so a full backward hook sees the gradient of that
+    input as it leaves the module (not summed with other uses of the same tensor)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Module:
+    """Base class of layers and models. Subclasses call ``super().__init__()`` and define
+    ``forward``; calling the module runs pre-hooks, ``forward``, then forward hooks."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 f"assigning attributes such as {name!r}")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    # ----------------------------------------------------------------------------- running
+    def forward(self, *inputs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *inputs: Any) -> Any:
+        for hook in list(self._forward_pre_hooks.values()):
+            replaced = hook(self, inputs)
+            if replaced is not None:
+                inputs = replaced if isinstance(replaced, tuple) else (replaced,)
+        backward_hooks = self._backward_hooks and _state.grad_enabled
+        if backward_hooks:
+            inputs = tuple(_ModuleInput.apply(x) if isinstance(x, Tensor) and x.requires_grad
+                           else x for x in inputs)
+        if _state.record_sites:
+            _state.module_stack.append(self)
+            try:
+                output = self.forward(*inputs)
+            finally:
+                _state.module_stack.pop()
+        else:
+            output = self.forward(*inputs)
+        for hook in list(self._forward_hooks.values()):
+            replaced = hook(self, inputs, output)
+            if replaced is not None:
+                output = replaced
+        if backward_hooks and isinstance(output, Tensor) and output.requires_grad:
+            self._attach_backward_hooks(inputs, output)
+        return output
+
+    def _attach_backward_hooks(self, inputs: tuple, output: Tensor) -> None:
+        """Call each full backward hook once the gradients of all inputs are known."""
+        waiting = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+        grad_input: list = [None] * len(inputs)
+        grad_output: list = [None]
+
+        def fire() -> Any:
+            replaced = None
+            for hook in list(self._backward_hooks.values()):
+                result = hook(self, tuple(grad_input), tuple(grad_output))
+                if result is not None:
+                    replaced = result
+            return replaced
+
+        def on_output(grad: Tensor) -> None:
+            grad_output[0] = grad
+            if not waiting:  # no input needs grad: backward ends here, as in PyTorch
+                fire()
+
+        def on_input(k: int) -> Callable[[Tensor], Any]:
+            def hook(grad: Tensor) -> Any:
+                grad_input[k] = grad
+                waiting.remove(k)
+                if waiting:
+                    return None
+                replaced = fire()  # a returned tuple replaces this (the last) input's gradient
+                return None if replaced is None else replaced[k]
+
+            return hook
+
+        output.register_hook(on_output)
+        for k in list(waiting):
+            inputs[k].register_hook(on_input(k))
+
+    # ----------------------------------------------------------------------------- hooks
+    def _add_hook(self, hooks: dict, fn: Callable) -> RemovableHandle:
+        key = next(_hook_ids)
+        hooks[key] = fn
+        return RemovableHandle(hooks, key)
+
+    def register_forward_pre_hook(self, fn: Callable) -> RemovableHandle:
+        """``fn(module, inputs)`` before forward; a non-None return replaces the inputs."""
+        return self._add_hook(self._forward_pre_hooks, fn)
+
+    def register_forward_hook(self, fn: Callable) -> RemovableHandle:
+        """``fn(module, inputs, output)`` after forward; a non-None return replaces the output."""
+        return self._add_hook(self._forward_hooks, fn)
+
+    def register_full_backward_hook(self, fn: Callable) -> RemovableHandle:
+        """``fn(module, grad_input, grad_output)`` when backward has passed through the module.
+
+        ``grad_input`` holds one gradient (a Tensor, or None) per forward input, ``grad_output``
+        the gradient of the output. A returned tuple replaces ``grad_input``.
+        """
+        return self._add_hook(self._backward_hooks, fn)
+
+    # ----------------------------------------------------------------------------- the tree
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs, each parameter once, named as PyTorch does (``0.weight``)."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, param in module._parameters.items():
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter, in registration order, each once."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        yield from self._modules.values()
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, depth first, each once."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{key}" if name else key, child)
+                        for key, child in module._modules.items()]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def num_parameters(self) -> int:
+        """Total number of learnable scalars."""
+        return sum(p.size for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        for param in self.parameters():
+            param.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """A copy of every parameter's values, by name."""
+        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Copy values into the parameters (in place); every key and shape is checked first."""
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        unexpected = [name for name in state if name not in params]
+        if missing or unexpected:
+            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        arrays = {name: np.asarray(value.data if isinstance(value, Tensor) else value)
+                  for name, value in state.items()}
+        for name, param in params.items():
+            if arrays[name].shape != param.shape:
+                raise ValueError(f"load_state_dict: {name} has shape {param.shape} in the model "
+                                 f"but {arrays[name].shape} in the state")
+        for name, param in params.items():
+            param.data[...] = arrays[name]
+
+    # ----------------------------------------------------------------------------- display
+    def extra_repr(self) -> str:
+        """What goes inside the parentheses of this module's one-line repr."""
+        return ""
+
+    def _line(self) -> str:
+        shapes = ", ".join(f"{name} {tuple(p.shape)}" for name, p in self._parameters.items())
+        return f"{type(self).__name__}({self.extra_repr()})" + (f"  [{shapes}]" if shapes else "")
+
+    def __repr__(self) -> str:
+        if not self._modules:
+            return self._line()
+        lines = [f"{type(self).__name__}("]
+        for name, child in self._modules.items():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append(f")  # {self.num_parameters():,} parameters")
+        return "\n".join(lines)

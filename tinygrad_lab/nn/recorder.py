@@ -1,0 +1,186 @@
+"""`GradientRecorder`: per-layer gradients and activations of a Sequential, every training step.
+
+One call attaches it: ``recorder = GradientRecorder(model)``. Every forward of ``model`` with
+gradients enabled and the model in training mode is a step; for each layer of that step it
+records:
+
+- ``<param>_grad_norm``: Frobenius norm of the gradient of each parameter (``weight_grad_norm``,
+  ``bias_grad_norm``), as backward computes it for this step (before any accumulation);
+- ``output_grad_norm``: norm of the gradient of the loss with respect to the layer's output, i.e.
+  the gradient that flows back out of the next layer into this one;
+- ``activation_mean`` / ``activation_std`` of the layer's output;
+- ``dead_fraction`` (ReLU-like layers only): the share of units whose output is 0 for every
+  example of the batch, so no gradient passes through them.
+
+Layers are labelled ``"<index>:<type>"`` by their position at that step, so a layer inserted later
+is picked up at the next forward, and positions read as the step saw them.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tinygrad_lab import _state
+from tinygrad_lab.nn.container import Sequential
+from tinygrad_lab.nn.layers import LeakyReLU, ReLU
+from tinygrad_lab.nn.module import Module
+from tinygrad_lab.tensor import RemovableHandle, Tensor
+
+
+class Record(NamedTuple):
+    step: int
+    layer: str
+    quantity: str
+    value: float
+
+
+def _norm(array: np.ndarray) -> float:
+    flat = array.reshape(-1)
+    return math.sqrt(float(flat @ flat))
+
+
+class GradientRecorder:
+    """Records per-layer gradient norms and activation statistics of a Sequential.
+
+    ``max_records`` bounds memory (the oldest records are dropped); ``every`` records one step in
+    that many. Use as a context manager, or call ``detach()`` when done.
+    """
+
+    RELU_LIKE = (ReLU, LeakyReLU)
+
+    def __init__(self, model: Sequential, every: int = 1, max_records: int | None = None) -> None:
+        if not isinstance(model, Sequential):
+            raise TypeError(f"GradientRecorder: expected a Sequential, got {type(model).__name__}")
+        if every < 1:
+            raise ValueError(f"GradientRecorder: every must be >= 1, got {every}")
+        self.model, self.every = model, every
+        self.records: deque[Record] = deque(maxlen=max_records)
+        self.step = 0  # steps seen (forward passes in training mode with grad enabled)
+        self._active = False
+        self._labels: dict[int, str] = {}  # id(layer) -> label at the current step
+        self._layer_hooks: dict[int, tuple[Module, list[RemovableHandle]]] = {}
+        self._model_hook: RemovableHandle | None = model.register_forward_pre_hook(self._begin)
+
+    # ----------------------------------------------------------------------------- hooks
+    def _begin(self, model: Module, inputs: tuple) -> None:
+        self._active = _state.grad_enabled and model.training
+        if not self._active:
+            return
+        self.step += 1
+        self._active = (self.step - 1) % self.every == 0
+        if self._active:
+            self._sync_layers()
+
+    def _sync_layers(self) -> None:
+        """Hook layers added since the last step, unhook removed ones, relabel by position."""
+        present = {}
+        for index, layer in enumerate(self.model):
+            present[id(layer)] = layer
+            self._labels[id(layer)] = f"{index}:{type(layer).__name__}"
+            if id(layer) not in self._layer_hooks:
+                handles = [layer.register_forward_hook(self._after_forward)]
+                for name, param in layer.named_parameters():
+                    handles.append(param.register_hook(self._param_hook(layer, name)))
+                self._layer_hooks[id(layer)] = (layer, handles)
+        for key in [k for k in self._layer_hooks if k not in present]:
+            for handle in self._layer_hooks.pop(key)[1]:
+                handle.remove()
+            self._labels.pop(key, None)
+
+    def _add(self, layer: Module, quantity: str, value: float) -> None:
+        self.records.append(Record(self.step, self._labels[id(layer)], quantity, value))
+
+    def _param_hook(self, layer: Module, name: str):
+        quantity = f"{name.replace('.', '_')}_grad_norm"
+
+        def hook(grad: Tensor) -> None:
+            if self._active:
+                self._add(layer, quantity, _norm(grad.data))
+
+        return hook
+
+    def _after_forward(self, layer: Module, inputs: tuple, output: Any) -> None:
+        if not self._active or not isinstance(output, Tensor):
+            return
+        data = output.data
+        flat = data.reshape(-1)
+        mean = float(flat.sum()) / flat.size
+        self._add(layer, "activation_mean", mean)
+        self._add(layer, "activation_std", math.sqrt(max(float(flat @ flat) / flat.size
+                                                         - mean * mean, 0.0)))
+        if isinstance(layer, self.RELU_LIKE) and data.ndim >= 1:
+            alive = np.count_nonzero((data > 0).any(axis=0))  # units active on some example
+            self._add(layer, "dead_fraction", 1.0 - alive / (data.size // len(data)))
+        if output.requires_grad:
+            output.register_hook(lambda grad: self._add(layer, "output_grad_norm",
+                                                        _norm(grad.data)))
+
+    # ----------------------------------------------------------------------------- lifetime
+    def detach(self) -> None:
+        """Remove every hook; the records stay."""
+        if self._model_hook is not None:
+            self._model_hook.remove()
+            self._model_hook = None
+        for _, handles in self._layer_hooks.values():
+            for handle in handles:
+                handle.remove()
+        self._layer_hooks.clear()
+        self._active = False
+
+    remove = detach
+
+    def __enter__(self) -> GradientRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.detach()
+
+    # ----------------------------------------------------------------------------- reading
+    def history(self) -> list[Record]:
+        """Every record as ``(step, layer, quantity, value)`` rows."""
+        return list(self.records)
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(list(self.records))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def at_step(self, step: int | None = None, quantity: str | None = None) -> dict[str, Any]:
+        """``{layer: {quantity: value}}`` for one step (the last when None), in layer order."""
+        step = self.step if step is None else step
+        out: dict[str, dict[str, float]] = {}
+        for record in self.records:
+            if record.step == step and (quantity is None or record.quantity == quantity):
+                out.setdefault(record.layer, {})[record.quantity] = record.value
+        return dict(sorted(out.items(), key=lambda kv: int(kv[0].split(":")[0])))
+
+    def series(self, layer: str, quantity: str) -> list[tuple[int, float]]:
+        """``[(step, value), ...]`` of one quantity of one layer label."""
+        return [(r.step, r.value) for r in self.records
+                if r.layer == layer and r.quantity == quantity]
+
+    def to_csv(self, path: Any) -> None:
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(Record._fields)
+            writer.writerows(self.records)
+
+    def to_pandas(self) -> Any:
+        """The history as a ``pandas.DataFrame`` (needs pandas installed)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("GradientRecorder.to_pandas needs pandas: pip install pandas; "
+                              "history() gives the same rows without it") from None
+        return pd.DataFrame(self.history(), columns=list(Record._fields))
+
+    def __repr__(self) -> str:
+        return (f"GradientRecorder({len(self._layer_hooks)} layers hooked, {self.step} steps, "
+                f"{len(self.records)} records)")

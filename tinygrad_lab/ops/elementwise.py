@@ -1,0 +1,249 @@
+"""Element-wise ops. Binary ops broadcast as NumPy does; the engine sums their gradients back to
+each input's shape, so a backward here returns gradients in the broadcast shape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_lab.function import Function
+
+
+def _require(ok: np.ndarray, op: str, rule: str, x: np.ndarray) -> None:
+    """Raise instead of letting NumPy quietly produce NaN outside an op's domain."""
+    if not np.all(ok):
+        bad = x[~ok]
+        raise ValueError(f"{op}: {rule}; got {bad.size} of {x.size} entries outside it "
+                         f"(e.g. {bad.flat[0]!r}) in an input of shape {x.shape}")
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad  # d(x+y)/dx = d(x+y)/dy = 1
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)  # d(x-y)/dy = -1
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        dx = grad * y if ctx.needs_input_grad[0] else None  # d(x*y)/dx = y
+        dy = grad * x if ctx.needs_input_grad[1] else None  # d(x*y)/dy = x
+        return dx, dy
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        if not np.all(y):
+            raise ZeroDivisionError(f"Div: the divisor (shape {y.shape}) has "
+                                    f"{y.size - np.count_nonzero(y)} zero entries")
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        dx = grad / y if ctx.needs_input_grad[0] else None  # d(x/y)/dx = 1/y
+        dy = -grad * x / (y * y) if ctx.needs_input_grad[1] else None  # d(x/y)/dy = -x/y²
+        return dx, dy
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """``x ** exponent`` for a number exponent."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        if exponent != int(exponent):
+            _require(x >= 0, "Pow", f"a non-integer exponent {exponent} needs inputs >= 0", x)
+        ctx.exponent = exponent
+        ctx.save_for_backward(x)
+        return x**exponent
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        p = ctx.exponent
+        return grad * (p * x ** (p - 1))  # d(x^p)/dx = p x^(p-1)
+
+
+class TensorPow(Function):
+    """``x ** y`` where the exponent is a tensor too."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        if ctx.needs_input_grad[1]:
+            _require(x > 0, "TensorPow", "a differentiable exponent needs a positive base", x)
+        elif not np.all(y == np.round(y)):
+            _require(x >= 0, "TensorPow", "non-integer exponents need a base >= 0", x)
+        out = x**y
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        dx = grad * y * x ** (y - 1) if ctx.needs_input_grad[0] else None  # y x^(y-1)
+        dy = grad * out * np.log(x) if ctx.needs_input_grad[1] else None  # x^y ln x
+        return dx, dy
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out  # d(e^x)/dx = e^x
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        _require(x > 0, "Log", "log needs positive inputs", x)
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x  # d(ln x)/dx = 1/x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        _require(x >= 0, "Sqrt", "sqrt needs inputs >= 0", x)
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)  # d(√x)/dx = 1/(2√x)
+
+
+class Abs(Function):
+    """|x|; the gradient at 0 is 0 (``sign(0) = 0``), as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x)  # d|x|/dx = sign(x)
+
+
+class ReLU(Function):
+    """max(x, 0). Its derivative at exactly 0 is taken as 0, as in the course notebook."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x > 0)  # 1 where x > 0, else 0 (0 at x = 0)
+
+
+class LeakyReLU(Function):
+    """x where x > 0, else negative_slope * x (slope used at exactly 0)."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return np.where(x > 0, x, negative_slope * x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.where(x > 0, 1.0, ctx.negative_slope)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # exp of a non-positive number only: no overflow for large |x|
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)  # σ' = σ(1-σ)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)  # tanh' = 1 - tanh²
+
+
+class Clip(Function):
+    """Clamp to [low, high]; the gradient passes where low <= x <= high (bounds included)."""
+
+    @staticmethod
+    def forward(ctx, x, low=None, high=None):
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"Clip: min {low} is greater than max {high}")
+        ctx.save_for_backward(x)
+        ctx.low, ctx.high = low, high
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        inside = np.ones(x.shape, dtype=bool)
+        if ctx.low is not None:
+            inside &= x >= ctx.low
+        if ctx.high is not None:
+            inside &= x <= ctx.high
+        return grad * inside

@@ -1,0 +1,56 @@
+"""Fused losses: one node each, so the loss costs one step of backward, not five."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_lab.function import Function
+
+
+class MSE(Function):
+    """mean((prediction - target)²) over every element. Shapes must match exactly: a (N,)
+    prediction against a (N, 1) target would silently broadcast to (N, N) otherwise."""
+
+    @staticmethod
+    def forward(ctx, prediction, target):
+        if prediction.shape != target.shape:
+            raise ValueError(f"MSE: prediction shape {prediction.shape} and target shape "
+                             f"{target.shape} differ")
+        if prediction.size == 0:
+            raise ValueError("MSE: empty prediction: the mean of no errors is undefined")
+        error = prediction - target
+        ctx.save_for_backward(error)
+        return np.mean(error**2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (error,) = ctx.saved_tensors
+        # 2·error/N, written as the notebook writes it so both give identical bits
+        d = 2 * error / error.size * grad
+        return d, (-d if ctx.needs_input_grad[1] else None)
+
+
+class CrossEntropy(Function):
+    """Mean of -log softmax(logits)[target] over the batch, from logits (N, C) and class
+    indices (N,); computed through log-sum-exp, so it is stable for large logits."""
+
+    @staticmethod
+    def forward(ctx, logits, target):
+        if logits.ndim != 2 or target.shape != (logits.shape[0],):
+            raise ValueError(f"CrossEntropy: logits must be (N, C) and target (N,); got "
+                             f"{logits.shape} and {target.shape}")
+        labels = target.astype(np.int64)
+        if np.any(labels != target) or np.any(labels < 0) or np.any(labels >= logits.shape[1]):
+            raise ValueError(f"CrossEntropy: targets must be class indices in 0..{logits.shape[1] - 1}")
+        z = logits - logits.max(axis=1, keepdims=True)
+        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        rows = np.arange(len(labels))
+        ctx.save_for_backward(log_probs, labels)
+        return -log_probs[rows, labels].mean()
+
+    @staticmethod
+    def backward(ctx, grad):
+        log_probs, labels = ctx.saved_tensors
+        d = np.exp(log_probs)  # softmax
+        d[np.arange(len(labels)), labels] -= 1  # d(-log p_t)/dz = softmax - onehot(t)
+        return d * (grad / len(labels)), None

@@ -1,0 +1,76 @@
+"""Matrix products: ``MatMul`` (``a @ b``, 1-D, 2-D and batched) and the fused ``Affine``
+(``x @ W + b``, one node a layer: the notebook's ``Z = A @ W + b``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_lab.function import Function
+
+
+def _check_inner(op: str, a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"{op}: shapes {a.shape} @ {b.shape}: matmul needs at least 1-D inputs")
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != inner_b:
+        raise ValueError(f"{op}: shapes {a.shape} @ {b.shape}: inner dimensions "
+                         f"{a.shape[-1]} and {inner_b} differ")
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_inner("MatMul", a, b)
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # Treat 1-D operands as a row (a) or a column (b), as matmul itself does.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        da = db = None
+        if ctx.needs_input_grad[0]:
+            da = g @ np.swapaxes(b2, -1, -2)  # d(ab)/da = g bᵀ
+            da = da[..., 0, :] if a.ndim == 1 else da
+        if ctx.needs_input_grad[1]:
+            db = np.swapaxes(a2, -1, -2) @ g  # d(ab)/db = aᵀ g
+            db = db[..., 0] if b.ndim == 1 else db
+        return da, db
+
+
+class Affine(Function):
+    """``x @ W + b`` with ``W`` of shape (in, out) and optional ``b`` of shape (out,)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        _check_inner("Affine", x, w)
+        if w.ndim != 2 or (b is not None and b.shape != (w.shape[1],)):
+            raise ValueError(f"Affine: weight {w.shape} must be 2-D (in, out) and bias "
+                             f"{None if b is None else b.shape} must be (out,)")
+        ctx.save_for_backward(x, w)
+        out = x @ w
+        if b is not None:
+            if out.dtype == np.result_type(out, b):
+                out += b  # out is a fresh array: add the bias in place
+            else:
+                out = out + b
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        dx = grad @ w.T if needs[0] else None  # the notebook's dA = dZ Wᵀ
+        # dW = A_prevᵀ dZ, summed over every leading (batch) axis
+        dw = x.reshape(-1, x.shape[-1]).T @ grad.reshape(-1, grad.shape[-1]) if needs[1] else None
+        if len(needs) == 2:
+            return dx, dw
+        db = grad.reshape(-1, grad.shape[-1]).sum(axis=0) if needs[2] else None  # db = Σ dZ
+        return dx, dw, db

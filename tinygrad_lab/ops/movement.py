@@ -1,0 +1,108 @@
+"""Ops that move entries around without arithmetic: their backward moves the gradient back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_lab.function import Function
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"Reshape: cannot reshape {x.shape} ({x.size} elements) into "
+                             f"{tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape)
+
+
+class Transpose(Function):
+    """Permute axes (reverse them when ``axes`` is None)."""
+
+    @staticmethod
+    def forward(ctx, x, axes=None):
+        if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"Transpose: axes {tuple(axes)} are not a permutation of the "
+                             f"{x.ndim} axes of shape {x.shape}")
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = None if ctx.axes is None else np.argsort([a % grad.ndim for a in ctx.axes])
+        return np.transpose(grad, inverse)
+
+
+def _plain_index(index) -> object:
+    """Replace Tensors inside an index by their arrays."""
+    from tinygrad_lab.tensor import Tensor
+
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+def _is_basic(index) -> bool:
+    """True for indexes of ints, slices, None and Ellipsis only (no repeated positions)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, int | slice | type(None) | type(Ellipsis)) for p in parts)
+
+
+class GetItem(Function):
+    """``x[index]``: slices, ints, integer and boolean arrays. Repeated integer indices pick an
+    entry several times, so its gradient is the sum of theirs."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        index = _plain_index(index)
+        if isinstance(index, list):
+            index = np.asarray(index)
+        ctx.index, ctx.shape = index, x.shape
+        try:
+            return x[index]
+        except IndexError as err:
+            raise IndexError(f"GetItem: index {index!r} does not fit shape {x.shape}: "
+                             f"{err}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.shape, dtype=grad.dtype)
+        if _is_basic(ctx.index):
+            out[ctx.index] = grad
+        else:
+            np.add.at(out, ctx.index, grad)  # unbuffered: repeated indices accumulate
+        return out
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx, *xs, axis=0):
+        if not xs:
+            raise ValueError("Concatenate: needs at least one tensor")
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] if x.ndim else 0 for x in xs]
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        cuts = np.cumsum(ctx.sizes)[:-1]
+        return tuple(np.split(grad, cuts, axis=ctx.axis))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, *xs, axis=0):
+        if not xs:
+            raise ValueError("Stack: needs at least one tensor")
+        ctx.axis = axis
+        return np.stack(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.moveaxis(grad, ctx.axis, 0))
