@@ -76,5 +76,6 @@ def gradcheck(
         raise GradcheckError(
             f"gradcheck: input {position}, entry {index}: analytic gradient {value!r} but numeric "
             f"{numeric!r} (difference {abs(value - numeric):.3g}, allowed atol={atol} + "
-            f"rtol={rtol}·|numeric|)")
+            f"rtol={rtol}·|numeric|)"
+        )
     return True

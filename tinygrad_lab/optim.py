@@ -16,8 +16,10 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         for p in self.params:
             if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(f"{type(self).__name__}: every parameter must be a Tensor that "
-                                f"requires grad, got {p!r:.60}")
+                raise TypeError(
+                    f"{type(self).__name__}: every parameter must be a Tensor that "
+                    f"requires grad, got {p!r:.60}"
+                )
         if not lr > 0:
             raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr}")
         self.lr = lr
@@ -34,12 +36,14 @@ class SGD(Optimizer):
     """``p -= lr * g`` (plain gradient descent, as the notebook), with optional PyTorch-style
     momentum (``v = μ v + g; p -= lr v``) and weight decay (``g += wd · p``)."""
 
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(params, lr)
         if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) "
-                             "must be >= 0")
+            raise ValueError(
+                f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) must be >= 0"
+            )
         self.momentum, self.weight_decay = momentum, weight_decay
         self._buffers = [np.empty_like(p.data) for p in self.params]
         self._velocity = [None] * len(self.params) if momentum else None
@@ -69,13 +73,20 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with bias correction, as ``torch.optim.Adam``."""
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, lr)
         if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1) or eps <= 0 or weight_decay < 0:
-            raise ValueError(f"Adam: need 0 <= betas < 1, eps > 0, weight_decay >= 0; got "
-                             f"betas={betas}, eps={eps}, weight_decay={weight_decay}")
+            raise ValueError(
+                f"Adam: need 0 <= betas < 1, eps > 0, weight_decay >= 0; got "
+                f"betas={betas}, eps={eps}, weight_decay={weight_decay}"
+            )
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
         self.t = 0
         self._m = [np.zeros_like(p.data) for p in self.params]

@@ -16,8 +16,10 @@ import numpy as np
 ACTIVATIONS = {
     "relu": (lambda z: np.maximum(0, z), lambda z: (z > 0).astype(float)),
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)),
-                lambda z: (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z)))),
+    "sigmoid": (
+        lambda z: 1 / (1 + np.exp(-z)),
+        lambda z: (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z))),
+    ),
     "identity": (lambda z: z, lambda z: np.ones_like(z)),
 }
 
@@ -26,12 +28,14 @@ def _activation(name: str) -> tuple[Any, Any]:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(f"reference: unknown activation {name!r}; expected one of "
-                         f"{sorted(ACTIVATIONS)}") from None
+        raise ValueError(
+            f"reference: unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}"
+        ) from None
 
 
-def init_mlp(layer_sizes: list[int], init_range: float, rng: Any
-             ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def init_mlp(
+    layer_sizes: list[int], init_range: float, rng: Any
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The notebook's initialisation: each W ~ U(-r, r) drawn in layer order, biases zero."""
     weights, biases = [], []
     for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True):
@@ -40,8 +44,9 @@ def init_mlp(layer_sizes: list[int], init_range: float, rng: Any
     return weights, biases
 
 
-def forward(X: np.ndarray, weights: list, biases: list, activation: str = "relu"
-            ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def forward(
+    X: np.ndarray, weights: list, biases: list, activation: str = "relu"
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """``(activations, Zs)``: activations[0] is X, activations[-1] the linear output."""
     act, _ = _activation(activation)
     A = X
@@ -57,8 +62,9 @@ def forward(X: np.ndarray, weights: list, biases: list, activation: str = "relu"
     return activations, Zs
 
 
-def backward(activations: list, Zs: list, y_true: np.ndarray, weights: list,
-             activation: str = "relu") -> tuple[list, list, list]:
+def backward(
+    activations: list, Zs: list, y_true: np.ndarray, weights: list, activation: str = "relu"
+) -> tuple[list, list, list]:
     """``(grads_W, grads_b, dZs)`` of the mean squared error, layer by layer from the output."""
     _, act_grad = _activation(activation)
     grads_W: list[np.ndarray] = []
@@ -80,8 +86,15 @@ def mse(prediction: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((prediction - y) ** 2))
 
 
-def train(X: np.ndarray, y: np.ndarray, weights: list, biases: list, learning_rate: float,
-          epochs: int, activation: str = "relu") -> tuple[list[float], list, list]:
+def train(
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: list,
+    biases: list,
+    learning_rate: float,
+    epochs: int,
+    activation: str = "relu",
+) -> tuple[list[float], list, list]:
     """Full-batch gradient descent in place, as the notebook's loop. Returns the loss of every
     epoch (before its update) and the last epoch's ``grads_W`` and ``grads_b``."""
     losses: list[float] = []

@@ -122,8 +122,10 @@ class Tensor:
         return self
 
     def __repr__(self) -> str:
-        extra = f", requires_grad=True, grad_fn={self._ctx.name}" if self._ctx else (
-            ", requires_grad=True" if self.requires_grad else ""
+        extra = (
+            f", requires_grad=True, grad_fn={self._ctx.name}"
+            if self._ctx
+            else (", requires_grad=True" if self.requires_grad else "")
         )
         if self.data.size <= 16:
             body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")
@@ -258,8 +260,10 @@ class Tensor:
     def register_hook(self, fn: Callable[[Tensor], Any]) -> RemovableHandle:
         """Call ``fn(grad)`` when backward reaches this tensor; a non-None return replaces grad."""
         if not self.requires_grad:
-            raise RuntimeError("register_hook: this tensor does not require grad, so no "
-                               "gradient will ever reach it")
+            raise RuntimeError(
+                "register_hook: this tensor does not require grad, so no "
+                "gradient will ever reach it"
+            )
         if self._hooks is None:
             self._hooks = {}
         key = next(_handle_ids)
@@ -272,8 +276,10 @@ class Tensor:
             if replaced is not None:
                 replaced = as_array(replaced)
                 if replaced.shape != grad.shape:
-                    raise ValueError(f"tensor hook {fn!r} returned a gradient of shape "
-                                     f"{replaced.shape}, expected {grad.shape}")
+                    raise ValueError(
+                        f"tensor hook {fn!r} returned a gradient of shape "
+                        f"{replaced.shape}, expected {grad.shape}"
+                    )
                 grad = replaced
         return grad
 
@@ -285,18 +291,23 @@ class Tensor:
         ``retain_graph``.
         """
         if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad (no input of the ops "
-                               "that made it had requires_grad=True, or it was made in no_grad)")
+            raise RuntimeError(
+                "backward: this tensor does not require grad (no input of the ops "
+                "that made it had requires_grad=True, or it was made in no_grad)"
+            )
         if grad is None:
             if self.data.size != 1:
-                raise ValueError(f"backward: grad can be implied only for a one-element output; "
-                                 f"this tensor has shape {self.shape}, so pass grad= of that shape")
+                raise ValueError(
+                    f"backward: grad can be implied only for a one-element output; "
+                    f"this tensor has shape {self.shape}, so pass grad= of that shape"
+                )
             grad = np.ones_like(self.data)
         else:
             grad = as_array(grad, self.data.dtype)
             if grad.shape != self.shape:
-                raise ValueError(f"backward: grad has shape {grad.shape}, but the tensor has "
-                                 f"shape {self.shape}")
+                raise ValueError(
+                    f"backward: grad has shape {grad.shape}, but the tensor has shape {self.shape}"
+                )
         grads = {self: grad}
         for node in reversed(_topological_order(self)):
             grad = grads.pop(node, None)
@@ -315,8 +326,10 @@ class Tensor:
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if len(input_grads) != len(ctx.parents):
-                raise RuntimeError(f"{ctx.name}.backward returned {len(input_grads)} gradients "
-                                   f"for {len(ctx.parents)} inputs")
+                raise RuntimeError(
+                    f"{ctx.name}.backward returned {len(input_grads)} gradients "
+                    f"for {len(ctx.parents)} inputs"
+                )
             if _state.anomaly or _state.backward_observers:
                 _observe(node, ctx, grad, input_grads)
             for parent, parent_grad in zip(ctx.parents, input_grads, strict=True):
@@ -350,7 +363,8 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 raise RuntimeError(
                     f"backward: the graph through {ctx.name} was already freed by an earlier "
                     "backward; pass retain_graph=True to the first backward() to go through it "
-                    "twice")
+                    "twice"
+                )
             for parent in ctx.parents:
                 if parent.requires_grad and parent not in visited:
                     stack.append((parent, False))
@@ -364,8 +378,10 @@ def _fit(grad: np.ndarray, parent: Tensor, ctx: Function) -> np.ndarray:
         if grad.ndim >= parent.ndim:
             grad = unbroadcast(grad, parent.data.shape)
         if grad.shape != parent.data.shape:
-            raise RuntimeError(f"{ctx.name}.backward returned a gradient of shape {grad.shape} "
-                               f"for an input of shape {parent.shape}")
+            raise RuntimeError(
+                f"{ctx.name}.backward returned a gradient of shape {grad.shape} "
+                f"for an input of shape {parent.shape}"
+            )
     return grad.astype(parent.dtype, copy=False)
 
 

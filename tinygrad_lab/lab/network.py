@@ -40,8 +40,13 @@ def build_network(config: LabConfig, rng: Any, activation: str | None = None) ->
     return nn.Sequential(*layers)
 
 
-def insert_hidden_layers(model: nn.Sequential, config: LabConfig, rng: Any,
-                         count: int | None = None, activation: str | None = None) -> None:
+def insert_hidden_layers(
+    model: nn.Sequential,
+    config: LabConfig,
+    rng: Any,
+    count: int | None = None,
+    activation: str | None = None,
+) -> None:
     """The structural break: ``count`` hidden layers (width × width) inserted just before the
     output layer, trained weights kept. Drawn in insertion order, like the notebook's
     ``weights.insert(-1, W)``."""

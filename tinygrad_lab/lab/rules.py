@@ -81,25 +81,34 @@ class LabConfig:
     @property
     def assumptions(self) -> list[str]:
         """Sentences naming each default assumed for a rule the documents leave open."""
-        return [f"{r.quantity}: {r.rule} (assumed default: {r.value})" for r in self.rules
-                if r.assumed]
+        return [
+            f"{r.quantity}: {r.rule} (assumed default: {r.value})" for r in self.rules if r.assumed
+        ]
 
     def table(self) -> list[tuple[str, str, object]]:
         """``(quantity, rule, value)`` rows, lab-spec §1 then §3."""
-        return [(r.quantity, r.rule + (" [assumed default]" if r.assumed else ""), r.value)
-                for r in self.rules]
+        return [
+            (r.quantity, r.rule + (" [assumed default]" if r.assumed else ""), r.value)
+            for r in self.rules
+        ]
 
     def format_table(self) -> str:
         rows = [("quantity", "rule", "value")] + [(q, r, _fmt(v)) for q, r, v in self.table()]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                 for row in rows]
+        lines = [
+            " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows
+        ]
         lines.insert(1, "-+-".join("-" * w for w in widths))
         return f"roll number {self.roll}: a={self.a}, b={self.b}, c={self.c}\n" + "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**roll number {self.roll}**: a={self.a}, b={self.b}, c={self.c}", "",
-                 "| quantity | rule | value |", "| --- | --- | --- |"]
+        lines = [
+            f"**roll number {self.roll}**: a={self.a}, b={self.b}, c={self.c}",
+            "",
+            "| quantity | rule | value |",
+            "| --- | --- | --- |",
+        ]
         lines += [f"| {q} | {r} | {_fmt(v)} |" for q, r, v in self.table()]
         return "\n".join(lines)
 
@@ -112,13 +121,18 @@ def _fmt(value: object) -> str:
 
 def output_size_fraction(config: LabConfig) -> Fraction:
     """``(N - F + 2P) / S + 1`` exactly, for Part B's output-size question."""
-    n, f, s, p = (config.image_side, config.output_filter_size, config.output_stride,
-                  config.output_padding)
+    n, f, s, p = (
+        config.image_side,
+        config.output_filter_size,
+        config.output_stride,
+        config.output_padding,
+    )
     return Fraction(n - f + 2 * p, s) + 1
 
 
-def lab_config(roll: object, activation: str | None = None, added_layers: int | None = None
-               ) -> LabConfig:
+def lab_config(
+    roll: object, activation: str | None = None, added_layers: int | None = None
+) -> LabConfig:
     """The configuration of roll number ``roll``; ``activation`` and ``added_layers`` override
     the rules (or the documented defaults where the documents leave a rule open)."""
     roll = parse_roll(roll)
@@ -131,8 +145,11 @@ def lab_config(roll: object, activation: str | None = None, added_layers: int | 
     ruled_added = 3 if b % 3 == 1 else None
     act = activation or ruled_activation or DEFAULT_ODD_ACTIVATION
     act_assumed = activation is None and ruled_activation is None
-    added = int(added_layers) if added_layers is not None else (
-        ruled_added if ruled_added is not None else DEFAULT_ADDED_LAYERS)
+    added = (
+        int(added_layers)
+        if added_layers is not None
+        else (ruled_added if ruled_added is not None else DEFAULT_ADDED_LAYERS)
+    )
     added_assumed = added_layers is None and ruled_added is None
     width, layers = 6 + a, 4 + (b % 3)
     lr, r = 0.002 * (c + 1), 1 / (a + 1)
@@ -141,7 +158,8 @@ def lab_config(roll: object, activation: str | None = None, added_layers: int | 
 
     act_rule = "ReLU when a is even" + ("" if a % 2 == 0 else "; a is odd: not defined")
     added_rule = "b mod 3 = 1 → add 3 hidden layers" + (
-        "" if b % 3 == 1 else f"; b mod 3 = {b % 3}: not defined")
+        "" if b % 3 == 1 else f"; b mod 3 = {b % 3}: not defined"
+    )
     if activation is not None:
         act_rule += " (overridden)"
     if added_layers is not None:
@@ -160,14 +178,31 @@ def lab_config(roll: object, activation: str | None = None, added_layers: int | 
         Rule("conv filter size F", "3 + (c mod 2)", f),
         Rule("conv filters K", "8 + a", k),
         Rule("conv parameters", "F²·K + K (1 input channel)", f * f * k + k),
-        Rule("output size", "((N − F + 2P) / S) + 1, F = 3, S = 1 + (b mod 2), P = c mod 2",
-             _output_size_text(n, 3, stride, padding)),
+        Rule(
+            "output size",
+            "((N − F + 2P) / S) + 1, F = 3, S = 1 + (b mod 2), P = c mod 2",
+            _output_size_text(n, 3, stride, padding),
+        ),
     )
     return LabConfig(
-        roll=roll, a=a, b=b, c=c, hidden_width=width, hidden_layers=layers, learning_rate=lr,
-        activation=act, init_range=r, added_layers=added, activation_assumed=act_assumed,
-        added_layers_assumed=added_assumed, image_side=n, dense_neurons=neurons,
-        conv_filter_size=f, conv_filters=k, output_stride=stride, output_padding=padding,
+        roll=roll,
+        a=a,
+        b=b,
+        c=c,
+        hidden_width=width,
+        hidden_layers=layers,
+        learning_rate=lr,
+        activation=act,
+        init_range=r,
+        added_layers=added,
+        activation_assumed=act_assumed,
+        added_layers_assumed=added_assumed,
+        image_side=n,
+        dense_neurons=neurons,
+        conv_filter_size=f,
+        conv_filters=k,
+        output_stride=stride,
+        output_padding=padding,
         rules=rules,
     )
 

@@ -18,7 +18,20 @@ from tinygrad_lab.nn.module import Module, Parameter
 from tinygrad_lab.nn.recorder import GradientRecorder, Record
 
 __all__ = [
-    "Conv2d", "CrossEntropyLoss", "Flatten", "GradientRecorder", "Identity", "LeakyReLU",
-    "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Record", "Sequential", "Sigmoid", "Tanh",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Flatten",
+    "GradientRecorder",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "MSELoss",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Record",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
     "init",
 ]

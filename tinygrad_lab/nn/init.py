@@ -33,15 +33,17 @@ def generator(rng: Any = None) -> Any:
         return np.random.default_rng(int(rng))
     if isinstance(rng, np.random.Generator | np.random.RandomState):
         return rng
-    raise TypeError(f"init: rng must be a numpy Generator, RandomState, int or None, got "
-                    f"{type(rng).__name__}")
+    raise TypeError(
+        f"init: rng must be a numpy Generator, RandomState, int or None, got {type(rng).__name__}"
+    )
 
 
 def _fans(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out). Linear weights here are (in, out); conv weights (out, in, kH, kW)."""
     if tensor.ndim < 2:
-        raise ValueError(f"init: fan in/out needs a tensor of at least 2 dimensions, got "
-                         f"{tensor.shape}")
+        raise ValueError(
+            f"init: fan in/out needs a tensor of at least 2 dimensions, got {tensor.shape}"
+        )
     if tensor.ndim == 2:
         return tensor.shape[0], tensor.shape[1]
     receptive = int(np.prod(tensor.shape[2:]))

@@ -28,13 +28,22 @@ class Linear(Module):
     ``rng`` is the generator every draw comes from (``np.random.Generator`` or ``RandomState``).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 init: Initializer | None = None, bias_init: Initializer | None = None,
-                 rng: Any = None, dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        init: Initializer | None = None,
+        bias_init: Initializer | None = None,
+        rng: Any = None,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
         if in_features < 1 or out_features < 1:
-            raise ValueError(f"Linear: features must be positive, got {in_features} → "
-                             f"{out_features}")
+            raise ValueError(
+                f"Linear: features must be positive, got {in_features} → {out_features}"
+            )
         self.in_features, self.out_features = int(in_features), int(out_features)
         rng = nn_init.generator(rng)
         self.weight = Parameter(np.empty((in_features, out_features)), dtype=dtype)
@@ -50,8 +59,9 @@ class Linear(Module):
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{self.extra_repr_short()} expects input (..., {self.in_features}), "
-                             f"got {x.shape}")
+            raise ValueError(
+                f"{self.extra_repr_short()} expects input (..., {self.in_features}), got {x.shape}"
+            )
         if self.bias is None:
             return ops.Affine.apply(x, self.weight)
         return ops.Affine.apply(x, self.weight, self.bias)
@@ -67,15 +77,28 @@ class Conv2d(Module):
     """2-D convolution on NCHW input. ``weight`` is (out_channels, in_channels, kH, kW) and
     ``bias`` (out_channels,), as PyTorch lays them out."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
-                 stride: int = 1, padding: int = 0, bias: bool = True, *,
-                 init: Initializer | None = None, rng: Any = None,
-                 dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int = 1,
+        padding: int = 0,
+        bias: bool = True,
+        *,
+        init: Initializer | None = None,
+        rng: Any = None,
+        dtype: Any = np.float64,
+    ) -> None:
         super().__init__()
         kh, kw = (kernel_size, kernel_size) if np.ndim(kernel_size) == 0 else kernel_size
-        for name, value, low in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1),
-                                 ("kernel_size", min(kh, kw), 1), ("stride", stride, 1),
-                                 ("padding", padding, 0)):
+        for name, value, low in (
+            ("in_channels", in_channels, 1),
+            ("out_channels", out_channels, 1),
+            ("kernel_size", min(kh, kw), 1),
+            ("stride", stride, 1),
+            ("padding", padding, 0),
+        ):
             if int(value) != value or value < low:
                 raise ValueError(f"Conv2d: {name} must be an integer >= {low}, got {value}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
@@ -91,12 +114,16 @@ class Conv2d(Module):
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)
         if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"Conv2d({self.in_channels} → {self.out_channels}) expects input "
-                             f"(N, {self.in_channels}, H, W), got {x.shape}")
+            raise ValueError(
+                f"Conv2d({self.in_channels} → {self.out_channels}) expects input "
+                f"(N, {self.in_channels}, H, W), got {x.shape}"
+            )
         (kh, kw), p = self.kernel_size, self.padding
         if x.shape[2] + 2 * p < kh or x.shape[3] + 2 * p < kw:
-            raise ValueError(f"Conv2d: kernel {kh}×{kw} does not fit input {x.shape[2]}×"
-                             f"{x.shape[3]} with padding {p}")
+            raise ValueError(
+                f"Conv2d: kernel {kh}×{kw} does not fit input {x.shape[2]}×"
+                f"{x.shape[3]} with padding {p}"
+            )
         params = (self.weight,) if self.bias is None else (self.weight, self.bias)
         return ops.Conv2d.apply(x, *params, stride=self.stride, padding=self.padding)
 
@@ -106,8 +133,10 @@ class Conv2d(Module):
         return ops.conv_output_size(height, kh, s, p), ops.conv_output_size(width, kw, s, p)
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels} → {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}")
+        return (
+            f"{self.in_channels} → {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}"
+        )
 
 
 class Flatten(Module):

@@ -29,7 +29,7 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=True, dtype=dtype)
 
     def __repr__(self) -> str:
-        return "Parameter" + super().__repr__()[len("Tensor"):]
+        return "Parameter" + super().__repr__()[len("Tensor") :]
 
 
 class _ModuleInput(Function):
@@ -61,8 +61,10 @@ class Module:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
-                                 f"assigning attributes such as {name!r}")
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before "
+                f"assigning attributes such as {name!r}"
+            )
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -87,8 +89,10 @@ class Module:
                 inputs = replaced if isinstance(replaced, tuple) else (replaced,)
         backward_hooks = self._backward_hooks and _state.grad_enabled
         if backward_hooks:
-            inputs = tuple(_ModuleInput.apply(x) if isinstance(x, Tensor) and x.requires_grad
-                           else x for x in inputs)
+            inputs = tuple(
+                _ModuleInput.apply(x) if isinstance(x, Tensor) and x.requires_grad else x
+                for x in inputs
+            )
         if _state.record_sites:
             _state.module_stack.append(self)
             try:
@@ -162,8 +166,9 @@ class Module:
         return self._add_hook(self._backward_hooks, fn)
 
     # ----------------------------------------------------------------------------- the tree
-    def named_parameters(self, prefix: str = "", recurse: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """``(name, parameter)`` pairs, each parameter once, named as PyTorch does (``0.weight``)."""
         seen: set[int] = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
@@ -194,8 +199,9 @@ class Module:
                 continue
             seen.add(id(module))
             yield name, module
-            children = [(f"{name}.{key}" if name else key, child)
-                        for key, child in module._modules.items()]
+            children = [
+                (f"{name}.{key}" if name else key, child) for key, child in module._modules.items()
+            ]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -229,12 +235,16 @@ class Module:
         unexpected = [name for name in state if name not in params]
         if missing or unexpected:
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        arrays = {name: np.asarray(value.data if isinstance(value, Tensor) else value)
-                  for name, value in state.items()}
+        arrays = {
+            name: np.asarray(value.data if isinstance(value, Tensor) else value)
+            for name, value in state.items()
+        }
         for name, param in params.items():
             if arrays[name].shape != param.shape:
-                raise ValueError(f"load_state_dict: {name} has shape {param.shape} in the model "
-                                 f"but {arrays[name].shape} in the state")
+                raise ValueError(
+                    f"load_state_dict: {name} has shape {param.shape} in the model "
+                    f"but {arrays[name].shape} in the state"
+                )
         for name, param in params.items():
             param.data[...] = arrays[name]
 

@@ -112,14 +112,18 @@ class GradientRecorder:
         flat = data.reshape(-1)
         mean = float(flat.sum()) / flat.size
         self._add(layer, "activation_mean", mean)
-        self._add(layer, "activation_std", math.sqrt(max(float(flat @ flat) / flat.size
-                                                         - mean * mean, 0.0)))
+        self._add(
+            layer,
+            "activation_std",
+            math.sqrt(max(float(flat @ flat) / flat.size - mean * mean, 0.0)),
+        )
         if isinstance(layer, self.RELU_LIKE) and data.ndim >= 1:
             alive = np.count_nonzero((data > 0).any(axis=0))  # units active on some example
             self._add(layer, "dead_fraction", 1.0 - alive / (data.size // len(data)))
         if output.requires_grad:
-            output.register_hook(lambda grad: self._add(layer, "output_grad_norm",
-                                                        _norm(grad.data)))
+            output.register_hook(
+                lambda grad: self._add(layer, "output_grad_norm", _norm(grad.data))
+            )
 
     # ----------------------------------------------------------------------------- lifetime
     def detach(self) -> None:
@@ -163,8 +167,9 @@ class GradientRecorder:
 
     def series(self, layer: str, quantity: str) -> list[tuple[int, float]]:
         """``[(step, value), ...]`` of one quantity of one layer label."""
-        return [(r.step, r.value) for r in self.records
-                if r.layer == layer and r.quantity == quantity]
+        return [
+            (r.step, r.value) for r in self.records if r.layer == layer and r.quantity == quantity
+        ]
 
     def to_csv(self, path: Any) -> None:
         with open(path, "w", newline="") as handle:
@@ -177,10 +182,14 @@ class GradientRecorder:
         try:
             import pandas as pd
         except ImportError:
-            raise ImportError("GradientRecorder.to_pandas needs pandas: pip install pandas; "
-                              "history() gives the same rows without it") from None
+            raise ImportError(
+                "GradientRecorder.to_pandas needs pandas: pip install pandas; "
+                "history() gives the same rows without it"
+            ) from None
         return pd.DataFrame(self.history(), columns=list(Record._fields))
 
     def __repr__(self) -> str:
-        return (f"GradientRecorder({len(self._layer_hooks)} layers hooked, {self.step} steps, "
-                f"{len(self.records)} records)")
+        return (
+            f"GradientRecorder({len(self._layer_hooks)} layers hooked, {self.step} steps, "
+            f"{len(self.records)} records)"
+        )

@@ -19,15 +19,18 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, b=None, stride=1, padding=0):
         if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
-            raise ValueError(f"Conv2d: input {x.shape} must be (N, C, H, W) and weight {w.shape} "
-                             f"(out_channels, C, kH, kW) with the same C")
+            raise ValueError(
+                f"Conv2d: input {x.shape} must be (N, C, H, W) and weight {w.shape} "
+                f"(out_channels, C, kH, kW) with the same C"
+            )
         if b is not None and b.shape != (w.shape[0],):
             raise ValueError(f"Conv2d: bias {b.shape} must be ({w.shape[0]},)")
         n, c, h, wd = x.shape
         o, _, kh, kw = w.shape
         if h + 2 * padding < kh or wd + 2 * padding < kw:
-            raise ValueError(f"Conv2d: kernel {kh}×{kw} does not fit the input {h}×{wd} "
-                             f"padded by {padding}")
+            raise ValueError(
+                f"Conv2d: kernel {kh}×{kw} does not fit the input {h}×{wd} padded by {padding}"
+            )
         xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else x
         # windows: (N, C, OH, OW, kH, kW), a strided view: no copy until the reshape below
         windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
@@ -56,9 +59,9 @@ class Conv2d(Function):
             dxp = np.zeros(xp_shape, dtype=grad.dtype)
             for i in range(kh):
                 for j in range(kw):
-                    dxp[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += (
-                        dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-                    )
+                    dxp[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += dcols[
+                        :, :, :, :, i, j
+                    ].transpose(0, 3, 1, 2)
             h, wd = x_shape[2], x_shape[3]
             dx = dxp[:, :, padding : padding + h, padding : padding + wd]
         return (dx, dw) if len(needs) == 2 else (dx, dw, db)

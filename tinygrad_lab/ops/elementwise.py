@@ -12,8 +12,10 @@ def _require(ok: np.ndarray, op: str, rule: str, x: np.ndarray) -> None:
     """Raise instead of letting NumPy quietly produce NaN outside an op's domain."""
     if not np.all(ok):
         bad = x[~ok]
-        raise ValueError(f"{op}: {rule}; got {bad.size} of {x.size} entries outside it "
-                         f"(e.g. {bad.flat[0]!r}) in an input of shape {x.shape}")
+        raise ValueError(
+            f"{op}: {rule}; got {bad.size} of {x.size} entries outside it "
+            f"(e.g. {bad.flat[0]!r}) in an input of shape {x.shape}"
+        )
 
 
 class Add(Function):
@@ -54,8 +56,10 @@ class Div(Function):
     @staticmethod
     def forward(ctx, x, y):
         if not np.all(y):
-            raise ZeroDivisionError(f"Div: the divisor (shape {y.shape}) has "
-                                    f"{y.size - np.count_nonzero(y)} zero entries")
+            raise ZeroDivisionError(
+                f"Div: the divisor (shape {y.shape}) has "
+                f"{y.size - np.count_nonzero(y)} zero entries"
+            )
         ctx.save_for_backward(x, y)
         return x / y
 

@@ -14,8 +14,9 @@ class MSE(Function):
     @staticmethod
     def forward(ctx, prediction, target):
         if prediction.shape != target.shape:
-            raise ValueError(f"MSE: prediction shape {prediction.shape} and target shape "
-                             f"{target.shape} differ")
+            raise ValueError(
+                f"MSE: prediction shape {prediction.shape} and target shape {target.shape} differ"
+            )
         if prediction.size == 0:
             raise ValueError("MSE: empty prediction: the mean of no errors is undefined")
         error = prediction - target
@@ -37,11 +38,15 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, target):
         if logits.ndim != 2 or target.shape != (logits.shape[0],):
-            raise ValueError(f"CrossEntropy: logits must be (N, C) and target (N,); got "
-                             f"{logits.shape} and {target.shape}")
+            raise ValueError(
+                f"CrossEntropy: logits must be (N, C) and target (N,); got "
+                f"{logits.shape} and {target.shape}"
+            )
         labels = target.astype(np.int64)
         if np.any(labels != target) or np.any(labels < 0) or np.any(labels >= logits.shape[1]):
-            raise ValueError(f"CrossEntropy: targets must be class indices in 0..{logits.shape[1] - 1}")
+            raise ValueError(
+                f"CrossEntropy: targets must be class indices in 0..{logits.shape[1] - 1}"
+            )
         z = logits - logits.max(axis=1, keepdims=True)
         log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         rows = np.arange(len(labels))

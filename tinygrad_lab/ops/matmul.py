@@ -13,8 +13,10 @@ def _check_inner(op: str, a: np.ndarray, b: np.ndarray) -> None:
         raise ValueError(f"{op}: shapes {a.shape} @ {b.shape}: matmul needs at least 1-D inputs")
     inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if a.shape[-1] != inner_b:
-        raise ValueError(f"{op}: shapes {a.shape} @ {b.shape}: inner dimensions "
-                         f"{a.shape[-1]} and {inner_b} differ")
+        raise ValueError(
+            f"{op}: shapes {a.shape} @ {b.shape}: inner dimensions "
+            f"{a.shape[-1]} and {inner_b} differ"
+        )
 
 
 class MatMul(Function):
@@ -52,8 +54,10 @@ class Affine(Function):
     def forward(ctx, x, w, b=None):
         _check_inner("Affine", x, w)
         if w.ndim != 2 or (b is not None and b.shape != (w.shape[1],)):
-            raise ValueError(f"Affine: weight {w.shape} must be 2-D (in, out) and bias "
-                             f"{None if b is None else b.shape} must be (out,)")
+            raise ValueError(
+                f"Affine: weight {w.shape} must be 2-D (in, out) and bias "
+                f"{None if b is None else b.shape} must be (out,)"
+            )
         ctx.save_for_backward(x, w)
         out = x @ w
         if b is not None:

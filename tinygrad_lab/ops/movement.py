@@ -14,8 +14,9 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(f"Reshape: cannot reshape {x.shape} ({x.size} elements) into "
-                             f"{tuple(shape)}") from None
+            raise ValueError(
+                f"Reshape: cannot reshape {x.shape} ({x.size} elements) into {tuple(shape)}"
+            ) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -28,8 +29,10 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, x, axes=None):
         if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"Transpose: axes {tuple(axes)} are not a permutation of the "
-                             f"{x.ndim} axes of shape {x.shape}")
+            raise ValueError(
+                f"Transpose: axes {tuple(axes)} are not a permutation of the "
+                f"{x.ndim} axes of shape {x.shape}"
+            )
         ctx.axes = axes
         return np.transpose(x, axes)
 
@@ -67,8 +70,9 @@ class GetItem(Function):
         try:
             return x[index]
         except IndexError as err:
-            raise IndexError(f"GetItem: index {index!r} does not fit shape {x.shape}: "
-                             f"{err}") from None
+            raise IndexError(
+                f"GetItem: index {index!r} does not fit shape {x.shape}: {err}"
+            ) from None
 
     @staticmethod
     def backward(ctx, grad):
