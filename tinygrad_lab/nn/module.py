@@ -169,7 +169,7 @@ class Module:
     def named_parameters(
         self, prefix: str = "", recurse: bool = True
     ) -> Iterator[tuple[str, Parameter]]:
-        """``(name, parameter)`` pairs, each parameter once, named as PyTorch does (``0.weight``)."""
+        """``(name, parameter)`` pairs, each once, named as PyTorch does (``0.weight``)."""
         seen: set[int] = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
         for module_name, module in modules:
