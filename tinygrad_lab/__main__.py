@@ -1,0 +1,7 @@
+"""``python -m tinygrad_lab``: the same as the ``tinygrad-lab`` command."""
+
+import sys
+
+from tinygrad_lab.cli import main
+
+sys.exit(main())

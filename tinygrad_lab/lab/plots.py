@@ -1,0 +1,115 @@
+"""The lab's plots (matplotlib, optional extra ``plot``), drawn from `compute_lab`'s figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'tinygrad_lab[plot]'") from None
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_losses(results: dict[str, Any], path: Path) -> Path:
+    """Loss per epoch of both runs, one after the other, with the break marked."""
+    plt = _pyplot()
+    run1, run2 = results["part_a"]["run1"], results["part_a"]["run2"]
+    n1 = len(run1["loss_history"])
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(range(1, n1 + 1), run1["loss_history"], label=f"run 1 ({run1['hidden_layers']} hidden)")
+    ax.plot(
+        range(n1 + 1, n1 + len(run2["loss_history"]) + 1),
+        run2["loss_history"],
+        label=f"run 2 ({run2['hidden_layers']} hidden)",
+    )
+    ax.axvline(n1 + 0.5, color="grey", linestyle="--", linewidth=1, label="structural break")
+    ax.axhline(
+        results["part_a"]["mean_predictor_loss"],
+        color="black",
+        linestyle=":",
+        linewidth=1,
+        label="mean predictor",
+    )
+    ax.set(
+        xlabel="epoch (runs 1 and 2 in sequence)",
+        ylabel="MSE loss",
+        title=f"Loss curves — roll {results['roll']}, seed {results['seed']}",
+    )
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_grad_norms(results: dict[str, Any], path: Path) -> Path:
+    """Weight-gradient norm of every Linear layer over all epochs (log scale)."""
+    plt = _pyplot()
+    series = results["part_a"]["weight_grad_norm_series"]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    cmap = plt.get_cmap("viridis")
+    for k, (label, values) in enumerate(series.items()):
+        points = [(step, v) for step, v in enumerate(values, start=1) if v]
+        if points:
+            steps, norms = zip(*points, strict=True)
+            ax.plot(
+                steps, norms, color=cmap(k / max(len(series) - 1, 1)), label=label, linewidth=1.2
+            )
+    ax.axvline(
+        len(results["part_a"]["run1"]["loss_history"]) + 0.5,
+        color="grey",
+        linestyle="--",
+        linewidth=1,
+    )
+    ax.set_yscale("log")
+    ax.set(
+        xlabel="epoch (runs 1 and 2 in sequence)",
+        ylabel="‖∇W‖ (Frobenius)",
+        title="Per-layer weight-gradient norms (layer labels as in run 2)",
+    )
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_gri_seeds(all_results: list[dict[str, Any]], path: Path) -> Path:
+    """GRI of run 1 against run 2 for every seed; undefined GRIs are listed in the title."""
+    plt = _pyplot()
+    pairs = [(r["part_a"]["run1"]["gri"], r["part_a"]["run2"]["gri"]) for r in all_results]
+    defined = [(a, b) for a, b in pairs if a is not None and b is not None]
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    if defined:
+        x, y = zip(*defined, strict=True)
+        ax.scatter(x, y, s=18, alpha=0.8)
+        low, high = min(x + y), max(x + y)
+        ax.plot(
+            [low, high],
+            [low, high],
+            color="grey",
+            linestyle="--",
+            linewidth=1,
+            label="GRI unchanged",
+        )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.legend()
+    undefined = len(pairs) - len(defined)
+    ax.set(
+        xlabel="GRI, run 1",
+        ylabel="GRI, run 2 (after the break)",
+        title=f"GRI across {len(pairs)} seeds — roll {all_results[0]['roll']}"
+        + (f" ({undefined} undefined)" if undefined else ""),
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
