@@ -44,14 +44,21 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage dump), exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tinygrad-lab",
         description="Run the course lab (Lab 6: deep network structural stress test) with "
         "tinygrad_lab, for one roll number, many seeds, or a whole class.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     who = common.add_mutually_exclusive_group()
     who.add_argument("--roll", help=f"roll number, at least three digits (e.g. {EXAMPLE_ROLL})")
     who.add_argument(
@@ -78,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--out", type=Path, metavar="DIR", help="write reports and files here")
 
-    running = argparse.ArgumentParser(add_help=False)
+    running = _Parser(add_help=False)
     seeds = running.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     seeds.add_argument("--seeds", metavar="RANGE", help="several seeds: 0-49, 1,5,9, ...")
@@ -113,8 +120,10 @@ PARTS = {"stress-test": ("a",), "part-b": ("b",), "lab": ("a", "b")}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a usage error (2, already printed)
+        return int(exit_.code or 0)
     try:
         return _dispatch(args)
     except (UsageError, RollNumberError, ValueError, ImportError) as err:

@@ -1,0 +1,107 @@
+"""The tinygrad-lab command: outputs, JSON, and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tinygrad_lab.cli import main
+from tinygrad_lab.lab.compute import compute_lab
+
+ROLL = "102303346"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_holds_every_reported_figure_as_numbers(capsys):
+    code, out, _ = run(capsys, "lab", "--roll", ROLL, "--seed", "5", "--epochs", "30", "--json")
+    assert code == 0
+    results = json.loads(out)
+    assert results == json.loads(json.dumps(compute_lab(ROLL, 5, 30)))
+    run1 = results["part_a"]["run1"]
+    assert set(run1["losses"]) == {"1", "30"}
+    assert isinstance(run1["gri"], float) and isinstance(run1["grad_norm_first"], float)
+    assert results["part_b"]["manual_convolution"] == -70
+    assert results["q2"]["effective_linear_layers"] == 1
+
+
+def test_out_writes_report_json_csvs_and_plots(tmp_path, capsys):
+    out = tmp_path / "lab"
+    code, _, _ = run(capsys, "lab", "--roll", ROLL, "--epochs", "25", "--out", str(out))
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "report.md",
+        "results.json",
+        "loss_history_run1.csv",
+        "loss_history_run2.csv",
+        "loss_curves.png",
+        "grad_norms.png",
+    } <= names
+    results = json.loads((out / "results.json").read_text())
+    rows = (out / "loss_history_run2.csv").read_text().splitlines()
+    assert rows[0] == "epoch,loss" and len(rows) == 26
+    assert float(rows[-1].split(",")[1]) == results["part_a"]["run2"]["loss_history"][-1]
+    report = (out / "report.md").read_text()
+    assert f"{results['part_a']['run1']['gri']:.6g}" in report
+    for png in ("loss_curves.png", "grad_norms.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_says_when_a_default_was_assumed(capsys):
+    code, out, _ = run(capsys, "part-b", "--roll", "102303151")
+    assert code == 0
+    assert "Assumed defaults" in out and "tanh" in out
+
+
+def test_spec_prints_the_table_and_a_roster_gives_one_csv_row_per_roll(tmp_path, capsys):
+    code, out, _ = run(capsys, "spec", "--roll", ROLL)
+    assert code == 0 and "hidden width" in out and "32436" in out
+    roster = tmp_path / "roster.csv"
+    roster.write_text("roll\n102303346\n102303151\n")
+    code, out, _ = run(capsys, "spec", "--rolls", str(roster))
+    lines = out.strip().splitlines()
+    assert code == 0 and len(lines) == 3 and lines[1].startswith("102303346,")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["lab", "--roll", "12"], "at least three decimal digits"),
+        (["lab", "--roll", "12x45"], "at least three decimal digits"),
+        (["stress-test", "--roll", ROLL, "--epochs", "0"], "positive whole number"),
+        (["stress-test", "--roll", ROLL, "--epochs", "-3"], "positive whole number"),
+        (["stress-test", "--roll", ROLL, "--seeds", "9-3"], "reversed"),
+        (["stress-test", "--roll", ROLL, "--seeds", ""], "bad seed range"),
+        (["spec", "--roll", "ab1"], "at least three decimal digits"),
+        (["lab"], "--roll"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_unwritable_out_is_an_error_and_writes_nothing(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, out, err = run(capsys, "lab", "--roll", ROLL, "--out", str(blocker / "sub" / "dir"))
+    assert code == 2 and "cannot write to --out" in err
+    assert out == "" and blocker.read_text() == "not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_module_and_console_script_run_as_a_subprocess():
+    for command in ([sys.executable, "-m", "tinygrad_lab"], ["tinygrad-lab"]):
+        ok = subprocess.run(command + ["spec", "--roll", ROLL], capture_output=True, text=True)
+        assert ok.returncode == 0 and "hidden width" in ok.stdout
+        bad = subprocess.run(command + ["lab", "--roll", "1"], capture_output=True, text=True)
+        assert bad.returncode == 2
+        assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
