@@ -1,3 +1,4 @@
+# ruff: noqa: SIM108, B007  (the notebook's code is kept as written)
 """The course notebook's own code (../shared/seeds/lab6-notebook.txt, cells In[63]–In[71]), kept
 as the oracle the lab is checked against. Changes from the notebook, and only these: wrapped in a
 function of the roll number and seed; `np.random.seed(seed)` replaces its
