@@ -12,6 +12,7 @@ from tinygrad_lab.tensor import (
     stack,
 )
 from tinygrad_lab.gradcheck import GradcheckError, gradcheck
+from tinygrad_lab.viz import draw_graph
 
 __version__ = "0.1.0"
 
@@ -22,6 +23,7 @@ __all__ = [
     "Tensor",
     "concatenate",
     "detect_anomaly",
+    "draw_graph",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",

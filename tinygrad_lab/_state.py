@@ -1,7 +1,16 @@
-"""Global switches of the engine, read on every op: kept as plain module attributes for speed."""
+"""Switches of the engine, read on every op. Thread-local, as PyTorch's grad mode is: a
+``no_grad()`` in one thread must not stop another thread's training from recording its graph."""
 
-grad_enabled = True  # False inside `no_grad()`: ops record no graph
-anomaly = False  # True inside `detect_anomaly()`: every forward and backward is checked for NaN/inf
-record_sites = False  # True while creation sites and modules are recorded (anomaly mode, traces)
-module_stack: list = []  # the Modules whose forward is running, innermost last
-backward_observers: list = []  # callables told of each node backward visits (backward traces)
+import threading
+
+
+class _State(threading.local):
+    def __init__(self) -> None:  # runs once in every thread that touches the state
+        self.grad_enabled = True  # False inside `no_grad()`: ops record no graph
+        self.anomaly = False  # inside `detect_anomaly()`: forward and backward checked for NaN/inf
+        self.record_sites = False  # creation sites and modules recorded (anomaly mode, traces)
+        self.module_stack: list = []  # the Modules whose forward is running, innermost last
+        self.backward_observers: list = []  # callables told of each node backward visits
+
+
+state = _State()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_lab.lab.rules import ACTIVATIONS, EXAMPLE_ROLL, RollNumberError, lab_config
+from tinygrad_lab.viz.render import GraphvizNotFoundError
 
 
 class UsageError(Exception):
@@ -107,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("stress-test", parents=[common, running], help="Part A (and Q2)")
     sub.add_parser("part-b", parents=[common, running], help="Part B")
     sub.add_parser("lab", parents=[common, running], help="the whole lab: Part A, Q2, Part B")
+    check = sub.add_parser(
+        "check",
+        parents=[common, running],
+        help="train the lab network and check autograd against the "
+        "notebook's matrix-form backprop at every epoch (exit 1 if not)",
+    )
+    check.set_defaults(no_plots=True)
     graph = sub.add_parser("graph", help="draw the lab network's computation graph")
     graph.add_argument("--roll", default=EXAMPLE_ROLL, help=f"roll number (default {EXAMPLE_ROLL})")
     graph.add_argument("--seed", type=non_negative_int, default=0)
@@ -126,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     try:
         return _dispatch(args)
-    except (UsageError, RollNumberError, ValueError, ImportError) as err:
+    except (UsageError, RollNumberError, ValueError, ImportError, GraphvizNotFoundError) as err:
         print(f"tinygrad-lab: error: {err}", file=sys.stderr)
         return 2
 
@@ -140,6 +148,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         rolls = _rolls(args)
         if args.command == "spec":
             return _spec(args, rolls)
+        if args.command == "check":
+            return _check(args, rolls)
         return _run(args, rolls)
     except SweepError as err:
         raise UsageError(str(err)) from None
@@ -245,6 +255,37 @@ def _run(args: argparse.Namespace, rolls: list[str]) -> int:
     if len(seeds) > 1:
         return outputs.write_sweep(args, out, all_results)
     return outputs.write_single(args, out, all_results[0])
+
+
+def _check(args: argparse.Namespace, rolls: list[str]) -> int:
+    from tinygrad_lab.lab.check import check_lab, format_check
+    from tinygrad_lab.lab.sweep import parse_seeds, run_many
+
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
+    for roll in rolls:
+        lab_config(roll, **_overrides(args))
+    tasks = [
+        dict(roll=roll, seed=seed, epochs=args.epochs, **_overrides(args))
+        for roll in rolls
+        for seed in seeds
+    ]
+    if len(tasks) == 1:
+        results = [check_lab(**tasks[0])]
+    else:
+        results = run_many(
+            tasks,
+            workers=args.workers,
+            fn=check_lab,
+            progress=not args.no_progress and not args.json,
+        )
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, allow_nan=False))
+    else:
+        print("\n\n".join(format_check(r) for r in results))
+    if args.out:
+        out = _prepare_out(args.out)
+        (out / "check.json").write_text(json.dumps(results, indent=1, allow_nan=False))
+    return 0 if all(r["passed"] for r in results) else 1
 
 
 def _graph(args: argparse.Namespace) -> int:

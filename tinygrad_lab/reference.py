@@ -2,7 +2,7 @@
 checked against. Lists of ``W`` (in, out) and ``b`` (1, out), exactly the notebook's arithmetic:
 
     forward:  Z = A_prev @ W + b,  A = act(Z)          (the output layer is linear)
-    backward: dA = 2 (ŷ - y) / N
+    backward: dA = 2 (ŷ - y) / (N · outputs)
               dZ = dA * act'(Z)  (dZ = dA at the output)
               dW = A_prevᵀ dZ,  db = Σ dZ,  dA = dZ Wᵀ
 """
@@ -13,7 +13,12 @@ from typing import Any
 
 import numpy as np
 
+LEAKY_SLOPE = 0.01
 ACTIVATIONS = {
+    "leaky_relu": (
+        lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+        lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
+    ),
     "relu": (lambda z: np.maximum(0, z), lambda z: (z > 0).astype(float)),
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
     "sigmoid": (
@@ -22,6 +27,14 @@ ACTIVATIONS = {
     ),
     "identity": (lambda z: z, lambda z: np.ones_like(z)),
 }
+
+
+def _per_layer(activation: str | list[str], hidden: int) -> list[tuple[Any, Any]]:
+    """One (act, act') pair per hidden layer, from one name or a list of names."""
+    names = [activation] * hidden if isinstance(activation, str) else list(activation)
+    if len(names) != hidden:
+        raise ValueError(f"reference: {len(names)} activations for {hidden} hidden layers")
+    return [_activation(name) for name in names]
 
 
 def _activation(name: str) -> tuple[Any, Any]:
@@ -45,16 +58,17 @@ def init_mlp(
 
 
 def forward(
-    X: np.ndarray, weights: list, biases: list, activation: str = "relu"
+    X: np.ndarray, weights: list, biases: list, activation: str | list[str] = "relu"
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """``(activations, Zs)``: activations[0] is X, activations[-1] the linear output."""
-    act, _ = _activation(activation)
+    """``(activations, Zs)``: activations[0] is X, activations[-1] the linear output.
+    ``activation`` names every hidden layer's activation, or is a list of one name a layer."""
+    acts = _per_layer(activation, len(weights) - 1)
     A = X
     activations, Zs = [A], []
     for i in range(len(weights) - 1):
         Z = A @ weights[i] + biases[i]
         Zs.append(Z)
-        A = act(Z)
+        A = acts[i][0](Z)
         activations.append(A)
     Z_final = A @ weights[-1] + biases[-1]
     Zs.append(Z_final)
@@ -63,18 +77,24 @@ def forward(
 
 
 def backward(
-    activations: list, Zs: list, y_true: np.ndarray, weights: list, activation: str = "relu"
+    activations: list,
+    Zs: list,
+    y_true: np.ndarray,
+    weights: list,
+    activation: str | list[str] = "relu",
 ) -> tuple[list, list, list]:
     """``(grads_W, grads_b, dZs)`` of the mean squared error, layer by layer from the output."""
-    _, act_grad = _activation(activation)
+    acts = _per_layer(activation, len(weights) - 1)
     grads_W: list[np.ndarray] = []
     grads_b: list[np.ndarray] = []
     dZs: list[np.ndarray] = []
     error = activations[-1] - y_true
-    dA = 2 * error / len(y_true)
+    # The notebook writes len(y_true): the same as error.size for its single output, and
+    # error.size keeps this the gradient of mean((ŷ - y)²) for several outputs too.
+    dA = 2 * error / error.size
     for i in reversed(range(len(weights))):
         A_prev = activations[i]
-        dZ = dA if i == len(weights) - 1 else dA * act_grad(Zs[i])
+        dZ = dA if i == len(weights) - 1 else dA * acts[i][1](Zs[i])
         grads_W.insert(0, A_prev.T @ dZ)
         grads_b.insert(0, np.sum(dZ, axis=0, keepdims=True))
         dZs.insert(0, dZ)
@@ -93,7 +113,7 @@ def train(
     biases: list,
     learning_rate: float,
     epochs: int,
-    activation: str = "relu",
+    activation: str | list[str] = "relu",
 ) -> tuple[list[float], list, list]:
     """Full-batch gradient descent in place, as the notebook's loop. Returns the loss of every
     epoch (before its update) and the last epoch's ``grads_W`` and ``grads_b``."""

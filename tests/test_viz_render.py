@@ -1,0 +1,118 @@
+"""Rendering: DOT goes through the real `dot` to SVG (valid XML), PNG and PDF; a missing `dot`
+names the package to install and leaves the DOT source; big graphs render within the budget;
+the lab's own graph command."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from viz_helpers import CLUSTER_LABEL, chain, count_graph, mlp, mlp_loss, parse_dot, require_dot
+
+import tinygrad_lab
+from tinygrad_lab import Tensor, nn
+from tinygrad_lab.lab.graph import graph_command, lab_graph
+from tinygrad_lab.lab.network import build_network
+from tinygrad_lab.lab.part_a import make_data
+from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab.viz import GraphvizNotFoundError, draw_graph, render, retain_grads
+
+
+@pytest.fixture
+def dot() -> None:
+    require_dot()
+
+
+def test_a_5000_node_graph_renders_within_the_node_budget(dot, tmp_path):
+    root = chain(2500)
+    assert sum(count_graph(root)[:2]) == 5001
+    graph = draw_graph(root)
+    nodes, _ = parse_dot(graph.source)
+    assert len(nodes) <= tinygrad_lab.viz.draw.DEFAULT_MAX_NODES
+    svg = ET.parse(render(graph, tmp_path / "chain.svg")).getroot()
+    drawn = svg.findall(".//{http://www.w3.org/2000/svg}g[@class='node']")
+    assert len(drawn) == len(nodes)
+
+
+# ----------------------------------------------------------------------------- formats
+def test_renders_svg_png_pdf_with_the_real_dot(dot, tmp_path):
+    model = mlp(np.random.default_rng(0))
+    loss = mlp_loss(model, np.random.default_rng(1))
+    retain_grads(loss).backward()
+    graph = draw_graph(loss, model, grads=True, layers=True)
+    svg = ET.parse(render(graph, tmp_path / "g.svg")).getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = "".join(svg.itertext())
+    assert "0.weight (3×5)" in texts and "Linear 0" in texts
+    assert (tmp_path / "g.png").exists() is False
+    assert render(graph, tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert render(graph, tmp_path / "g.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "image/svg+xml" in graph._repr_mimebundle_()  # shows inline in Jupyter
+
+
+def test_render_rejects_an_unknown_suffix_before_writing(tmp_path):
+    graph = draw_graph((Tensor(np.ones(2), requires_grad=True) * 2).sum())
+    with pytest.raises(ValueError, match=r"\.jpg.*\.svg, \.png, \.pdf"):
+        render(graph, tmp_path / "g.jpg")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        render(graph, tmp_path / "missing" / "g.svg")
+    assert list(tmp_path.iterdir()) == []
+    assert render(graph, tmp_path / "g.dot").read_text() == graph.source
+
+
+def hide_dot(monkeypatch, tmp_path) -> None:
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_missing_dot_names_the_package_and_writes_the_source(monkeypatch, tmp_path):
+    graph = draw_graph((Tensor(np.ones(2), requires_grad=True) * 2).sum())
+    hide_dot(monkeypatch, tmp_path)
+    with pytest.raises(GraphvizNotFoundError) as info:
+        render(graph, tmp_path / "g.svg")
+    message = str(info.value)
+    assert "apt-get install graphviz" in message and "brew install graphviz" in message
+    assert str(tmp_path / "g.dot") in message
+    assert (tmp_path / "g.dot").read_text() == graph.source
+    assert not (tmp_path / "g.svg").exists()
+
+
+# ----------------------------------------------------------------------------- the lab's graph
+ROLL = "102303346"
+
+
+def test_lab_graph_draws_the_rolls_network_on_the_lab_data():
+    config = lab_config(ROLL)
+    graph = lab_graph(ROLL, seed=3, layers=True, grads=True)
+    # the same network and data, built here: X first from the seed's generator, then weights
+    rng = np.random.RandomState(3)
+    X, y = make_data(rng)
+    np.testing.assert_array_equal(y[:, 0], np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2 - 0.8 * X[:, 2])
+    model = build_network(config, rng)
+    nn.MSELoss()(model(Tensor(X)), Tensor(y)).backward()
+    source = graph.source
+    clusters = CLUSTER_LABEL.findall(source)
+    assert clusters == [f"{type(m).__name__} {k}" for k, m in enumerate(model)]
+    width = config.hidden_width
+    assert f"0.weight (3×{width})" in source and f"2.weight ({width}×{width})" in source
+    norm = float(np.linalg.norm(model[0].weight.grad))
+    assert f"‖grad‖ {norm:.2e}" in source
+    assert "X (400×3)" in source and "loss (scalar)" in source
+
+
+def test_graph_command_renders_to_the_requested_file(dot, tmp_path):
+    out = graph_command(ROLL, tmp_path / "graph.svg", layers=True, grads=True, seed=0)
+    assert out == tmp_path / "graph.svg"
+    assert "Linear 0" in "".join(ET.parse(out).getroot().itertext())
+    with pytest.raises(ValueError, match="suffix"):
+        graph_command(ROLL, tmp_path / "graph.txt", layers=False, grads=False, seed=0)
+    assert not (tmp_path / "graph.txt").exists()
+
+
+def test_graph_command_without_dot_writes_the_source(monkeypatch, tmp_path):
+    hide_dot(monkeypatch, tmp_path)
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+        graph_command(ROLL, tmp_path / "graph.png", layers=True, grads=False, seed=0)
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph")

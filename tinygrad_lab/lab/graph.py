@@ -1,0 +1,51 @@
+"""The lab's network as a graph: one forward (and backward) pass of a roll number's run-1 network
+on the lab's data, drawn with `tinygrad_lab.viz` (``tinygrad-lab graph``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import graphviz
+import numpy as np
+
+from tinygrad_lab import nn
+from tinygrad_lab.lab.network import build_network
+from tinygrad_lab.lab.part_a import make_data
+from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab.tensor import Tensor
+from tinygrad_lab.viz import draw_graph, output_format, record_modules, render, retain_grads
+
+
+def lab_graph(
+    roll: str, seed: int = 0, layers: bool = False, grads: bool = False
+) -> graphviz.Digraph:
+    """The graph of one forward pass (and, with ``grads``, its backward) of the run-1 network of
+    ``roll`` on the lab's data, drawn from ``RandomState(seed)`` as the notebook draws them:
+    data first, then the weights in layer order."""
+    config = lab_config(roll)
+    rng = np.random.RandomState(seed)
+    X, y = make_data(rng, config.n_samples)
+    model = build_network(config, rng)
+    inputs, target = Tensor(X), Tensor(y)
+    inputs.name, target.name = "X", "y"
+    with record_modules():  # the layer view needs to know which layer made each op
+        loss = nn.MSELoss()(model(inputs), target)
+    loss.name = "loss"
+    if grads:
+        retain_grads(loss)
+        loss.backward()
+    return draw_graph(loss, model=model, layers=layers, grads=grads)
+
+
+def graph_command(
+    roll: str,
+    out: str | os.PathLike,
+    layers: bool = False,
+    grads: bool = False,
+    seed: int = 0,
+) -> Path:
+    """``tinygrad-lab graph``: draw the lab's network for ``roll`` into ``out`` (SVG, PNG, PDF or
+    DOT, from the suffix). Returns the path written."""
+    output_format(out)  # a bad suffix fails before any work
+    return render(lab_graph(roll, seed=seed, layers=layers, grads=grads), out)
