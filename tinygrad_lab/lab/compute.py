@@ -16,6 +16,7 @@ from tinygrad_lab.lab.analysis import affine_fold, diagnose, figures_of
 from tinygrad_lab.lab.part_a import make_data, run_stress_test
 from tinygrad_lab.lab.part_b import run_part_b
 from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab.trace import memory_by_layer
 
 PARTS = ("a", "b")
 
@@ -49,7 +50,15 @@ def compute_lab(
         },
     }
     if "a" in parts:
-        stress = run_stress_test(config, seed, epochs, keep_model=True)
+        memory: dict[str, Any] = {}
+
+        def measure(run: str, model: Any, X: Any) -> None:
+            model.eval()  # a forward in eval mode is not a training step for the recorder
+            memory[run] = memory_by_layer(model, X)
+            model.train()
+
+        stress = run_stress_test(config, seed, epochs, keep_model=True, after_run=measure)
+        results["memory"] = memory
         part_a = stress.figures()
         for name, run in stress.runs().items():
             verdict, explanation = diagnose(run)

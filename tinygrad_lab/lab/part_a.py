@@ -8,6 +8,7 @@ gives the figures of the notebook's code run after ``np.random.seed(s)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -160,9 +161,14 @@ def gradient_ratio_index(first: float, last: float) -> tuple[float | None, str |
 
 
 def run_stress_test(
-    config: LabConfig, seed: int = 0, epochs: int | None = None, keep_model: bool = False
+    config: LabConfig,
+    seed: int = 0,
+    epochs: int | None = None,
+    keep_model: bool = False,
+    after_run: Callable[[str, nn.Sequential, Tensor], None] | None = None,
 ) -> StressResult:
-    """Part A for one seed: run 1, the structural break, run 2."""
+    """Part A for one seed: run 1, the structural break, run 2. ``after_run(name, model, X)`` is
+    called after each run's training (the lab measures memory there)."""
     epochs = config.epochs if epochs is None else epochs
     if int(epochs) != epochs or epochs < 1:
         raise ValueError(f"epochs must be a positive whole number, got {epochs}")
@@ -175,10 +181,14 @@ def run_stress_test(
 
     history, diverged = train(model, X_t, y_t, config.learning_rate, epochs)
     run1 = _summarise(model, recorder, history, diverged, mean_loss, epochs, config.hidden_layers)
+    if after_run:
+        after_run("run1", model, X_t)
     insert_hidden_layers(model, config, rng)
     history, diverged = train(model, X_t, y_t, config.learning_rate, epochs)
     hidden2 = config.hidden_layers + config.added_layers
     run2 = _summarise(model, recorder, history, diverged, mean_loss, epochs, hidden2)
+    if after_run:
+        after_run("run2", model, X_t)
     if not keep_model:
         recorder.detach()
     return StressResult(

@@ -1,0 +1,214 @@
+"""Watch backprop happen: a trace of every node backward visits, and the memory a forward pass
+keeps for backward.
+
+    with tl.trace_backward(model) as trace:
+        loss = loss_fn(model(X), y)   # forward inside: each node learns its layer and code line
+        loss.backward()
+    print(trace)
+
+For the lab's network the trace reads like the notebook's backward loop: the loss first, then the
+output layer, then each hidden layer down to the first. Outside a trace nothing is recorded: the
+engine only checks one flag per op and one per backward node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import math
+from collections.abc import Iterator
+from dataclasses import astuple, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lab._state import state as _state
+from tinygrad_lab.function import Function
+from tinygrad_lab.nn.module import Module
+from tinygrad_lab.tensor import Tensor
+
+
+@contextlib.contextmanager
+def record_sites() -> Iterator[None]:
+    """Inside, every new op remembers the user code line and the innermost Module that made it."""
+    previous = _state.record_sites
+    _state.record_sites = True
+    try:
+        yield
+    finally:
+        _state.record_sites = previous
+
+
+def _norm(array: Any) -> float:
+    flat = np.asarray(array).ravel(order="K")
+    return math.sqrt(float(flat.dot(flat)))
+
+
+def module_labels(model: Module | None) -> dict[int, str]:
+    """``{id(module): "3:Linear"}`` for every module of ``model`` (names as named_modules)."""
+    if model is None:
+        return {}
+    return {
+        id(m): f"{name}:{type(m).__name__}" if name else type(m).__name__
+        for name, m in model.named_modules()
+    }
+
+
+def _label(module: Any, labels: dict[int, str]) -> str:
+    if module is None:
+        return ""
+    return labels.get(id(module), type(module).__name__)
+
+
+@dataclass
+class TraceRow:
+    """One node as backward visited it."""
+
+    order: int  # 1 for the first node backward visited
+    op: str
+    layer: str  # the Module whose forward created the op ("" outside any)
+    site: str  # file:line of the user code that created it ("?" if made outside the trace)
+    input_shapes: str
+    output_shape: str
+    grad_in_norm: float  # norm of the gradient arriving at the node's output
+    grad_out_norms: str  # norm of each gradient it sends to its inputs ("—" where none)
+    saved_bytes: int  # bytes of arrays it kept from forward for this backward
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
+class BackwardTrace:
+    """The rows of one or more backward passes; print it, or take ``rows()``, ``to_csv``,
+    ``to_pandas()``; pass it to ``draw_graph(..., trace=trace)`` to number nodes by visit."""
+
+    def __init__(self, model: Module | None = None) -> None:
+        self.model = model
+        self._labels = module_labels(model)
+        self.records: list[TraceRow] = []
+        self.visit_order: dict[int, int] = {}  # id(ctx) -> order, for draw_graph
+
+    def _observe(self, node: Tensor, ctx: Function, grad: np.ndarray, input_grads: tuple) -> None:
+        order = len(self.records) + 1
+        self.visit_order[id(ctx)] = order
+        self.records.append(
+            TraceRow(
+                order=order,
+                op=ctx.name,
+                layer=_label(ctx.module, self._labels),
+                site=ctx.site or "?",
+                input_shapes=", ".join(_shape(p.shape) for p in ctx.parents),
+                output_shape=_shape(node.shape),
+                grad_in_norm=_norm(grad),
+                grad_out_norms=", ".join(
+                    "—" if g is None or not p.requires_grad else f"{_norm(g):.3g}"
+                    for p, g in zip(ctx.parents, input_grads, strict=True)
+                ),
+                saved_bytes=ctx.saved_nbytes(),
+            )
+        )
+
+    # ----------------------------------------------------------------------------- views
+    @property
+    def total_saved_bytes(self) -> int:
+        return sum(r.saved_bytes for r in self.records)
+
+    def rows(self) -> list[tuple]:
+        """Header row, then one tuple a node (for CSV or any table)."""
+        return [tuple(f.name for f in fields(TraceRow))] + [astuple(r) for r in self.records]
+
+    def to_csv(self, path: Any) -> None:
+        with open(path, "w", newline="") as handle:
+            csv.writer(handle).writerows(self.rows())
+
+    def to_pandas(self) -> Any:
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError(
+                "BackwardTrace.to_pandas needs pandas: pip install pandas; rows() "
+                "gives the same table without it"
+            ) from None
+        header, *body = self.rows()
+        return pd.DataFrame(body, columns=header)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __str__(self) -> str:
+        header, *body = self.rows()
+        cells = [list(header)] + [[_cell(v) for v in row] for row in body]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in cells
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines.append(f"{len(body)} nodes; {self.total_saved_bytes:,} bytes were saved for backward")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"BackwardTrace({len(self.records)} nodes)"
+
+    def _repr_markdown_(self) -> str:
+        header, *body = self.rows()
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in body]
+        return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+@contextlib.contextmanager
+def trace_backward(model: Module | None = None) -> Iterator[BackwardTrace]:
+    """Record every node each backward inside visits (see the module docstring). Ops created
+    inside also record their layer and code line; give ``model`` to name layers as ``3:Linear``."""
+    trace = BackwardTrace(model)
+    _state.backward_observers.append(trace._observe)
+    try:
+        with record_sites():
+            yield trace
+    finally:
+        _state.backward_observers.remove(trace._observe)
+
+
+def saved_memory(output: Tensor, model: Module | None = None) -> dict[str, int]:
+    """Bytes each layer's ops saved for backward in the graph that produced ``output`` (``""``
+    for ops outside any module). Layers are known for ops created under ``record_sites()``."""
+    labels = module_labels(model)
+    totals: dict[str, int] = {}
+    seen: set[int] = set()
+    stack = [output]
+    while stack:
+        ctx = stack.pop()._ctx
+        if ctx is None or id(ctx) in seen:
+            continue
+        seen.add(id(ctx))
+        label = _label(ctx.module, labels)
+        totals[label] = totals.get(label, 0) + ctx.saved_nbytes()
+        stack.extend(ctx.parents)
+    return totals
+
+
+def memory_by_layer(model: Module, *inputs: Any) -> dict[str, Any]:
+    """One forward pass of ``model`` with gradients on: the bytes each layer saves for backward,
+    in layer order, their total, and what the same pass keeps under ``no_grad`` (nothing)."""
+    from tinygrad_lab.tensor import no_grad
+
+    with record_sites():
+        output = model(*inputs)
+    per_layer = saved_memory(output, model)
+    order = list(module_labels(model).values())
+    per_layer = {k: per_layer[k] for k in order if k in per_layer} | {
+        k: v for k, v in per_layer.items() if k not in order
+    }
+    with no_grad():
+        inference = model(*inputs)
+    return {
+        "per_layer": per_layer,
+        "total": sum(per_layer.values()),
+        "no_grad_total": sum(saved_memory(inference, model).values()),
+    }
