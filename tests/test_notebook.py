@@ -1,0 +1,32 @@
+"""experiments/lab6.ipynb runs top to bottom in a real kernel, and is committed without outputs."""
+
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "experiments" / "lab6.ipynb"
+
+
+def test_notebook_is_committed_without_outputs():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_notebook_runs_top_to_bottom_and_shows_the_lab():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute()  # raises CellExecutionError on the first failing cell
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    kinds = {kind for o in outputs for kind in o.get("data", {})}
+    assert {"image/svg+xml", "image/png", "text/markdown"} <= kinds  # graph, plots, tables
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "gradcheck: True" in text and "manual convolution: -70" in text
