@@ -114,7 +114,6 @@ def _parser() -> argparse.ArgumentParser:
         help="train the lab network and check autograd against the "
         "notebook's matrix-form backprop at every epoch (exit 1 if not)",
     )
-    check.set_defaults(no_plots=True)
     graph = sub.add_parser("graph", help="draw the lab network's computation graph")
     graph.add_argument("--roll", default=EXAMPLE_ROLL, help=f"roll number (default {EXAMPLE_ROLL})")
     graph.add_argument("--seed", type=non_negative_int, default=0)

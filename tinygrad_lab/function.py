@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_lab import _state
+from tinygrad_lab._state import state as _state
 
 if TYPE_CHECKING:
     from tinygrad_lab.tensor import Tensor
@@ -100,10 +100,11 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:
         """Run the op forward on ``inputs`` (Tensors or array-likes) and record it in the graph."""
-        parents = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        # (list comprehensions, not generators: this runs for every op, and they are faster)
+        parents = tuple([x if isinstance(x, Tensor) else Tensor(x) for x in inputs])
         ctx = cls()
         ctx.parents = parents
-        ctx.needs_input_grad = needs = tuple(p.requires_grad for p in parents)
+        ctx.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
         ctx.saved_tensors = ()
         try:
             out = cls.forward(ctx, *[p.data for p in parents], **kwargs)

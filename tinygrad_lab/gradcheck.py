@@ -74,8 +74,8 @@ def gradcheck(
     if worst is not None and worst[0] > 0:
         _, position, index, value, numeric = worst
         raise GradcheckError(
-            f"gradcheck: input {position}, entry {index}: analytic gradient {value!r} but numeric "
-            f"{numeric!r} (difference {abs(value - numeric):.3g}, allowed atol={atol} + "
-            f"rtol={rtol}·|numeric|)"
+            f"gradcheck: input {position}, entry {index}: analytic gradient {float(value)!r} but "
+            f"numeric {float(numeric)!r} (difference {abs(value - numeric):.3g}, "
+            f"allowed atol={atol} + rtol={rtol}·|numeric|)"
         )
     return True

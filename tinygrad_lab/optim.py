@@ -88,24 +88,28 @@ class Adam(Optimizer):
                 f"betas={betas}, eps={eps}, weight_decay={weight_decay}"
             )
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
-        self.t = 0
+        self._steps = [0] * len(self.params)  # per parameter, as PyTorch's state["step"]
         self._m = [np.zeros_like(p.data) for p in self.params]
         self._v = [np.zeros_like(p.data) for p in self.params]
         self._buffers = [np.empty_like(p.data) for p in self.params]
 
     def step(self) -> None:
-        self.t += 1
         b1, b2 = self.betas
-        step_size = self.lr / (1 - b1**self.t)
-        root_correction = np.sqrt(1 - b2**self.t)
-        for p, m, v, buffer in zip(self.params, self._m, self._v, self._buffers, strict=True):
+        for k, (p, m, v, buffer) in enumerate(
+            zip(self.params, self._m, self._v, self._buffers, strict=True)
+        ):
             grad = p.grad
             if grad is None:
-                continue
+                continue  # a parameter without gradient keeps its moments and its step count
+            self._steps[k] += 1
+            t = self._steps[k]
+            step_size = self.lr / (1 - b1**t)
+            root_correction = np.sqrt(1 - b2**t)
             if self.weight_decay:
                 grad = grad + self.weight_decay * p.data
             m *= b1
-            m += (1 - b1) * grad
+            np.multiply(grad, 1 - b1, out=buffer)
+            m += buffer
             v *= b2
             np.multiply(grad, grad, out=buffer)
             buffer *= 1 - b2

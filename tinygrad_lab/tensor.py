@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab import _state
+from tinygrad_lab._state import state as _state
 from tinygrad_lab.function import Function, _check_finite, unbroadcast
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -77,6 +77,8 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "name")
     __hash__ = object.__hash__  # graph bookkeeping keys tensors by identity
+    # NumPy defers to our reflected operators: `ndarray + Tensor` is a Tensor, not an object array.
+    __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data: np.ndarray = as_array(data, dtype)
@@ -325,17 +327,19 @@ class Tensor:
             input_grads = ctx.backward(ctx, grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            if len(input_grads) != len(ctx.parents):
+            parents = ctx.parents
+            if len(input_grads) != len(parents):
                 raise RuntimeError(
                     f"{ctx.name}.backward returned {len(input_grads)} gradients "
-                    f"for {len(ctx.parents)} inputs"
+                    f"for {len(parents)} inputs"
                 )
             if _state.anomaly or _state.backward_observers:
                 _observe(node, ctx, grad, input_grads)
-            for parent, parent_grad in zip(ctx.parents, input_grads, strict=True):
+            for parent, parent_grad in zip(parents, input_grads):  # same lengths: checked above
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                if parent_grad.shape != parent.data.shape or parent_grad.dtype != parent.dtype:
+                data = parent.data
+                if parent_grad.shape != data.shape or parent_grad.dtype != data.dtype:
                     parent_grad = _fit(parent_grad, parent, ctx)
                 previous = grads.get(parent)
                 grads[parent] = parent_grad if previous is None else previous + parent_grad
@@ -398,6 +402,9 @@ def _observe(node: Tensor, ctx: Function, grad: np.ndarray, input_grads: tuple) 
 class no_grad(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
     """Record no graph inside: as ``with no_grad():`` or as a ``@no_grad()`` decorator."""
 
+    def _recreate_cm(self) -> no_grad:
+        return type(self)()  # a fresh instance per decorated call: recursion keeps its own state
+
     def __enter__(self) -> no_grad:
         self._previous = _state.grad_enabled
         _state.grad_enabled = False
@@ -415,6 +422,9 @@ def is_grad_enabled() -> bool:
 class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
     """Inside, the first op whose forward result or backward gradient holds NaN or inf raises a
     RuntimeError naming the op and the line of user code that created it."""
+
+    def _recreate_cm(self) -> detect_anomaly:
+        return type(self)()  # a fresh instance per decorated call: recursion keeps its own state
 
     def __enter__(self) -> detect_anomaly:
         self._previous = (_state.anomaly, _state.record_sites)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab._state import state as _state
+from tinygrad_lab.display import markdown_table
 from tinygrad_lab.function import Function
 from tinygrad_lab.nn.module import Module
 from tinygrad_lab.tensor import Tensor
@@ -153,9 +154,7 @@ class BackwardTrace:
 
     def _repr_markdown_(self) -> str:
         header, *body = self.rows()
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in body]
-        return "\n".join(lines)
+        return markdown_table(header, body)
 
 
 def _cell(value: Any) -> str:

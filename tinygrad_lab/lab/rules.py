@@ -103,14 +103,13 @@ class LabConfig:
         return f"roll number {self.roll}: a={self.a}, b={self.b}, c={self.c}\n" + "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
-        lines = [
-            f"**roll number {self.roll}**: a={self.a}, b={self.b}, c={self.c}",
-            "",
-            "| quantity | rule | value |",
-            "| --- | --- | --- |",
-        ]
-        lines += [f"| {q} | {r} | {_fmt(v)} |" for q, r, v in self.table()]
-        return "\n".join(lines)
+        from tinygrad_lab.display import markdown_table
+
+        rows = [(q, r, _fmt(v)) for q, r, v in self.table()]
+        return (
+            f"**roll number {self.roll}**: a={self.a}, b={self.b}, c={self.c}\n\n"
+            + markdown_table(["quantity", "rule", "value"], rows)
+        )
 
 
 def _fmt(value: object) -> str:

@@ -62,7 +62,7 @@ class Sequential(Module):
         self._set_layers(layers)
 
     def append(self, module: Module) -> Sequential:
-        return self.insert(len(self), module)
+        return self.insert(len(self), _check_module(module, "append"))
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
         new = [_check_module(m, "extend") for m in modules]

@@ -46,8 +46,8 @@ class Linear(Module):
             )
         self.in_features, self.out_features = int(in_features), int(out_features)
         rng = nn_init.generator(rng)
-        self.weight = Parameter(np.empty((in_features, out_features)), dtype=dtype)
-        self.bias = Parameter(np.empty(out_features), dtype=dtype) if bias else None
+        self.weight = Parameter(np.zeros((in_features, out_features)), dtype=dtype)
+        self.bias = Parameter(np.zeros(out_features), dtype=dtype) if bias else None
         if init is None:
             bound = 1 / np.sqrt(in_features)
             init = nn_init.uniform(-bound, bound)
@@ -70,7 +70,9 @@ class Linear(Module):
         return f"Linear({self.in_features} → {self.out_features})"
 
     def extra_repr(self) -> str:
-        return f"{self.in_features} → {self.out_features}" + ("" if self.bias else ", bias=False")
+        return f"{self.in_features} → {self.out_features}" + (
+            "" if self.bias is not None else ", bias=False"
+        )
 
 
 class Conv2d(Module):
@@ -104,8 +106,8 @@ class Conv2d(Module):
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride, self.padding = (int(kh), int(kw)), int(stride), int(padding)
         rng = nn_init.generator(rng)
-        self.weight = Parameter(np.empty((out_channels, in_channels, kh, kw)), dtype=dtype)
-        self.bias = Parameter(np.empty(out_channels), dtype=dtype) if bias else None
+        self.weight = Parameter(np.zeros((out_channels, in_channels, kh, kw)), dtype=dtype)
+        self.bias = Parameter(np.zeros(out_channels), dtype=dtype) if bias else None
         bound = 1 / np.sqrt(in_channels * kh * kw)
         (init or nn_init.uniform(-bound, bound))(self.weight, rng)
         if self.bias is not None:

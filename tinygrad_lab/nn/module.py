@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab import _state
+from tinygrad_lab._state import state as _state
 from tinygrad_lab.function import Function
 from tinygrad_lab.tensor import RemovableHandle, Tensor
 
@@ -83,6 +83,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs: Any) -> Any:
+        if not (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or _state.record_sites
+        ):
+            return self.forward(*inputs)  # no hook, no trace: the common case, kept cheap
         for hook in list(self._forward_pre_hooks.values()):
             replaced = hook(self, inputs)
             if replaced is not None:
@@ -135,7 +142,22 @@ class Module:
                 if waiting:
                     return None
                 replaced = fire()  # a returned tuple replaces this (the last) input's gradient
-                return None if replaced is None else replaced[k]
+                if replaced is None:
+                    return None
+                name = type(self).__name__
+                if len(replaced) != len(grad_input):
+                    raise RuntimeError(
+                        f"{name}: a full backward hook returned {len(replaced)} gradients "
+                        f"for {len(grad_input)} inputs"
+                    )
+                # The other inputs' gradients have already flowed on: refuse to drop a change.
+                changed = [j for j, g in enumerate(grad_input) if j != k and replaced[j] is not g]
+                if changed:
+                    raise RuntimeError(
+                        f"{name}: a full backward hook can replace only the gradient of input "
+                        f"{k}, the one backward reaches last; inputs {changed} have gone on"
+                    )
+                return replaced[k]
 
             return hook
 
@@ -256,6 +278,22 @@ class Module:
     def _line(self) -> str:
         shapes = ", ".join(f"{name} {tuple(p.shape)}" for name, p in self._parameters.items())
         return f"{type(self).__name__}({self.extra_repr()})" + (f"  [{shapes}]" if shapes else "")
+
+    def _repr_markdown_(self) -> str:
+        """In Jupyter: one row a layer, with its parameter shapes and count."""
+        from tinygrad_lab.display import markdown_table
+
+        rows = []
+        for name, module in self.named_modules():
+            if module is self and self._modules:
+                continue
+            shapes = ", ".join(f"{k} {tuple(p.shape)}" for k, p in module._parameters.items())
+            count = sum(p.size for p in module._parameters.values())
+            rows.append(
+                (name or "—", f"{type(module).__name__}({module.extra_repr()})", shapes, count)
+            )
+        table = markdown_table(["layer", "module", "parameters", "count"], rows)
+        return f"**{type(self).__name__}**: {self.num_parameters():,} parameters\n\n{table}"
 
     def __repr__(self) -> str:
         if not self._modules:

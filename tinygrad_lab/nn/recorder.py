@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_lab import _state
+from tinygrad_lab._state import state as _state
 from tinygrad_lab.nn.container import Sequential
 from tinygrad_lab.nn.layers import LeakyReLU, ReLU
 from tinygrad_lab.nn.module import Module
@@ -41,8 +41,9 @@ class Record(NamedTuple):
 
 
 def _norm(array: np.ndarray) -> float:
-    flat = array.reshape(-1)
-    return math.sqrt(float(flat @ flat))
+    # np.linalg.norm's own computation for the Frobenius norm, without its overhead
+    flat = array.ravel(order="K")
+    return math.sqrt(float(flat.dot(flat)))
 
 
 class GradientRecorder:
@@ -62,27 +63,42 @@ class GradientRecorder:
         self.model, self.every = model, every
         self.records: deque[Record] = deque(maxlen=max_records)
         self.step = 0  # steps seen (forward passes in training mode with grad enabled)
-        self._active = False
+        self._active = False  # the last graph built is a recorded step's: its backward counts
+        self._forwarding = False  # a recorded step's forward is running
+        self._calls = 0  # layers run so far in this step's forward: the position of the next
         self._labels: dict[int, str] = {}  # id(layer) -> label at the current step
         self._layer_hooks: dict[int, tuple[Module, list[RemovableHandle]]] = {}
-        self._model_hook: RemovableHandle | None = model.register_forward_pre_hook(self._begin)
+        self._model_hooks: list[RemovableHandle] = [
+            model.register_forward_pre_hook(self._begin),
+            model.register_forward_hook(self._end),
+        ]
 
     # ----------------------------------------------------------------------------- hooks
     def _begin(self, model: Module, inputs: tuple) -> None:
-        self._active = _state.grad_enabled and model.training
-        if not self._active:
+        self._forwarding = False
+        if not _state.grad_enabled:
+            # No graph, so no backward: a step still waiting for its backward keeps recording.
+            return
+        if not model.training:
+            self._active = False  # backward through an eval-mode graph is not a step either
             return
         self.step += 1
-        self._active = (self.step - 1) % self.every == 0
+        self._active = self._forwarding = (self.step - 1) % self.every == 0
+        self._calls = 0
         if self._active:
             self._sync_layers()
+
+    def _end(self, model: Module, inputs: tuple, output: Any) -> None:
+        self._forwarding = False
 
     def _sync_layers(self) -> None:
         """Hook layers added since the last step, unhook removed ones, relabel by position."""
         present = {}
+        self._labels = {}
         for index, layer in enumerate(self.model):
             present[id(layer)] = layer
-            self._labels[id(layer)] = f"{index}:{type(layer).__name__}"
+            # a layer object used at several places: its parameters are labelled by the first
+            self._labels.setdefault(id(layer), f"{index}:{type(layer).__name__}")
             if id(layer) not in self._layer_hooks:
                 handles = [layer.register_forward_hook(self._after_forward)]
                 for name, param in layer.named_parameters():
@@ -93,49 +109,54 @@ class GradientRecorder:
                 handle.remove()
             self._labels.pop(key, None)
 
-    def _add(self, layer: Module, quantity: str, value: float) -> None:
-        self.records.append(Record(self.step, self._labels[id(layer)], quantity, value))
+    def _add(self, label: str, quantity: str, value: float) -> None:
+        self.records.append(Record(self.step, label, quantity, float(value)))
 
     def _param_hook(self, layer: Module, name: str):
         quantity = f"{name.replace('.', '_')}_grad_norm"
 
         def hook(grad: Tensor) -> None:
             if self._active:
-                self._add(layer, quantity, _norm(grad.data))
+                self._add(self._labels[id(layer)], quantity, _norm(grad.data))
 
         return hook
 
     def _after_forward(self, layer: Module, inputs: tuple, output: Any) -> None:
-        if not self._active or not isinstance(output, Tensor):
+        if not self._forwarding:
+            return
+        # Sequential runs its layers in order: the count of calls is this call's position, right
+        # even for one layer object placed twice
+        label = f"{self._calls}:{type(layer).__name__}"
+        self._calls += 1
+        if not isinstance(output, Tensor):
             return
         data = output.data
-        flat = data.reshape(-1)
-        mean = float(flat.sum()) / flat.size
-        self._add(layer, "activation_mean", mean)
-        self._add(
-            layer,
-            "activation_std",
-            math.sqrt(max(float(flat @ flat) / flat.size - mean * mean, 0.0)),
-        )
+        self._add(label, "activation_mean", float(np.mean(data)))
+        # two passes, as NumPy: E[x²] - mean² cancels catastrophically when std << |mean|
+        self._add(label, "activation_std", float(np.std(data)))
         if isinstance(layer, self.RELU_LIKE) and data.ndim >= 1:
             alive = np.count_nonzero((data > 0).any(axis=0))  # units active on some example
-            self._add(layer, "dead_fraction", 1.0 - alive / (data.size // len(data)))
+            self._add(label, "dead_fraction", 1.0 - alive / (data.size // len(data)))
         if output.requires_grad:
-            output.register_hook(
-                lambda grad: self._add(layer, "output_grad_norm", _norm(grad.data))
-            )
+            step = self.step
+
+            def on_grad(grad: Tensor) -> None:
+                if self._model_hooks:  # still attached
+                    self.records.append(Record(step, label, "output_grad_norm", _norm(grad.data)))
+
+            output.register_hook(on_grad)
 
     # ----------------------------------------------------------------------------- lifetime
     def detach(self) -> None:
         """Remove every hook; the records stay."""
-        if self._model_hook is not None:
-            self._model_hook.remove()
-            self._model_hook = None
+        for handle in self._model_hooks:
+            handle.remove()
+        self._model_hooks.clear()
         for _, handles in self._layer_hooks.values():
             for handle in handles:
                 handle.remove()
         self._layer_hooks.clear()
-        self._active = False
+        self._active = self._forwarding = False
 
     remove = detach
 
@@ -187,6 +208,17 @@ class GradientRecorder:
                 "history() gives the same rows without it"
             ) from None
         return pd.DataFrame(self.history(), columns=list(Record._fields))
+
+    def _repr_markdown_(self) -> str:
+        """In Jupyter: the last step, one row a layer and one column a quantity."""
+        from tinygrad_lab.display import markdown_table
+
+        last = self.at_step()
+        quantities = sorted({q for values in last.values() for q in values})
+        rows = [[label] + [values.get(q, "") for q in quantities] for label, values in last.items()]
+        return f"**{self!r}** — step {self.step}:\n\n" + markdown_table(
+            ["layer", *quantities], rows
+        )
 
     def __repr__(self) -> str:
         return (

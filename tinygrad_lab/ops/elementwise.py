@@ -96,6 +96,8 @@ class Pow(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         p = ctx.exponent
+        if p == 0:  # x^0 = 1 is constant; p x^(p-1) would be 0 · inf = NaN at x = 0
+            return np.zeros_like(grad)
         return grad * (p * x ** (p - 1))  # d(x^p)/dx = p x^(p-1)
 
 

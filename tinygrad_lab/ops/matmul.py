@@ -32,11 +32,11 @@ class MatMul(Function):
         # Treat 1-D operands as a row (a) or a column (b), as matmul itself does.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g = grad
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
+        g = grad  # give g back the axes matmul dropped (column first: 1-D @ 1-D has a 0-d g)
         if b.ndim == 1:
             g = np.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
         da = db = None
         if ctx.needs_input_grad[0]:
             da = g @ np.swapaxes(b2, -1, -2)  # d(ab)/da = g bᵀ

@@ -43,12 +43,17 @@ class Transpose(Function):
 
 
 def _plain_index(index) -> object:
-    """Replace Tensors inside an index by their arrays."""
+    """Replace Tensors inside an index by integer arrays (Tensors hold floats; NumPy wants ints)."""
     from tinygrad_lab.tensor import Tensor
 
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index.data if isinstance(index, Tensor) else index
+    def plain(i):
+        if not isinstance(i, Tensor):
+            return i
+        if not np.array_equal(i.data, np.round(i.data)):
+            raise IndexError(f"GetItem: a Tensor index must hold whole numbers, got {i.data!r}")
+        return i.data.astype(np.intp)
+
+    return tuple(plain(i) for i in index) if isinstance(index, tuple) else plain(index)
 
 
 def _is_basic(index) -> bool:

@@ -89,7 +89,7 @@ class Min(Max):
         return Min._forward(ctx, x, axis, keepdims)
 
 
-def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
+def _shifted(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
     """x minus its max along ``axis``: exp of it cannot overflow (the stable softmax trick)."""
     return x - x.max(axis=axis, keepdims=True)
 
@@ -97,7 +97,7 @@ def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
-        ctx.axis = _axes("Softmax", axis, x.ndim)[0] if x.ndim else None
+        ctx.axis = _axes("Softmax", axis, x.ndim) if x.ndim else None
         e = np.exp(_shifted(x, ctx.axis))
         out = e / e.sum(axis=ctx.axis, keepdims=True)
         ctx.save_for_backward(out)
@@ -113,7 +113,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
-        ctx.axis = _axes("LogSoftmax", axis, x.ndim)[0] if x.ndim else None
+        ctx.axis = _axes("LogSoftmax", axis, x.ndim) if x.ndim else None
         z = _shifted(x, ctx.axis)
         out = z - np.log(np.exp(z).sum(axis=ctx.axis, keepdims=True))
         ctx.save_for_backward(out)

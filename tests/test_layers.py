@@ -1,0 +1,358 @@
+"""Layers against NumPy and finite differences: Linear, activations, Conv2d, Flatten, losses,
+and nn.init."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_lab import Tensor, gradcheck, nn
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+# ------------------------------------------------------------------------------- Linear
+@given(
+    batch=st.integers(1, 6),
+    fan_in=st.integers(1, 6),
+    fan_out=st.integers(1, 6),
+    bias=st.booleans(),
+    seed=seeds,
+)
+def test_linear_computes_x_at_w_plus_b_and_its_gradients(batch, fan_in, fan_out, bias, seed):
+    rng = np.random.default_rng(seed)
+    layer = nn.Linear(fan_in, fan_out, bias=bias, rng=rng)
+    assert layer.weight.shape == (fan_in, fan_out)  # the notebook's layout, not PyTorch's
+    assert (layer.bias is None) == (not bias)
+    x = Tensor(rng.standard_normal((batch, fan_in)), requires_grad=True)
+    expected = x.data @ layer.weight.data + (layer.bias.data if bias else 0)
+    np.testing.assert_allclose(layer(x).data, expected, rtol=1e-12, atol=1e-14)
+    params = [layer.weight] + ([layer.bias] if bias else [])
+    gradcheck(lambda x, *ps: layer(x), [x, *params])
+
+
+def test_linear_accepts_leading_batch_axes():
+    rng = np.random.default_rng(0)
+    layer = nn.Linear(3, 2, rng=rng)
+    x = Tensor(rng.standard_normal((2, 4, 3)), requires_grad=True)
+    np.testing.assert_allclose(layer(x).data, x.data @ layer.weight.data + layer.bias.data)
+    gradcheck(lambda x, w, b: layer(x), [x, layer.weight, layer.bias])
+
+
+@given(seed=st.integers(0, 2**31 - 1), fan_in=st.integers(1, 8), fan_out=st.integers(1, 8))
+def test_linear_init_option_draws_exactly_what_the_notebook_draws(seed, fan_in, fan_out):
+    r = 1 / 7
+    layer = nn.Linear(fan_in, fan_out, init=nn.init.uniform(-r, r), rng=np.random.RandomState(seed))
+    expected = np.random.RandomState(seed).uniform(-r, r, (fan_in, fan_out))
+    np.testing.assert_array_equal(layer.weight.data, expected)
+    np.testing.assert_array_equal(layer.bias.data, np.zeros(fan_out))  # biases draw nothing
+    again = nn.Linear(fan_in, fan_out, init=nn.init.uniform(-r, r), rng=np.random.RandomState(seed))
+    np.testing.assert_array_equal(again.weight.data, layer.weight.data)
+
+
+def test_linear_default_init_is_reproducible_and_bounded_by_one_over_sqrt_fan_in():
+    a = nn.Linear(50, 40, rng=np.random.default_rng(3))
+    b = nn.Linear(50, 40, rng=np.random.default_rng(3))
+    c = nn.Linear(50, 40, rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    np.testing.assert_array_equal(a.bias.data, b.bias.data)
+    assert not np.array_equal(a.weight.data, c.weight.data)
+    bound = 1 / math.sqrt(50)
+    assert np.abs(a.weight.data).max() <= bound and np.abs(a.weight.data).max() > 0.9 * bound
+    assert np.abs(a.bias.data).max() <= bound
+
+
+def test_linear_in_float32_stays_float32():
+    layer = nn.Linear(3, 2, rng=np.random.default_rng(5), dtype=np.float32)
+    assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
+    x = Tensor(np.ones((4, 3), dtype=np.float32))
+    out = layer(x)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert layer.weight.grad.dtype == np.float32
+
+
+def test_linear_names_itself_and_the_shapes_on_wrong_input():
+    layer = nn.Linear(3, 12)
+    with pytest.raises(ValueError) as err:
+        layer(Tensor(np.zeros((400, 5))))
+    assert str(err.value) == "Linear(3 → 12) expects input (..., 3), got (400, 5)"
+    with pytest.raises(ValueError, match=r"Linear\(3 → 12\) expects input \(\.\.\., 3\), got \(\)"):
+        layer(Tensor(1.0))
+
+
+def test_linear_rejects_non_positive_features():
+    with pytest.raises(ValueError, match="features must be positive, got 0 → 4"):
+        nn.Linear(0, 4)
+
+
+# ------------------------------------------------------------------------------- activations
+ACTIVATIONS = {
+    "ReLU": (nn.ReLU, lambda z: np.maximum(z, 0)),
+    "LeakyReLU": (lambda: nn.LeakyReLU(0.1), lambda z: np.where(z > 0, z, 0.1 * z)),
+    "Sigmoid": (nn.Sigmoid, lambda z: 1 / (1 + np.exp(-z))),
+    "Tanh": (nn.Tanh, np.tanh),
+    "Identity": (nn.Identity, lambda z: z),
+}
+shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
+
+
+@given(name=st.sampled_from(sorted(ACTIVATIONS)), shape=shapes, seed=seeds)
+def test_activation_forward_and_gradient_against_finite_differences(name, shape, seed):
+    make, numpy_fn = ACTIVATIONS[name]
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(-3, 3, shape)
+    values[np.abs(values) < 1e-3] = 0.5  # keep away from the kink at 0, where ReLU has no slope
+    x = Tensor(values, requires_grad=True)
+    layer = make()
+    np.testing.assert_allclose(layer(x).data, numpy_fn(values), rtol=1e-12)
+    gradcheck(layer, [x])
+
+
+def test_relu_slope_at_zero_is_zero_as_in_the_notebook():
+    x = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    nn.ReLU()(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
+
+
+def test_sigmoid_is_stable_for_large_inputs():
+    x = Tensor(np.array([-800.0, 800.0]), requires_grad=True)
+    out = nn.Sigmoid()(x)
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [0.0, 1.0])
+    assert np.all(np.isfinite(x.grad))
+
+
+# ------------------------------------------------------------------------------- Conv2d
+def loop_conv2d(x, w, b, stride, padding):
+    """The textbook definition, one output pixel at a time (written independently of the op)."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    xp = np.zeros((n, c, h + 2 * padding, wd + 2 * padding))
+    xp[:, :, padding : padding + h, padding : padding + wd] = x
+    oh = (h + 2 * padding - kh) // stride + 1
+    ow = (wd + 2 * padding - kw) // stride + 1
+    out = np.zeros((n, o, oh, ow))
+    for i in range(n):
+        for f in range(o):
+            for r in range(oh):
+                for s in range(ow):
+                    patch = xp[i, :, r * stride : r * stride + kh, s * stride : s * stride + kw]
+                    out[i, f, r, s] = np.sum(patch * w[f]) + (0.0 if b is None else b[f])
+    return out
+
+
+@st.composite
+def conv_cases(draw):
+    padding = draw(st.integers(0, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h = draw(st.integers(max(1, kh - 2 * padding), 6))
+    w = draw(st.integers(max(1, kw - 2 * padding), 6))
+    return {
+        "batch": draw(st.integers(1, 2)),
+        "in_channels": draw(st.integers(1, 3)),
+        "out_channels": draw(st.integers(1, 3)),
+        "kernel": (kh, kw),
+        "stride": draw(st.integers(1, 3)),
+        "padding": padding,
+        "size": (h, w),
+        "bias": draw(st.booleans()),
+        "seed": draw(seeds),
+    }
+
+
+@given(case=conv_cases())
+def test_conv2d_matches_a_direct_loop_convolution_and_finite_differences(case):
+    rng = np.random.default_rng(case["seed"])
+    layer = nn.Conv2d(
+        case["in_channels"],
+        case["out_channels"],
+        case["kernel"],
+        stride=case["stride"],
+        padding=case["padding"],
+        bias=case["bias"],
+        rng=rng,
+    )
+    x = Tensor(
+        rng.standard_normal((case["batch"], case["in_channels"], *case["size"])), requires_grad=True
+    )
+    bias = layer.bias.data if case["bias"] else None
+    expected = loop_conv2d(x.data, layer.weight.data, bias, case["stride"], case["padding"])
+    out = layer(x)
+    assert out.shape == expected.shape
+    assert out.shape[2:] == layer.output_size(*case["size"])
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    params = [layer.weight] + ([layer.bias] if case["bias"] else [])
+    gradcheck(lambda x, *ps: layer(x), [x, *params])
+
+
+def test_conv2d_parameters_are_laid_out_as_in_pytorch():
+    layer = nn.Conv2d(3, 14, 4, rng=np.random.default_rng(0))
+    assert layer.weight.shape == (14, 3, 4, 4)
+    assert layer.bias.shape == (14,)
+    assert layer.num_parameters() == 4 * 4 * 3 * 14 + 14
+    assert nn.Conv2d(1, 2, (2, 3), bias=False).weight.shape == (2, 1, 2, 3)
+    assert [name for name, _ in nn.Conv2d(1, 2, 3, bias=False).named_parameters()] == ["weight"]
+
+
+def test_conv2d_output_size_follows_the_course_formula():
+    # Part B of the lab: N=30, F=3, S=1, P=1 gives 30
+    layer = nn.Conv2d(1, 1, 3, stride=1, padding=1, rng=np.random.default_rng(0))
+    assert layer.output_size(30, 30) == (30, 30)
+    assert layer(Tensor(np.zeros((1, 1, 30, 30)))).shape == (1, 1, 30, 30)
+
+
+def test_conv2d_kernel_that_does_not_fit_the_padded_input_is_a_value_error():
+    layer = nn.Conv2d(1, 1, 5, padding=1)
+    with pytest.raises(ValueError, match="kernel 5×5 does not fit input 2×6 with padding 1"):
+        layer(Tensor(np.zeros((1, 1, 2, 6))))
+
+
+def test_conv2d_wrong_channel_count_names_the_layer():
+    layer = nn.Conv2d(3, 8, 3)
+    with pytest.raises(
+        ValueError,
+        match=r"Conv2d\(3 → 8\) expects input \(N, 3, H, W\), got "
+        r"\(2, 4, 5, 5\)",
+    ):
+        layer(Tensor(np.zeros((2, 4, 5, 5))))
+    with pytest.raises(ValueError, match=r"got \(3, 5, 5\)"):
+        layer(Tensor(np.zeros((3, 5, 5))))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [({"stride": 0}, "stride"), ({"padding": -1}, "padding"), ({"kernel_size": 0}, "kernel")],
+)
+def test_conv2d_rejects_bad_hyperparameters(kwargs, named):
+    arguments = {"in_channels": 1, "out_channels": 1, "kernel_size": 3, **kwargs}
+    with pytest.raises(ValueError, match=named):
+        nn.Conv2d(**arguments)
+
+
+def test_a_small_cnn_passes_gradcheck_end_to_end():
+    rng = np.random.default_rng(2)
+    model = nn.Sequential(
+        nn.Conv2d(2, 3, 3, stride=2, padding=1, rng=rng),
+        nn.Tanh(),
+        nn.Flatten(),
+        nn.Linear(3 * 3 * 3, 2, rng=rng),
+    )
+    x = Tensor(rng.standard_normal((2, 2, 5, 5)), requires_grad=True)
+    assert model(x).shape == (2, 2)
+    gradcheck(lambda x, *params: model(x), [x, *model.parameters()])
+
+
+# ------------------------------------------------------------------------------- Flatten
+def test_flatten_keeps_the_batch_axis_and_passes_gradients_back():
+    rng = np.random.default_rng(1)
+    x = Tensor(rng.standard_normal((2, 3, 4, 5)), requires_grad=True)
+    out = nn.Flatten()(x)
+    np.testing.assert_array_equal(out.data, x.data.reshape(2, 60))
+    gradcheck(nn.Flatten(), [x])
+    assert nn.Flatten(start_dim=2)(x).shape == (2, 3, 20)
+
+
+# ------------------------------------------------------------------------------- losses
+@given(shape=shapes, seed=seeds)
+def test_mse_loss_is_the_mean_squared_error(shape, seed):
+    rng = np.random.default_rng(seed)
+    prediction = Tensor(rng.standard_normal(shape), requires_grad=True)
+    target = Tensor(rng.standard_normal(shape), requires_grad=True)
+    loss = nn.MSELoss()(prediction, target)
+    assert loss.shape == ()
+    np.testing.assert_allclose(loss.item(), np.mean((prediction.data - target.data) ** 2))
+    gradcheck(nn.MSELoss(), [prediction, target])
+
+
+def test_mse_loss_refuses_shapes_that_would_broadcast():
+    with pytest.raises(ValueError, match=r"prediction shape \(4,\) and target shape \(4, 1\)"):
+        nn.MSELoss()(Tensor(np.zeros(4)), Tensor(np.zeros((4, 1))))
+
+
+def numpy_cross_entropy(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_softmax[np.arange(len(labels)), labels].mean()
+
+
+@given(
+    batch=st.integers(1, 5),
+    classes=st.integers(1, 5),
+    scale=st.sampled_from([1.0, 10.0, 1e3]),
+    seed=seeds,
+)
+def test_cross_entropy_from_logits_matches_numpy_log_softmax(batch, classes, scale, seed):
+    rng = np.random.default_rng(seed)
+    logits = Tensor(scale * rng.standard_normal((batch, classes)), requires_grad=True)
+    labels = rng.integers(0, classes, batch)
+    loss = nn.CrossEntropyLoss()(logits, labels)
+    assert np.isfinite(loss.item())
+    np.testing.assert_allclose(
+        loss.item(), numpy_cross_entropy(logits.data, labels), rtol=1e-12, atol=1e-12
+    )
+    loss.backward()
+    assert np.all(np.isfinite(logits.grad))
+    if scale == 1.0:
+        gradcheck(lambda z: nn.CrossEntropyLoss()(z, labels), [logits])
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    logits = Tensor(np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, 0.0]]), requires_grad=True)
+    loss = nn.CrossEntropyLoss()(logits, np.array([0, 1]))
+    np.testing.assert_allclose(loss.item(), np.log(2) / 2, rtol=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(logits.grad, [[0, 0, 0], [0.25, -0.25, 0]], atol=1e-12)
+
+
+def test_cross_entropy_rejects_bad_targets():
+    logits = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="class indices in 0..2"):
+        nn.CrossEntropyLoss()(logits, np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"logits must be \(N, C\) and target \(N,\)"):
+        nn.CrossEntropyLoss()(logits, np.array([0, 1, 2]))
+
+
+# ------------------------------------------------------------------------------- nn.init
+@given(seed=seeds, rows=st.integers(1, 30), cols=st.integers(1, 30))
+def test_init_functions_respect_their_bounds_and_are_reproducible(seed, rows, cols):
+    fan_in, fan_out = rows, cols  # (in, out), the layout of Linear here
+    expected_bounds = {
+        nn.init.xavier_uniform_: math.sqrt(6 / (fan_in + fan_out)),
+        nn.init.kaiming_uniform_: math.sqrt(6 / fan_in),
+        lambda t, rng: nn.init.uniform_(t, -0.3, 0.3, rng=rng): 0.3,
+    }
+    for fill, bound in expected_bounds.items():
+        a = Tensor(np.full((rows, cols), 7.0))
+        b = Tensor(np.full((rows, cols), 7.0))
+        assert fill(a, rng=np.random.default_rng(seed)) is a
+        fill(b, rng=np.random.default_rng(seed))
+        np.testing.assert_array_equal(a.data, b.data)
+        assert np.abs(a.data).max() <= bound
+        # one uniform draw of the whole shape from the generator, nothing else
+        np.testing.assert_array_equal(
+            a.data, np.random.default_rng(seed).uniform(-bound, bound, (rows, cols))
+        )
+    zeros = Tensor(np.ones((rows, cols)))
+    nn.init.zeros_(zeros)
+    np.testing.assert_array_equal(zeros.data, 0.0)
+
+
+def test_uniform_init_fills_the_requested_interval():
+    t = Tensor(np.empty(2000))
+    nn.init.uniform_(t, 2.0, 3.0, rng=np.random.RandomState(0))
+    assert 2.0 <= t.data.min() < 2.01 and 2.99 < t.data.max() <= 3.0
+    with pytest.raises(ValueError, match="lower bound 3.0 is above upper bound 2.0"):
+        nn.init.uniform_(t, 3.0, 2.0, rng=np.random.default_rng(0))
+
+
+def test_init_fans_of_a_conv_weight_and_errors():
+    t = Tensor(np.empty((8, 3, 2, 2)))  # (out, in, kH, kW): fan_in 12, fan_out 32
+    nn.init.kaiming_uniform_(t, a=1.0, rng=np.random.default_rng(0))
+    assert np.abs(t.data).max() <= math.sqrt(6 / (2 * 12))
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        nn.init.xavier_uniform_(Tensor(np.empty(3)), rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        nn.init.uniform_(t, rng="seed")

@@ -1,0 +1,158 @@
+"""Optimizers against their hand-written definitions (PyTorch's), updating in place."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_lab import Tensor, nn, optim
+
+seeds = st.integers(0, 2**32 - 1)
+shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
+
+
+def parameters_with_grads(rng, shapes_, dtype=np.float64):
+    params = [nn.Parameter(rng.standard_normal(shape), dtype=dtype) for shape in shapes_]
+    for p in params:
+        p.grad = rng.standard_normal(p.shape).astype(dtype)
+    return params
+
+
+@given(
+    seed=seeds,
+    shape_list=st.lists(shapes, min_size=1, max_size=3),
+    lr=st.floats(1e-4, 1.0),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_plain_sgd_is_p_minus_lr_g_bit_for_bit_and_in_place(seed, shape_list, lr, dtype):
+    rng = np.random.default_rng(seed)
+    params = parameters_with_grads(rng, shape_list, dtype)
+    arrays = [p.data for p in params]
+    expected = [p.data - lr * p.grad for p in params]  # the notebook's W -= lr * dW
+    optim.SGD(params, lr=lr).step()
+    for p, array, want in zip(params, arrays, expected, strict=True):
+        assert p.data is array  # updated in place
+        assert p.dtype == dtype
+        np.testing.assert_array_equal(p.data, want)
+
+
+@given(
+    seed=seeds,
+    shape=shapes,
+    momentum=st.floats(0.0, 0.99),
+    weight_decay=st.floats(0.0, 0.1),
+    steps=st.integers(1, 5),
+)
+def test_sgd_momentum_and_weight_decay_follow_pytorch_definitions(
+    seed, shape, momentum, weight_decay, steps
+):
+    """PyTorch: g ← g + wd·p; b ← g on the first step, then b ← μ·b + g; p ← p − lr·b."""
+    rng = np.random.default_rng(seed)
+    lr = 0.05
+    p = nn.Parameter(rng.standard_normal(shape))
+    optimizer = optim.SGD([p], lr=lr, momentum=momentum, weight_decay=weight_decay)
+    array, want, buffer = p.data, p.data.copy(), None
+    for _ in range(steps):
+        grad = rng.standard_normal(shape)
+        p.grad = grad
+        g = grad + weight_decay * want
+        buffer = g.copy() if buffer is None else momentum * buffer + g
+        want = want - lr * (buffer if momentum else g)
+        optimizer.step()
+        np.testing.assert_allclose(p.data, want, rtol=1e-13, atol=1e-15)
+        np.testing.assert_array_equal(p.grad, grad)  # the gradient itself is not touched
+    assert p.data is array
+
+
+@given(
+    seed=seeds,
+    shape=shapes,
+    steps=st.integers(1, 8),
+    weight_decay=st.sampled_from([0, 0.01]),
+    lr=st.sampled_from([1e-3, 0.1]),
+)
+def test_adam_matches_a_hand_written_numpy_adam(seed, shape, steps, weight_decay, lr):
+    rng = np.random.default_rng(seed)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    p = nn.Parameter(rng.standard_normal(shape))
+    optimizer = optim.Adam([p], lr=lr, weight_decay=weight_decay)
+    array, want = p.data, p.data.copy()
+    m, v = np.zeros(shape), np.zeros(shape)
+    for t in range(1, steps + 1):
+        grad = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3)
+        p.grad = grad
+        g = grad + weight_decay * want
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        want = want - lr * m_hat / (np.sqrt(v_hat) + eps)
+        optimizer.step()
+        np.testing.assert_allclose(p.data, want, rtol=1e-12, atol=1e-15)
+    assert p.data is array
+
+
+def test_adam_counts_steps_per_parameter_as_pytorch_does():
+    """A parameter first given a gradient at step 3 gets the bias correction of its step 1."""
+    rng = np.random.default_rng(3)
+    early, late = nn.Parameter(rng.standard_normal(4)), nn.Parameter(rng.standard_normal(4))
+    alone = nn.Parameter(late.data.copy())
+    optimizer, reference_optimizer = optim.Adam([early, late], lr=0.1), optim.Adam([alone], lr=0.1)
+    for step in range(5):
+        early.grad = rng.standard_normal(4)
+        late.grad = alone.grad = rng.standard_normal(4) if step >= 2 else None
+        optimizer.step()
+        reference_optimizer.step()
+        np.testing.assert_array_equal(late.data, alone.data)
+
+
+def test_parameters_without_gradient_are_left_alone():
+    rng = np.random.default_rng(0)
+    for make in (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps)):
+        still, moving = nn.Parameter(np.ones(3)), nn.Parameter(np.ones(3))
+        moving.grad = rng.standard_normal(3)
+        make([still, moving]).step()
+        np.testing.assert_array_equal(still.data, np.ones(3))
+        assert not np.array_equal(moving.data, np.ones(3))
+
+
+def test_zero_grad_clears_the_gradients_of_its_parameters():
+    params = parameters_with_grads(np.random.default_rng(1), [(2,), (3, 1)])
+    optim.SGD(params, lr=0.1).zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+def test_sgd_trains_a_linear_model_to_the_least_squares_solution():
+    rng = np.random.default_rng(2)
+    x, true_w = rng.standard_normal((50, 3)), rng.standard_normal((3, 1))
+    y = x @ true_w + 0.5
+    model = nn.Linear(3, 1, rng=rng)
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+    for _ in range(300):
+        optimizer.zero_grad()
+        nn.MSELoss()(model(Tensor(x)), Tensor(y)).backward()
+        optimizer.step()
+    np.testing.assert_allclose(model.weight.data, true_w, atol=1e-6)
+    np.testing.assert_allclose(model.bias.data, [0.5], atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam])
+def test_optimizer_argument_errors(make):
+    with pytest.raises(ValueError, match=f"{make.__name__}: got an empty parameter list"):
+        make([], lr=0.1)
+    with pytest.raises(ValueError, match=f"{make.__name__}: got an empty parameter list"):
+        make(iter(()), lr=0.1)
+    for lr in (0.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="lr must be positive"):
+            make([nn.Parameter(np.ones(1))], lr=lr)
+    with pytest.raises(TypeError, match="every parameter must be a Tensor that requires grad"):
+        make([Tensor(np.ones(1))], lr=0.1)
+
+
+def test_bad_hyperparameters_are_value_errors():
+    p = [nn.Parameter(np.ones(1))]
+    with pytest.raises(ValueError, match="momentum"):
+        optim.SGD(p, lr=0.1, momentum=-0.5)
+    with pytest.raises(ValueError, match="betas"):
+        optim.Adam(p, betas=(1.0, 0.999))
+    with pytest.raises(ValueError, match="eps"):
+        optim.Adam(p, eps=0.0)
