@@ -92,7 +92,7 @@ def test_draw_graph_numbers_nodes_in_visit_order():
     with trace_backward(model) as trace:
         loss = nn.MSELoss()(model(X), y)
         loss.backward()
-    source = draw_graph(loss, model=model, trace=trace.visit_order).source
+    source = draw_graph(loss, model=model, trace=trace).source
     for order in range(1, len(trace) + 1):
         assert f"#{order}" in source
 

@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("stress-test", parents=[common, running], help="Part A (and Q2)")
     sub.add_parser("part-b", parents=[common, running], help="Part B")
     sub.add_parser("lab", parents=[common, running], help="the whole lab: Part A, Q2, Part B")
-    check = sub.add_parser(
+    sub.add_parser(
         "check",
         parents=[common, running],
         help="train the lab network and check autograd against the "

@@ -82,6 +82,7 @@ def write_sweep(args: argparse.Namespace, out: Path | None, all_results: list[di
                 f"{summary['gri_defined_runs']} seeds where both GRIs are defined.",
                 f"- A layer was dead (every unit 0 for every example) in "
                 f"{fmt(summary['dead_layer_share'], 3)} of the seeds.",
+                *[f"- Assumed default: {a}" for a in all_results[0]["config"]["assumptions"]],
                 "",
             ]
         )

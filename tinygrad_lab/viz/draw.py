@@ -122,9 +122,11 @@ def draw_graph(
     - ``layers``: one cluster per child of ``model`` (the forward must have run inside
       ``record_modules()``); ``collapse``: one node per layer instead;
     - ``max_nodes``: beyond it, the middle of the graph becomes one "…N more" node;
-    - ``trace``: ``{op, tensor or its id(): number}``; numbered nodes get a ``#n`` prefix;
+    - ``trace``: a ``BackwardTrace`` (nodes numbered in the order backward visited them), or
+      any ``{op, tensor or its id(): number}``; numbered nodes get a ``#n`` prefix;
     - ``rankdir``: graphviz direction, ``"TB"`` (top to bottom) or ``"LR"``, ...
     """
+    trace = getattr(trace, "visit_order", trace)  # a BackwardTrace numbers its visits
     _check_options(tensor, model, layers or collapse, max_nodes, trace, rankdir)
     nodes, edges = graph_nodes(tensor)
     if grads and not any(n.kind == "tensor" and n.obj.grad is not None for n in nodes):
