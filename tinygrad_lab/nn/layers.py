@@ -58,9 +58,10 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.data.shape  # (the array's attribute: cheaper than the Tensor's properties)
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
-                f"{self.extra_repr_short()} expects input (..., {self.in_features}), got {x.shape}"
+                f"{self.extra_repr_short()} expects input (..., {self.in_features}), got {shape}"
             )
         if self.bias is None:
             return ops.Affine.apply(x, self.weight)

@@ -52,8 +52,14 @@ class Affine(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        _check_inner("Affine", x, w)
-        if w.ndim != 2 or (b is not None and b.shape != (w.shape[1],)):
+        # one cheap test on the way every layer takes; the message is worked out on failure
+        if (
+            x.ndim == 0
+            or w.ndim != 2
+            or x.shape[-1] != w.shape[0]
+            or (b is not None and b.shape != w.shape[1:])
+        ):
+            _check_inner("Affine", x, w)  # names the inner dimensions when they are the fault
             raise ValueError(
                 f"Affine: weight {w.shape} must be 2-D (in, out) and bias "
                 f"{None if b is None else b.shape} must be (out,)"
@@ -61,7 +67,7 @@ class Affine(Function):
         ctx.save_for_backward(x, w)
         out = x @ w
         if b is not None:
-            if out.dtype == np.result_type(out, b):
+            if b.dtype == out.dtype or out.dtype == np.result_type(out, b):
                 out += b  # out is a fresh array: add the bias in place
             else:
                 out = out + b
@@ -72,9 +78,10 @@ class Affine(Function):
         x, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
         dx = grad @ w.T if needs[0] else None  # the notebook's dA = dZ Wᵀ
-        # dW = A_prevᵀ dZ, summed over every leading (batch) axis
-        dw = x.reshape(-1, x.shape[-1]).T @ grad.reshape(-1, grad.shape[-1]) if needs[1] else None
+        if x.ndim != 2:  # not one batch axis: dW and db sum over every leading axis
+            x, grad = x.reshape(-1, x.shape[-1]), grad.reshape(-1, grad.shape[-1])
+        dw = x.T @ grad if needs[1] else None  # dW = A_prevᵀ dZ
         if len(needs) == 2:
             return dx, dw
-        db = grad.reshape(-1, grad.shape[-1]).sum(axis=0) if needs[2] else None  # db = Σ dZ
+        db = grad.sum(axis=0) if needs[2] else None  # db = Σ dZ
         return dx, dw, db

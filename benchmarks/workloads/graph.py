@@ -1,0 +1,105 @@
+"""W4: backward through one long chain of element-wise ops (1,000 / 10,000 / 100,000 nodes).
+
+The chain alternates ``y = y * c`` and ``y = y + c`` on a 16-element tensor, so the arithmetic
+per node is trivial and the time is the engine's own: building a node in forward, ordering the
+graph and visiting each node in backward. That cost must be linear in the number of nodes,
+i.e. the time per node flat from 1,000 to 100,000 nodes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import time
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lab import Tensor
+
+from .common import optional_torch
+
+WIDTH = 16
+
+
+@dataclasses.dataclass
+class ChainWorkload:
+    key: str
+    title: str
+    lengths: tuple[int, ...]
+    repeats: int
+    nodes_per_sample: int  # short chains are run several times a repeat, for as many nodes
+    contenders: dict[str, Any]  # name -> chain(length) -> (forward s, backward s), or None
+    notes: dict[str, str]
+    max_growth: float = 1.5  # largest allowed per-node time ÷ per-node time of the shortest chain
+
+
+def lab_chain(length: int) -> tuple[float, float]:
+    x = Tensor(np.ones(WIDTH), requires_grad=True)
+    c = Tensor(np.full(WIDTH, 0.999))
+    t0 = time.perf_counter()
+    y = x
+    for i in range(length):
+        y = y * c if i % 2 == 0 else y + c
+    t1 = time.perf_counter()
+    y.backward(np.ones(WIDTH))
+    t2 = time.perf_counter()
+    if not np.allclose(x.grad, 0.999 ** ((length + 1) // 2)):
+        raise AssertionError("W4: tinygrad_lab's chain gradient is wrong")
+    return t1 - t0, t2 - t1
+
+
+def torch_chain(torch: Any, length: int) -> tuple[float, float]:
+    x = torch.ones(WIDTH, dtype=torch.float64, requires_grad=True)
+    c = torch.full((WIDTH,), 0.999, dtype=torch.float64)
+    t0 = time.perf_counter()
+    y = x
+    for i in range(length):
+        y = y * c if i % 2 == 0 else y + c
+    t1 = time.perf_counter()
+    y.backward(torch.ones(WIDTH, dtype=torch.float64))
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1
+
+
+def w4(quick: bool, threads: int) -> ChainWorkload:
+    torch, why = optional_torch(threads)
+    return ChainWorkload(
+        key="W4",
+        title="backward through a chain of element-wise ops (alternating * c and + c, 16 wide)",
+        lengths=(100, 300, 1000) if quick else (1_000, 10_000, 100_000),
+        repeats=2 if quick else 3,
+        nodes_per_sample=1_000 if quick else 10_000,
+        contenders={
+            "tinygrad_lab": lab_chain,
+            "torch": torch and (lambda length: torch_chain(torch, length)),
+        },
+        notes={"torch": why},
+    )
+
+
+def run_chains(workload: ChainWorkload, log: Any) -> dict[str, Any]:
+    """Median per-node forward and backward seconds for every contender and chain length."""
+    samples: dict[str, dict[int, list[tuple[float, float]]]] = {
+        name: {n: [] for n in workload.lengths} for name, fn in workload.contenders.items() if fn
+    }
+    gc.collect()
+    gc.freeze()  # what exists now is never scanned again: collections cost what the chain costs
+    for repeat in range(workload.repeats):
+        for length in workload.lengths:
+            for name in samples:
+                for _ in range(max(1, workload.nodes_per_sample // length)):
+                    samples[name][length].append(workload.contenders[name](length))
+        log(f"  {workload.key} repeat {repeat + 1}/{workload.repeats} done")
+    results: dict[str, Any] = {}
+    for name, by_length in samples.items():
+        rows = {}
+        for length, pairs in by_length.items():
+            rows[length] = {
+                "forward_per_node_s": float(np.median([f for f, _ in pairs])) / length,
+                "backward_per_node_s": float(np.median([b for _, b in pairs])) / length,
+            }
+        first = rows[workload.lengths[0]]["backward_per_node_s"]
+        growth = max(r["backward_per_node_s"] for r in rows.values()) / first
+        results[name] = {"by_length": rows, "backward_growth": growth}
+    return results

@@ -1,0 +1,93 @@
+"""Smoke test of the benchmark harness: ``benchmarks/run.py --quick`` runs every workload and
+every contender and writes the table and the JSON. No timing is asserted (CI machines are
+noisy); what is asserted is that each contender ran (or, for torch, is skipped with a note) and
+that tinygrad_lab's results agree with the NumPy reference's, to the bit where they must."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+TIMING = {
+    "W1": ["numpy", "tinygrad_lab", "tinygrad_lab + recorder", "torch"],
+    "W2": ["numpy", "tinygrad_lab", "torch"],
+    "W3": ["numpy", "tinygrad_lab", "torch"],
+}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, dict]:
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc, json.loads(out.read_text())
+
+
+def test_every_timing_workload_and_contender_is_reported(quick_run) -> None:
+    proc, report = quick_run
+    by_key = {s["key"]: s for s in report["timing"]}
+    assert sorted(by_key) == sorted(TIMING)
+    for key, names in TIMING.items():
+        contenders = by_key[key]["contenders"]
+        assert list(contenders) == names
+        for name in names:
+            c = contenders[name]
+            if c["skipped"]:
+                assert name == "torch" and "torch" in c["note"], (key, name, c)
+                continue
+            assert c["seconds_per_unit"] > 0 and c["ratio_to_reference"] > 0, (key, name)
+            assert c["agrees"], (key, name, c)
+            # the printed table has this row
+            assert any(
+                line.startswith(f"| {key} ") and f"| {name} " in line
+                for line in proc.stdout.splitlines()
+            ), (key, name)
+        assert contenders["numpy"]["ratio_to_reference"] == 1.0
+
+
+def test_lab_matches_the_notebook_to_the_bit(quick_run) -> None:
+    _, report = quick_run
+    by_key = {s["key"]: s["contenders"] for s in report["timing"]}
+    for key, names in (
+        ("W1", ["tinygrad_lab", "tinygrad_lab + recorder"]),
+        ("W2", ["tinygrad_lab"]),
+    ):
+        expected = by_key[key]["numpy"]["result"]
+        assert expected == expected  # a real loss, not NaN
+        for name in names:
+            assert by_key[key][name]["result"] == expected, (key, name)
+
+
+def test_chain_and_memory_workloads_are_reported(quick_run) -> None:
+    proc, report = quick_run
+    chains = report["W4"]["contenders"]["tinygrad_lab"]
+    assert list(chains["by_length"]) == ["100", "300", "1000"]  # JSON keys are strings
+    for row in chains["by_length"].values():
+        assert row["forward_per_node_s"] > 0 and row["backward_per_node_s"] > 0
+    memory = report["W5"]["contenders"]
+    assert {"numpy", "tinygrad_lab"} <= set(memory)
+    assert any(name.startswith("tinygrad_lab + recorder") for name in memory)
+    for r in memory.values():
+        assert list(r["by_steps"]) == ["50", "100", "200"]
+        assert all(row["peak_bytes"] > 0 for row in r["by_steps"].values())
+    workloads_with_targets = {t["workload"] for t in report["targets"]}
+    assert workloads_with_targets == {"W1", "W2", "W3", "W4", "W5"}
+    assert "| W4 " in proc.stdout and "| W5 " in proc.stdout
+
+
+def test_environment_is_pinned_for_the_run(quick_run) -> None:
+    _, report = quick_run
+    env = report["machine"]["environment"]
+    assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "1"
+    assert int(env["MALLOC_TRIM_THRESHOLD_"]) >= 1 << 20
+    assert env["OPENBLAS_CORETYPE"] == ""  # unset for the run unless --keep-openblas-env
