@@ -371,3 +371,23 @@ def test_a_backward_returning_the_wrong_shape_or_count_names_the_op():
         RuntimeError, match=r"TwoGradientsForOneInput.backward returned 2 grad.*1 in"
     ):
         TwoGradientsForOneInput.apply(leaf()).backward()
+
+
+def test_an_error_part_way_through_backward_changes_no_grad_and_keeps_the_graph():
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    a.grad = np.array([10.0, 10.0])
+    out = (a * b).sum()  # backward reaches leaf a before leaf b
+
+    def fail(grad):
+        raise RuntimeError("hook failed")
+
+    handle = b.register_hook(fail)
+    with pytest.raises(RuntimeError, match="hook failed"):
+        out.backward()
+    np.testing.assert_array_equal(a.grad, [10.0, 10.0])
+    assert b.grad is None
+    handle.remove()
+    out.backward()  # the graph was not released: the same backward now succeeds
+    np.testing.assert_array_equal(a.grad, [13.0, 14.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0])

@@ -274,7 +274,7 @@ class Tensor:
 
     def _run_hooks(self, grad: np.ndarray) -> np.ndarray:
         for fn in list(self._hooks.values()):
-            replaced = fn(Tensor(grad))
+            replaced = fn(_wrap(grad))
             if replaced is not None:
                 replaced = as_array(replaced)
                 if replaced.shape != grad.shape:
@@ -311,7 +311,9 @@ class Tensor:
                     f"backward: grad has shape {grad.shape}, but the tensor has shape {self.shape}"
                 )
         grads = {self: grad}
-        for node in reversed(_topological_order(self)):
+        order = _topological_order(self)
+        kept: list[tuple[Tensor, np.ndarray]] = []  # (tensor, grad) to store in tensor.grad
+        for node in reversed(order):
             grad = grads.pop(node, None)
             if grad is None:
                 continue
@@ -319,9 +321,7 @@ class Tensor:
                 grad = node._run_hooks(grad)
             ctx = node._ctx
             if ctx is None or node._retains_grad:
-                if not grad.flags.writeable:  # a broadcast view: give the user an owned array
-                    grad = grad.copy()
-                node.grad = grad if node.grad is None else node.grad + grad
+                kept.append((node, grad))
             if ctx is None:
                 continue
             input_grads = ctx.backward(ctx, grad)
@@ -343,8 +343,24 @@ class Tensor:
                     parent_grad = _fit(parent_grad, parent, ctx)
                 previous = grads.get(parent)
                 grads[parent] = parent_grad if previous is None else previous + parent_grad
-            if not retain_graph:
-                ctx.saved_tensors = None
+        # Change state only now that every gradient is computed: an error part-way through (in
+        # a hook, an op's backward, anomaly mode) leaves every .grad and the graph as they were.
+        for node, grad in kept:
+            if not grad.flags.writeable:  # a broadcast view: give the user an owned array
+                grad = grad.copy()
+            node.grad = grad if node.grad is None else node.grad + grad
+        if not retain_graph:
+            for node in order:
+                if node._ctx is not None:
+                    node._ctx.saved_tensors = None
+
+
+def _wrap(array: np.ndarray) -> Tensor:
+    """A constant Tensor around an ndarray the engine made, without ``__init__``'s checks."""
+    tensor = Tensor.__new__(Tensor)
+    tensor.data, tensor.grad, tensor.requires_grad = array, None, False
+    tensor._ctx, tensor._hooks, tensor._retains_grad, tensor.name = None, None, False, None
+    return tensor
 
 
 _INPUTS_DONE = object()  # on the stack of `_topological_order`: the tensor under it is done

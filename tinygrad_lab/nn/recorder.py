@@ -67,6 +67,7 @@ class GradientRecorder:
         self._forwarding = False  # a recorded step's forward is running
         self._calls = 0  # layers run so far in this step's forward: the position of the next
         self._labels: dict[int, str] = {}  # id(layer) -> label at the current step
+        self._ones_cache = np.ones(0)
         self._layer_hooks: dict[int, tuple[Module, list[RemovableHandle]]] = {}
         self._model_hooks: list[RemovableHandle] = [
             model.register_forward_pre_hook(self._begin),
@@ -109,6 +110,11 @@ class GradientRecorder:
                 handle.remove()
             self._labels.pop(key, None)
 
+    def _ones(self, n: int) -> np.ndarray:
+        if self._ones_cache.shape != (n,):
+            self._ones_cache = np.ones(n)
+        return self._ones_cache
+
     def _add(self, label: str, quantity: str, value: float) -> None:
         self.records.append(Record(self.step, label, quantity, float(value)))
 
@@ -131,17 +137,20 @@ class GradientRecorder:
         if not isinstance(output, Tensor):
             return
         data = output.data
-        # np.mean and np.std written out (the same operations, so the same bits), without their
-        # Python overhead: that was most of the recorder's cost on the lab's small layers. Two
-        # passes, as NumPy: E[x²] - mean² cancels catastrophically when std << |mean|.
-        mean = data.sum() / data.size
-        deviation = data - mean
-        deviation *= deviation
+        flat = data.ravel()
+        mean = flat.sum() / data.size
+        if isinstance(layer, self.RELU_LIKE) and data.ndim:
+            # a unit is dead when it is not positive for any example of the batch; the count per
+            # unit is a product with a vector of ones (BLAS), much faster than a sum over axis 0
+            rows = data.reshape(len(data), -1)
+            positive = self._ones(len(data)) @ (rows > 0)
+            dead = 1.0 - np.count_nonzero(positive) / rows.shape[1]
+            self._add(label, "dead_fraction", dead)
+        # Two passes (deviations from the mean, then their squares summed as one dot product):
+        # E[x²] - mean² would cancel catastrophically when std << |mean|.
+        deviation = flat - mean
         self._add(label, "activation_mean", float(mean))
-        self._add(label, "activation_std", float(np.sqrt(deviation.sum() / data.size)))
-        if isinstance(layer, self.RELU_LIKE) and data.ndim >= 1:
-            alive = np.count_nonzero((data > 0).any(axis=0))  # units active on some example
-            self._add(label, "dead_fraction", 1.0 - alive / (data.size // len(data)))
+        self._add(label, "activation_std", math.sqrt(float(deviation.dot(deviation)) / data.size))
         if output.requires_grad:
             step = self.step
 
