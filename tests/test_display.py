@@ -46,3 +46,15 @@ def test_trace_shows_one_row_a_node():
     rows = table_rows(trace._repr_markdown_())
     assert len(rows) == len(trace) == 3
     assert rows[0].startswith("| 1 | Sum |")
+
+
+def test_tensor_shows_its_facts_and_small_values_as_a_table():
+    t = tl.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    (t * 2).sum().backward()
+    text = t._repr_markdown_()
+    assert text.splitlines()[0] == (
+        f"**Tensor** shape (2, 3) · float64 · requires grad · ‖grad‖ = {np.linalg.norm(t.grad):.4g}"
+    )
+    assert table_rows(text) == ["| 0 | 1 | 2 |", "| 3 | 4 | 5 |"]
+    big = tl.Tensor(np.linspace(-1, 3, 1000))._repr_markdown_()
+    assert "min -1 · mean 1 · max 3" in big and "|" not in big

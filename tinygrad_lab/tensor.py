@@ -8,7 +8,6 @@ where a tensor fed several ops. Hooks, anomaly checks and graph release stay off
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -122,6 +121,12 @@ class Tensor:
         """Also keep ``.grad`` for this non-leaf tensor during backward."""
         self._retains_grad = True
         return self
+
+    def _repr_markdown_(self) -> str:
+        """In Jupyter: shape, dtype and graph facts, and the values of a small tensor as a table."""
+        from tinygrad_lab.display import tensor_markdown
+
+        return tensor_markdown(self)
 
     def __repr__(self) -> str:
         extra = (
@@ -424,41 +429,7 @@ def _observe(node: Tensor, ctx: Function, grad: np.ndarray, input_grads: tuple) 
         observer(node, ctx, grad, input_grads)
 
 
-# --------------------------------------------------------------------------------- grad modes
-class no_grad(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
-    """Record no graph inside: as ``with no_grad():`` or as a ``@no_grad()`` decorator."""
-
-    def _recreate_cm(self) -> no_grad:
-        return type(self)()  # a fresh instance per decorated call: recursion keeps its own state
-
-    def __enter__(self) -> no_grad:
-        self._previous = _state.grad_enabled
-        _state.grad_enabled = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._previous
-
-
-def is_grad_enabled() -> bool:
-    """False inside ``no_grad``."""
-    return _state.grad_enabled
-
-
-class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
-    """Inside, the first op whose forward result or backward gradient holds NaN or inf raises a
-    RuntimeError naming the op and the line of user code that created it."""
-
-    def _recreate_cm(self) -> detect_anomaly:
-        return type(self)()  # a fresh instance per decorated call: recursion keeps its own state
-
-    def __enter__(self) -> detect_anomaly:
-        self._previous = (_state.anomaly, _state.record_sites)
-        _state.anomaly = _state.record_sites = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _state.anomaly, _state.record_sites = self._previous
+from tinygrad_lab.grad_mode import detect_anomaly, is_grad_enabled, no_grad  # noqa: E402, F401
 
 
 # --------------------------------------------------------------------------------- functions
