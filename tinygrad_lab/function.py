@@ -66,7 +66,7 @@ class Function:
 
     parents: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
-    saved_tensors: tuple[np.ndarray, ...] | None
+    saved_tensors: tuple[np.ndarray, ...] | None = ()  # None once backward released them
     # Filled only while sites are recorded (anomaly mode or a backward trace): the user code line
     # that created the node, and the innermost Module running when it was created.
     site: str | None = None
@@ -105,7 +105,6 @@ class Function:
         ctx = cls()
         ctx.parents = parents
         ctx.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
-        ctx.saved_tensors = ()
         try:
             out = cls.forward(ctx, *[p.data for p in parents], **kwargs)
         except ValueError as err:

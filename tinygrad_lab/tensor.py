@@ -318,6 +318,7 @@ class Tensor:
         grads = {self: grad}
         order = _topological_order(self)
         kept: list[tuple[Tensor, np.ndarray]] = []  # (tensor, grad) to store in tensor.grad
+        observed = _state.anomaly or bool(_state.backward_observers)
         for node in reversed(order):
             grad = grads.pop(node, None)
             if grad is None:
@@ -338,7 +339,7 @@ class Tensor:
                     f"{ctx.name}.backward returned {len(input_grads)} gradients "
                     f"for {len(parents)} inputs"
                 )
-            if _state.anomaly or _state.backward_observers:
+            if observed:
                 _observe(node, ctx, grad, input_grads)
             for parent, parent_grad in zip(parents, input_grads, strict=True):
                 if parent_grad is None or not parent.requires_grad:
