@@ -68,12 +68,15 @@ def _run_section(title: str, run: dict[str, Any], memory: dict[str, Any] | None)
     )
     if memory:
         lines += [
-            "Bytes each layer's forward pass saves for backward (freed after backward; "
-            "nothing is saved under `no_grad`):",
+            "Bytes each layer's training forward pass saves for backward (freed by backward):",
             "",
         ]
         lines += _table(["layer", "bytes saved"], [[k, v] for k, v in memory["per_layer"].items()])
-        lines += [f"Total: {memory['total']:,} bytes.", ""]
+        lines += [
+            f"Total: {memory['total']:,} bytes; the same forward pass under `no_grad` (inference) "
+            f"saves {memory['no_grad_total']:,} bytes.",
+            "",
+        ]
     return lines
 
 
