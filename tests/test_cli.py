@@ -49,8 +49,8 @@ def test_out_writes_report_json_csvs_and_plots(tmp_path, capsys):
     assert float(rows[-1].split(",")[1]) == results["part_a"]["run2"]["loss_history"][-1]
     report = (out / "report.md").read_text()
     assert f"{results['part_a']['run1']['gri']:.6g}" in report
-    for run in ("run1", "run2"):  # the memory tables of both runs, with their no_grad totals
-        memory = results["memory"][run]
+    for name in ("run1", "run2"):  # the memory tables of both runs, with their no_grad totals
+        memory = results["memory"][name]
         assert f"Total: {memory['total']:,} bytes" in report and memory["no_grad_total"] == 0
         assert memory["total"] == sum(memory["per_layer"].values()) > 0
     for png in ("loss_curves.png", "grad_norms.png"):
