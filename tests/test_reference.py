@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from notebook_oracle import notebook
 
 from tinygrad_lab import Tensor, nn, optim, reference
 
@@ -17,63 +18,6 @@ ACTIVATION_LAYERS = {
 
 
 # ------------------------------------------------------------------------------- the notebook
-def notebook(weights, biases):
-    """Cells [66] and [68] of the notebook, as written there. They read the globals ``weights``
-    and ``biases``; this wrapper supplies them, and nothing else is changed."""
-
-    def relu(z):
-        return np.maximum(0, z)
-
-    def relu_grad(z):
-        return (z > 0).astype(float)
-
-    def forward(X):
-        A = X
-        activations = [A]
-        Zs = []
-
-        for i in range(len(weights) - 1):
-            Z = A @ weights[i] + biases[i]
-            Zs.append(Z)
-            A = relu(Z)
-            activations.append(A)
-
-        Z_final = A @ weights[-1] + biases[-1]
-        Zs.append(Z_final)
-        activations.append(Z_final)
-
-        return activations, Zs
-
-    def backward(activations, Zs, y_true):
-        grads_W = []
-        grads_b = []
-
-        y_hat = activations[-1]
-        error = y_hat - y_true
-        dA = 2 * error / len(y_true)
-
-        for i in reversed(range(len(weights))):
-            A_prev = activations[i]
-            Z = Zs[i]
-
-            if i == len(weights) - 1:  # noqa: SIM108  (as the notebook writes it)
-                dZ = dA
-            else:
-                dZ = dA * relu_grad(Z)
-
-            dW = A_prev.T @ dZ
-            db = np.sum(dZ, axis=0, keepdims=True)
-
-            grads_W.insert(0, dW)
-            grads_b.insert(0, db)
-
-            dA = dZ @ weights[i].T
-
-        return grads_W, grads_b
-
-    return forward, backward
-
-
 def notebook_training(X, y, weights, biases, learning_rate, epochs):
     """Cell [69]'s loop (every loss kept, as cell [76] does)."""
     forward, backward = notebook(weights, biases)

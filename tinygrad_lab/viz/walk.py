@@ -6,14 +6,13 @@ graph either: the walk reads ``_ctx`` and ``ctx.parents`` only.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tinygrad_lab._state import state as _state
 from tinygrad_lab.function import Function
 from tinygrad_lab.tensor import Tensor
+from tinygrad_lab.trace import record_sites
 
 
 @dataclass(eq=False)
@@ -84,21 +83,13 @@ def tensors(root: Tensor) -> Iterator[Tensor]:
 
 
 # ----------------------------------------------------------------------------- layer view
-@contextlib.contextmanager
-def record_modules() -> Iterator[None]:
-    """Inside, every op remembers the innermost Module whose forward created it (``ctx.module``),
-    which the layer view of ``draw_graph`` needs::
-
-        with record_modules():
-            loss = loss_fn(model(x), y)
-        draw_graph(loss, model=model, layers=True)
-    """
-    previous = _state.record_sites
-    _state.record_sites = True
-    try:
-        yield
-    finally:
-        _state.record_sites = previous
+# Inside ``record_modules()`` every op remembers the innermost Module whose forward created it
+# (``ctx.module``), which the layer view of ``draw_graph`` needs::
+#
+#     with record_modules():
+#         loss = loss_fn(model(x), y)
+#     draw_graph(loss, model=model, layers=True)
+record_modules = record_sites
 
 
 def assign_layers(nodes: list[Node], model: Any) -> list[tuple[str, Any]]:
