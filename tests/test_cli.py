@@ -1,6 +1,7 @@
 """The tinygrad-lab command: outputs, JSON, and one-line errors with exit status 2."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -109,3 +110,31 @@ def test_module_and_console_script_run_as_a_subprocess():
         bad = subprocess.run(command + ["lab", "--roll", "1"], capture_output=True, text=True)
         assert bad.returncode == 2
         assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
+
+
+def test_graph_command_draws_the_lab_network(tmp_path, capsys):
+    import os
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    if shutil.which("dot") is None:
+        assert os.environ.get("CI") != "true", "CI must have graphviz's dot"
+        pytest.skip("graphviz's dot is not installed")
+    out = tmp_path / "graph.svg"
+    code, stdout, _ = run(capsys, "graph", "--roll", ROLL, "--out", str(out), "--layers", "--grads")
+    assert code == 0 and str(out) in stdout
+    text = ET.parse(out).getroot().itertext()
+    assert "0.weight (3×12)" in " ".join(text)
+
+
+def test_graph_command_without_dot_is_one_line_and_keeps_the_dot_source(tmp_path, capsys):
+    out = tmp_path / "graph.svg"
+    env_path = os.environ["PATH"]
+    os.environ["PATH"] = str(tmp_path)  # no dot here
+    try:
+        code, _, err = run(capsys, "graph", "--roll", ROLL, "--out", str(out))
+    finally:
+        os.environ["PATH"] = env_path
+    assert code == 2 and "apt-get install graphviz" in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph")
+    assert not out.exists()
