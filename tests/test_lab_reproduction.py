@@ -3,6 +3,7 @@ after np.random.seed(seed), for roll numbers and seeds drawn by hypothesis."""
 
 import math
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from notebook_oracle import notebook_lab, notebook_part_b
@@ -68,3 +69,18 @@ def test_example_roll_manual_convolution_is_minus_70_not_the_documents_minus_18(
     part_b = run_part_b(lab_config("102303346"))
     assert part_b.manual_convolution == notebook_part_b(6, 4) == -70
     assert any("−18 is wrong" in note for note in part_b.notes)
+
+
+def test_a_dead_inserted_layer_gives_undefined_gri_with_the_reason_never_nan():
+    # seed 54 of the example roll: every unit of the last inserted ReLU dies in run 2, so both
+    # gradient norms are exactly 0 and the notebook's own code would print GRI = nan (0/0)
+    from tinygrad_lab.lab.analysis import diagnose
+
+    result = run_stress_test(lab_config("102303346"), 54)
+    with np.errstate(invalid="ignore"):  # the notebook's own 0/0
+        notebook = notebook_lab("102303346", 54)
+    assert_same_run(result.run2, notebook[1])
+    assert notebook[1]["grad_last"] == 0 and notebook[1]["grad_first"] == 0
+    assert result.run2.gri is None and "0/0" in result.run2.gri_undefined_reason
+    assert result.run2.dead_layers == ["15:ReLU"]
+    assert diagnose(result.run2)[0] == "dead network"
