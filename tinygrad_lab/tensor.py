@@ -86,7 +86,7 @@ class Tensor:
         self._ctx: Function | None = None
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
-        self.name: str | None = None  # shown in graphs; Modules name their parameters
+        self.name: str | None = None  # a label for graphs ("X", "loss"); draw_graph shows it
 
     # ----------------------------------------------------------------------------- basics
     shape = property(lambda self: self.data.shape, doc="Shape of ``data``.")

@@ -9,8 +9,9 @@ records:
 - ``output_grad_norm``: norm of the gradient of the loss with respect to the layer's output, i.e.
   the gradient that flows back out of the next layer into this one;
 - ``activation_mean`` / ``activation_std`` of the layer's output;
-- ``dead_fraction`` (ReLU-like layers only): the share of units whose output is 0 for every
-  example of the batch, so no gradient passes through them.
+- ``dead_fraction`` (ReLU and LeakyReLU layers): the share of units that are not positive for
+  any example of the batch. For ReLU their output is 0 everywhere and no gradient passes through
+  them; for LeakyReLU only the leak's small slope does.
 
 Layers are labelled ``"<index>:<type>"`` by their position at that step, so a layer inserted later
 is picked up at the next forward, and positions read as the step saw them.
