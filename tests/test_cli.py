@@ -61,7 +61,7 @@ def test_out_writes_report_json_csvs_and_plots(tmp_path, capsys):
 def test_report_says_when_a_default_was_assumed(capsys):
     code, out, _ = run(capsys, "part-b", "--roll", "102303151")
     assert code == 0
-    assert "Assumed defaults" in out and "tanh" in out
+    assert "Assumed defaults" in out and "assumed default: relu" in out
 
 
 def test_spec_prints_the_table_and_a_roster_gives_one_csv_row_per_roll(tmp_path, capsys):

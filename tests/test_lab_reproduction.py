@@ -12,12 +12,9 @@ from tinygrad_lab.lab.part_a import record_epochs, run_stress_test
 from tinygrad_lab.lab.part_b import run_part_b
 from tinygrad_lab.lab.rules import lab_config
 
-# The notebook's code only has ReLU and always adds 3 layers: rolls with an even last digit.
-even_rolls = st.builds(
-    lambda head, last: head + last,
-    st.text(alphabet="0123456789", min_size=2, max_size=9),
-    st.sampled_from("02468"),
-)
+# The notebook's code hard-codes ReLU and 3 added layers, which are also the documented defaults
+# where the rules are open (odd a; b mod 3 of 0 or 2): every roll number reproduces it.
+rolls = st.text(alphabet="0123456789", min_size=3, max_size=11)
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 
@@ -33,8 +30,8 @@ def assert_same_run(ours, theirs):
         assert math.isclose(ours.gri, theirs["GRI"], rel_tol=1e-12)
 
 
-@settings(max_examples=4)
-@given(roll=even_rolls, seed=seeds)
+@settings(max_examples=6)
+@given(roll=rolls, seed=seeds)
 def test_part_a_equals_the_notebooks_code_for_any_roll_and_seed(roll, seed):
     result = run_stress_test(lab_config(roll), seed)
     run1, run2 = notebook_lab(roll, seed)
@@ -59,7 +56,7 @@ def test_reported_epochs_are_1_100_and_the_last_that_exist(epochs):
     assert got == sorted({1, epochs} | ({100} if epochs >= 100 else set()))
 
 
-@given(roll=even_rolls)
+@given(roll=rolls)
 def test_manual_convolution_equals_the_notebooks_code(roll):
     config = lab_config(roll)
     assert run_part_b(config).manual_convolution == notebook_part_b(config.a, config.b)

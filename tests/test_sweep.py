@@ -166,7 +166,7 @@ def test_roster_writes_a_folder_per_roll_and_a_class_summary(tmp_path, capsys):
     assert [r["roll"] for r in rows] == ["102303346", "102303151"]
     expected = compute_lab("102303151", 0, EPOCHS)
     assert float(rows[1]["part_a.run1.gri"]) == expected["part_a"]["run1"]["gri"]
-    assert "tanh" in rows[1]["assumed_defaults"]
+    assert "assumed default: relu" in rows[1]["assumed_defaults"]
 
 
 def test_roster_with_a_bad_row_names_it(tmp_path, capsys):

@@ -71,8 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--activation",
         choices=ACTIVATIONS,
-        help="override the activation (default: the roll-number rule; tanh when "
-        "a is odd, which the documents leave open)",
+        help="override the activation (default: the roll-number rule; ReLU when "
+        "a is odd too, which the documents leave open, as the notebook's code does)",
     )
     common.add_argument(
         "--added-layers",
