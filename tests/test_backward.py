@@ -391,3 +391,15 @@ def test_an_error_part_way_through_backward_changes_no_grad_and_keeps_the_graph(
     out.backward()  # the graph was not released: the same backward now succeeds
     np.testing.assert_array_equal(a.grad, [13.0, 14.0])
     np.testing.assert_array_equal(b.grad, [1.0, 2.0])
+
+
+def test_no_grad_works_as_a_bare_decorator_too():
+    w = Tensor(np.ones(3), requires_grad=True)
+
+    @no_grad
+    def predict(x):
+        return (x * w).sum()
+
+    out = predict(np.arange(3.0))
+    assert out.item() == 3.0 and not out.requires_grad and out._ctx is None
+    assert (w * 2).requires_grad  # recording is back on after the call

@@ -6,12 +6,18 @@ Both are context managers and decorators, and thread-local, as in PyTorch.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from tinygrad_lab._state import state as _state
 
 
 class no_grad(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
-    """Record no graph inside: as ``with no_grad():`` or as a ``@no_grad()`` decorator."""
+    """Record no graph inside: ``with no_grad():``, or as a decorator, ``@no_grad()`` or
+    ``@no_grad``."""
+
+    def __new__(cls, func: Any = None) -> Any:
+        instance = super().__new__(cls)
+        return instance if func is None else instance(func)  # bare @no_grad
 
     def _recreate_cm(self) -> no_grad:
         return type(self)()  # a fresh instance per decorated call: recursion keeps its own state

@@ -139,14 +139,23 @@ class GradientRecorder:
             return
         data = output.data
         flat = data.ravel()
-        mean = flat.sum() / data.size
         if isinstance(layer, self.RELU_LIKE) and data.ndim:
-            # a unit is dead when it is not positive for any example of the batch; the count per
-            # unit is a product with a vector of ones (BLAS), much faster than a sum over axis 0
+            # A unit is dead when it is not positive for any example of the batch. Counting per
+            # unit is a product with a vector of ones (BLAS), much faster than a sum over axis 0.
+            # ReLU outputs are >= 0, so their column sums are 0 exactly for the dead units, and
+            # give the mean too; LeakyReLU's are not, so it counts its positive entries.
             rows = data.reshape(len(data), -1)
-            positive = self._ones(len(data)) @ (rows > 0)
-            dead = 1.0 - np.count_nonzero(positive) / rows.shape[1]
+            ones = self._ones(len(data))
+            if isinstance(layer, ReLU):
+                column_sums = ones @ rows
+                mean = column_sums.sum() / data.size
+            else:
+                column_sums = ones @ (rows > 0)
+                mean = flat.sum() / data.size
+            dead = 1.0 - np.count_nonzero(column_sums) / rows.shape[1]
             self._add(label, "dead_fraction", dead)
+        else:
+            mean = flat.sum() / data.size
         # Two passes (deviations from the mean, then their squares summed as one dot product):
         # E[x²] - mean² would cancel catastrophically when std << |mean|.
         deviation = flat - mean
