@@ -1,9 +1,9 @@
 # ruff: noqa: SIM108, B007  (the notebook's code is kept as written)
 """The course notebook's own code (../shared/seeds/lab6-notebook.txt, cells In[63]–In[71]), kept
-as the oracle the lab is checked against. Changes from the notebook, and only these: wrapped in a
-function of the roll number and seed; `np.random.seed(seed)` replaces its
-`np.random.seed(np.random.randint(0, 1000))`; the epoch count is a parameter; the figures are
-returned instead of printed. Everything else is the notebook's text."""
+as the oracle the lab is checked against. Changes from the notebook, and only these: its cells
+are wrapped in functions (of the weight lists, or of the roll number and seed);
+`np.random.seed(seed)` replaces its `np.random.seed(np.random.randint(0, 1000))`; the epoch count
+is a parameter; the figures are returned instead of printed. The rest is the notebook's text."""
 
 import numpy as np
 
@@ -65,6 +65,25 @@ def notebook(weights, biases):
     return forward, backward
 
 
+def notebook_training(X, y, weights, biases, learning_rate, epochs):
+    """Cell [69]'s loop (every loss kept, as cell [76] does)."""
+    forward, backward = notebook(weights, biases)
+    loss_history = []
+    for _epoch in range(1, epochs + 1):
+        activations, Zs = forward(X)
+        y_hat = activations[-1]
+
+        loss = np.mean((y_hat - y) ** 2)
+        loss_history.append(loss)
+
+        grads_W, grads_b = backward(activations, Zs, y)
+
+        for i in range(len(weights)):
+            weights[i] -= learning_rate * grads_W[i]
+            biases[i] -= learning_rate * grads_b[i]
+    return loss_history, grads_W, grads_b
+
+
 def notebook_lab(ROLL_NUMBER, seed, epochs=400):
     roll = str(ROLL_NUMBER)
 
@@ -95,8 +114,6 @@ def notebook_lab(ROLL_NUMBER, seed, epochs=400):
         weights.append(W)
         biases.append(b_vec)
 
-    forward, backward = notebook(weights, biases)
-
     runs = []
     for run in (1, 2):
         if run == 2:
@@ -105,19 +122,9 @@ def notebook_lab(ROLL_NUMBER, seed, epochs=400):
                 b_vec = np.zeros((1, hidden_width))
                 weights.insert(-1, W)
                 biases.insert(-1, b_vec)
-        loss_history = []
-        for epoch in range(1, epochs + 1):
-            activations, Zs = forward(X)
-            y_hat = activations[-1]
-
-            loss = np.mean((y_hat - y) ** 2)
-            loss_history.append(loss)
-
-            grads_W, grads_b = backward(activations, Zs, y)
-
-            for i in range(len(weights)):
-                weights[i] -= learning_rate * grads_W[i]
-                biases[i] -= learning_rate * grads_b[i]
+        loss_history, grads_W, grads_b = notebook_training(
+            X, y, weights, biases, learning_rate, epochs
+        )
 
         grad_first = np.linalg.norm(grads_W[0])
         grad_last = np.linalg.norm(grads_W[-2])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from notebook_oracle import notebook
+from notebook_oracle import notebook, notebook_training
 
 from tinygrad_lab import Tensor, nn, optim, reference
 
@@ -18,25 +18,6 @@ ACTIVATION_LAYERS = {
 
 
 # ------------------------------------------------------------------------------- the notebook
-def notebook_training(X, y, weights, biases, learning_rate, epochs):
-    """Cell [69]'s loop (every loss kept, as cell [76] does)."""
-    forward, backward = notebook(weights, biases)
-    loss_history = []
-    for _epoch in range(1, epochs + 1):
-        activations, Zs = forward(X)
-        y_hat = activations[-1]
-
-        loss = np.mean((y_hat - y) ** 2)
-        loss_history.append(loss)
-
-        grads_W, grads_b = backward(activations, Zs, y)
-
-        for i in range(len(weights)):
-            weights[i] -= learning_rate * grads_W[i]
-            biases[i] -= learning_rate * grads_b[i]
-    return loss_history, grads_W, grads_b
-
-
 def notebook_init(layers, init_range, rng):
     """Cell [67], drawing from ``rng`` where the notebook draws from ``np.random``."""
     weights = []
