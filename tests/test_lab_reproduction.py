@@ -34,7 +34,8 @@ def assert_same_run(ours, theirs):
 @given(roll=rolls, seed=seeds)
 def test_part_a_equals_the_notebooks_code_for_any_roll_and_seed(roll, seed):
     result = run_stress_test(lab_config(roll), seed)
-    run1, run2 = notebook_lab(roll, seed)
+    with np.errstate(invalid="ignore", divide="ignore"):  # the notebook's GRI of a dead layer
+        run1, run2 = notebook_lab(roll, seed)
     assert_same_run(result.run1, run1)
     assert_same_run(result.run2, run2)
 
