@@ -117,3 +117,11 @@ def test_check_command_bad_input_is_exit_2(capsys):
     assert main(["check", "--roll", "102303346", "--seeds", "5-1"]) == 2
     err = capsys.readouterr().err
     assert "at least three decimal digits" in err and "reversed" in err
+
+
+def test_compare_is_also_reachable_where_the_reference_lives():
+    import tinygrad_lab as tl
+
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Sigmoid(), nn.Linear(3, 2, rng=1))
+    X, y = np.ones((4, 2)), np.zeros((4, 2))
+    assert tl.reference.compare(model, X, y) == tl.compare(model, X, y) == compare(model, X, y)

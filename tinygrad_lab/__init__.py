@@ -12,6 +12,9 @@ from tinygrad_lab.tensor import (
     stack,
 )
 from tinygrad_lab.gradcheck import GradcheckError, gradcheck
+from tinygrad_lab import nn, optim
+from tinygrad_lab.selfcheck import compare
+from tinygrad_lab.trace import memory_by_layer, trace_backward
 from tinygrad_lab.viz import draw_graph
 
 __version__ = "0.1.0"
@@ -21,11 +24,16 @@ __all__ = [
     "GradcheckError",
     "RemovableHandle",
     "Tensor",
+    "compare",
     "concatenate",
     "detect_anomaly",
     "draw_graph",
     "gradcheck",
     "is_grad_enabled",
+    "memory_by_layer",
+    "nn",
     "no_grad",
+    "optim",
     "stack",
+    "trace_backward",
 ]
