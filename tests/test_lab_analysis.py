@@ -111,3 +111,13 @@ def test_stress_test_reports_r2_against_the_mean_predictor():
 def test_epochs_must_be_positive():
     with pytest.raises(ValueError, match="epochs must be a positive"):
         run_stress_test(lab_config("102303346"), epochs=0)
+
+
+def test_results_are_json_safe_with_undefined_values_as_null():
+    import json
+
+    from tinygrad_lab.lab.compute import clean
+
+    cleaned = clean({"a": np.array([[1.0, np.nan]]), "b": np.float64(np.inf), "c": (np.int64(3),)})
+    assert cleaned == {"a": [[1.0, None]], "b": None, "c": [3]}
+    assert json.loads(json.dumps(cleaned, allow_nan=False)) == cleaned

@@ -98,12 +98,15 @@ def _grad_series(recorder: Any) -> dict[str, list[float | None]]:
 
 
 def clean(value: Any) -> Any:
-    """JSON-safe copy: tuples to lists, numpy scalars to Python, non-finite floats to None."""
+    """JSON-safe copy: tuples and arrays to lists, numpy scalars to Python, non-finite floats to
+    None."""
     if isinstance(value, dict):
         return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, list | tuple):
         return [clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
+    if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
