@@ -100,7 +100,9 @@ def test_labels_are_position_and_type_and_rows_are_step_layer_quantity_value():
     assert {r.layer for r in rows} == {"0:Linear", "1:ReLU", "2:Linear", "3:ReLU", "4:Linear"}
     for row in rows:
         step, layer, quantity, value = row
-        assert (step, type(layer), type(quantity), type(value)) == (1, str, str, float)
+        assert (step, type(quantity), type(value)) == (1, str, float)
+        assert isinstance(layer, str) and layer == f"{layer.position}:{layer.type}"
+        assert model[layer.position].__class__.__name__ == layer.type
     assert list(recorder.at_step()) == ["0:Linear", "1:ReLU", "2:Linear", "3:ReLU", "4:Linear"]
     assert recorder.series("1:ReLU", "dead_fraction") == [
         (1, recorder.at_step()["1:ReLU"]["dead_fraction"])

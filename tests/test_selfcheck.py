@@ -12,7 +12,7 @@ from tinygrad_lab import Function, nn
 from tinygrad_lab.cli import main
 from tinygrad_lab.lab import check as check_module
 from tinygrad_lab.lab.check import check_lab
-from tinygrad_lab.selfcheck import NotAnMLPError, compare, format_table
+from tinygrad_lab.reference import NotAnMLPError, compare, format_table
 
 ACTIVATIONS = [nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.LeakyReLU]
 

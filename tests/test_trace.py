@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import tinygrad_lab as tl
 from tinygrad_lab import nn
-from tinygrad_lab._state import state
+from tinygrad_lab.grad_mode import state
 from tinygrad_lab.lab.network import build_network
 from tinygrad_lab.lab.rules import lab_config
 from tinygrad_lab.trace import memory_by_layer, saved_memory, trace_backward

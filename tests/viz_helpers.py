@@ -9,8 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tinygrad_lab import Tensor, nn
-from tinygrad_lab.viz import record_modules
+from tinygrad_lab import Tensor, nn, record_sites
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CLUSTER_LABEL = re.compile(r"subgraph cluster_\d+ \{\n\s*.*label=\"([^\"]+)\"")
@@ -77,7 +76,7 @@ def mlp(rng: np.random.Generator, sizes=(3, 5, 4, 1), act=nn.ReLU) -> nn.Sequent
 def mlp_loss(model: nn.Sequential, rng: np.random.Generator, n: int = 8) -> Tensor:
     x = Tensor(rng.normal(size=(n, model[0].in_features)))
     y = Tensor(rng.normal(size=(n, model[-1].out_features)))
-    with record_modules():
+    with record_sites():
         return nn.MSELoss()(model(x), y)
 
 

@@ -1,23 +1,50 @@
 """tinygrad_lab: a tiny define-by-run reverse-mode autodiff framework on NumPy, for learning and
-teaching how backpropagation really works."""
+teaching how backpropagation really works.
 
-from tinygrad_lab.function import Function  # noqa: I001  (function before tensor: import cycle)
-from tinygrad_lab.tensor import (
-    RemovableHandle,
-    Tensor,
-    concatenate,
+``import tinygrad_lab`` loads the engine, `nn`, `optim` and `gradcheck`, and needs only NumPy.
+The tools load on first use: `viz` (graphviz drawings: ``draw_graph``), `trace`
+(``trace_backward``, ``memory_by_layer``) and `reference` (the course notebook's matrix-form
+backprop and ``compare``, the self-check against it).
+"""
+
+import importlib
+from typing import Any
+
+from tinygrad_lab import nn, optim
+from tinygrad_lab.grad_mode import (
     detect_anomaly,
+    enable_grad,
     is_grad_enabled,
     no_grad,
-    stack,
+    record_sites,
 )
 from tinygrad_lab.gradcheck import GradcheckError, gradcheck
-from tinygrad_lab import nn, optim
-from tinygrad_lab.selfcheck import compare
-from tinygrad_lab.trace import memory_by_layer, trace_backward
-from tinygrad_lab.viz import draw_graph
+from tinygrad_lab.hooks import RemovableHandle
+from tinygrad_lab.tensor import Function, Tensor, concatenate, stack
 
 __version__ = "0.1.0"
+
+# Loaded on first access (PEP 562): the tool modules, and the functions they provide.
+_TOOLS = ("viz", "trace", "reference")
+_TOOL_FUNCTIONS = {
+    "draw_graph": "viz",
+    "trace_backward": "trace",
+    "memory_by_layer": "trace",
+    "compare": "reference",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TOOLS:
+        return importlib.import_module(f"tinygrad_lab.{name}")
+    if name in _TOOL_FUNCTIONS:
+        return getattr(importlib.import_module(f"tinygrad_lab.{_TOOL_FUNCTIONS[name]}"), name)
+    raise AttributeError(f"module 'tinygrad_lab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_TOOLS) | set(_TOOL_FUNCTIONS))
+
 
 __all__ = [
     "Function",
@@ -28,12 +55,14 @@ __all__ = [
     "concatenate",
     "detect_anomaly",
     "draw_graph",
+    "enable_grad",
     "gradcheck",
     "is_grad_enabled",
     "memory_by_layer",
     "nn",
     "no_grad",
     "optim",
+    "record_sites",
     "stack",
     "trace_backward",
 ]

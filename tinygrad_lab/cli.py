@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tinygrad_lab.lab.rules import ACTIVATIONS, EXAMPLE_ROLL, RollNumberError, lab_config
-from tinygrad_lab.viz.render import GraphvizNotFoundError
+from tinygrad_lab.lab.rules import EXAMPLE_ROLL, RollNumberError, lab_config
+from tinygrad_lab.nn import ACTIVATIONS
 
 
 class UsageError(Exception):
@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--activation",
-        choices=ACTIVATIONS,
+        choices=list(ACTIVATIONS),
         help="override the activation (default: the roll-number rule; ReLU when "
         "a is odd too, which the documents leave open, as the notebook's code does)",
     )
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     try:
         return _dispatch(args)
-    except (UsageError, RollNumberError, ValueError, ImportError, GraphvizNotFoundError) as err:
+    except (UsageError, RollNumberError, ValueError, ImportError, RuntimeError) as err:
         print(f"tinygrad-lab: error: {err}", file=sys.stderr)
         return 2
 

@@ -1,21 +1,72 @@
-"""Markdown tables for Jupyter: Tensors, Modules, the recorder and traces display as tables."""
+"""How the project shows numbers: norms, shapes and tables (fixed-width, Markdown, pandas).
+
+One home for each: the recorder, the trace, the graphs, the self-check and the lab's reports
+all use these.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
 
-def cell(value: Any) -> str:
+
+def norm(array: Any) -> float:
+    """The Frobenius (L2) norm of an array, as one dot product (``np.linalg.norm``'s own
+    computation, without its overhead)."""
+    flat = np.asarray(array).ravel(order="K")
+    return math.sqrt(float(flat.dot(flat)))
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``400×12``, or ``scalar`` for shape ``()``."""
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
+def cell(value: Any, digits: int = 4) -> str:
+    """A table cell: floats to ``digits`` significant digits, None as "undefined"."""
+    if value is None:
+        return "undefined"
     if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value).replace("|", "\\|")
+        return f"{value:.{digits}g}"
+    return str(value)
 
 
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+def markdown_table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: Callable[[Any], str] = cell
+) -> str:
+    """A Markdown (GitHub) table; ``|`` inside a cell is escaped."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(fmt(v).replace("|", "\\|") for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def fixed_width_table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: Callable[[Any], str] = cell
+) -> str:
+    """Columns padded to their widest cell, a rule of dashes under the header."""
+    cells = [list(header)] + [[fmt(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def to_pandas(rows: Iterable[Sequence[Any]], columns: Sequence[str], what: str) -> Any:
+    """The rows as a ``pandas.DataFrame``; without pandas, an ImportError saying how to get it
+    (``what`` names the caller, e.g. ``"GradientRecorder.to_pandas"``)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            f"{what} needs pandas: pip install pandas (or the `tables` extra); the same rows "
+            "are available without it"
+        ) from None
+    return pd.DataFrame(list(rows), columns=list(columns))
 
 
 def tensor_markdown(tensor: Any) -> str:
@@ -24,7 +75,7 @@ def tensor_markdown(tensor: Any) -> str:
     if tensor.requires_grad:
         facts.append("requires grad" + (f", made by {tensor._ctx.name}" if tensor._ctx else ""))
     if tensor.grad is not None:
-        facts.append(f"‖grad‖ = {float((tensor.grad**2).sum()) ** 0.5:.4g}")
+        facts.append(f"‖grad‖ = {norm(tensor.grad):.4g}")
     head = "**Tensor** " + " · ".join(facts)
     data = tensor.data
     if data.ndim > 2 or data.size > 100:

@@ -1,52 +1,93 @@
-"""Grad modes: `no_grad` (record no graph) and `detect_anomaly` (find the op that made NaN/inf).
+"""Every switch of the engine, in one place: grad mode, anomaly mode and site recording.
 
-Both are context managers and decorators, and thread-local, as in PyTorch.
+`no_grad` (record no graph), `detect_anomaly` (find the op that made NaN or inf) and
+`record_sites` (each new op remembers the user code line and the Module that made it, which
+traces and layer drawings need) are context managers and decorators. They are thread-local, as
+PyTorch's grad mode is: a ``no_grad()`` in one thread must not stop another thread's training.
+The engine reads them through ``state`` on every op.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from tinygrad_lab._state import state as _state
+
+class _State(threading.local):
+    def __init__(self) -> None:  # runs once in every thread that touches the state
+        self.grad_enabled = True  # False inside `no_grad()`: ops record no graph
+        self.anomaly = False  # inside `detect_anomaly()`: forward and backward checked for NaN/inf
+        self.record_sites = False  # creation sites and modules recorded (anomaly mode, traces)
+        self.module_stack: list = []  # the Modules whose forward is running, innermost last
+        self.backward_observers: list[Callable] = []  # told of each node backward visits
 
 
-class no_grad(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
-    """Record no graph inside: ``with no_grad():``, or as a decorator, ``@no_grad()`` or
-    ``@no_grad``."""
+state = _State()
+
+
+class _Switch(contextlib.ContextDecorator):
+    """A context manager and decorator that sets some of ``state``'s flags and restores them."""
+
+    flags: dict[str, bool] = {}
 
     def __new__(cls, func: Any = None) -> Any:
         instance = super().__new__(cls)
-        return instance if func is None else instance(func)  # bare @no_grad
+        return instance if func is None else instance(func)  # a bare @no_grad
 
-    def _recreate_cm(self) -> no_grad:
+    def _recreate_cm(self) -> _Switch:
         return type(self)()  # a fresh instance per decorated call: recursion keeps its own state
 
-    def __enter__(self) -> no_grad:
-        self._previous = _state.grad_enabled
-        _state.grad_enabled = False
+    def __enter__(self) -> _Switch:
+        self._previous = {name: getattr(state, name) for name in self.flags}
+        for name, value in self.flags.items():
+            setattr(state, name, value)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._previous
+        for name, value in self._previous.items():
+            setattr(state, name, value)
+
+
+class no_grad(_Switch):  # noqa: N801  (PyTorch's name)
+    """Record no graph inside: ``with no_grad():``, or as a decorator, ``@no_grad()`` or
+    ``@no_grad``."""
+
+    flags = {"grad_enabled": False}
+
+
+class enable_grad(_Switch):  # noqa: N801  (PyTorch's name)
+    """Record the graph again inside, even within ``no_grad``."""
+
+    flags = {"grad_enabled": True}
+
+
+class detect_anomaly(_Switch):  # noqa: N801  (PyTorch's name)
+    """Inside, the first op whose forward result or backward gradient holds NaN or inf raises a
+    RuntimeError naming the op and the line of user code that created it."""
+
+    flags = {"anomaly": True, "record_sites": True}
+
+
+class record_sites(_Switch):  # noqa: N801  (a mode, named like the others)
+    """Inside, every new op remembers the user code line (``ctx.site``) and the innermost Module
+    whose forward made it (``ctx.module``): what traces and ``draw_graph(layers=True)`` show."""
+
+    flags = {"record_sites": True}
 
 
 def is_grad_enabled() -> bool:
     """False inside ``no_grad``."""
-    return _state.grad_enabled
+    return state.grad_enabled
 
 
-class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
-    """Inside, the first op whose forward result or backward gradient holds NaN or inf raises a
-    RuntimeError naming the op and the line of user code that created it."""
-
-    def _recreate_cm(self) -> detect_anomaly:
-        return type(self)()  # a fresh instance per decorated call: recursion keeps its own state
-
-    def __enter__(self) -> detect_anomaly:
-        self._previous = (_state.anomaly, _state.record_sites)
-        _state.anomaly = _state.record_sites = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _state.anomaly, _state.record_sites = self._previous
+@contextlib.contextmanager
+def observe_backward(observer: Callable) -> Iterator[None]:
+    """Inside, ``observer(node, ctx, grad, input_grads)`` is called for every node each backward
+    visits (how `trace_backward` sees backward without backward knowing about traces)."""
+    state.backward_observers.append(observer)
+    try:
+        yield
+    finally:
+        state.backward_observers.remove(observer)

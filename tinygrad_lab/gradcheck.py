@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab.tensor import Tensor, no_grad
+from tinygrad_lab.grad_mode import no_grad
+from tinygrad_lab.tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -1,42 +1,146 @@
-"""`Tensor`: an ndarray that remembers how it was made, and `backward()` that walks that back.
+"""The engine: `Function`, `Tensor` and `backward()`, in one file, to read top to bottom.
 
-Each op's output keeps the `Function` that made it (``_ctx``); ``ctx.parents`` are its inputs. That
-is the whole graph. ``backward()`` orders it topologically (iteratively: a 100,000-op chain is
-fine) and calls each node's ``backward`` from the output towards the leaves, summing gradients
-where a tensor fed several ops. Hooks, anomaly checks and graph release stay off the main line.
+A `Tensor` holds an ndarray. An op is a `Function` subclass with a ``forward`` and a
+``backward`` on plain ndarrays; ``Op.apply(*tensors)`` runs ``forward`` and, when gradients are
+wanted, keeps the `Function` instance as the output's ``_ctx``: a node of the graph, whose
+``parents`` are the op's inputs. That is the whole graph. ``Tensor.backward()`` lists it in
+topological order (`tinygrad_lab.graph`) and calls each node's ``backward`` from the output
+towards the leaves, summing the gradients of a tensor that fed several ops.
+
+The package's one import cycle is declared here, at the bottom of this file: Tensor's operator
+methods call the built-in ops of `tinygrad_lab.ops`, and those ops subclass `Function`. The ops
+are looked up when a method runs, never at import time, so no import order matters.
 """
 
 from __future__ import annotations
 
-import itertools
+import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from tinygrad_lab._state import state as _state
-from tinygrad_lab.function import Function, _check_finite, unbroadcast
+from tinygrad_lab.grad_mode import state
+from tinygrad_lab.graph import topological_order
+from tinygrad_lab.hooks import RemovableHandle, add_hook
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_handle_ids = itertools.count()
 
 
-class RemovableHandle:
-    """Returned by every ``register_*hook``: ``remove()`` detaches the hook (idempotent)."""
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
 
-    def __init__(self, hooks: dict, key: int) -> None:
-        self._hooks, self._key = hooks, key
+    The one place broadcasting is undone: an op's ``backward`` may return a gradient in the
+    broadcast shape of its output, and the engine reduces it to each input's shape here.
+    """
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
 
-    def remove(self) -> None:
-        self._hooks.pop(self._key, None)
 
-    def __enter__(self) -> RemovableHandle:
-        return self
+# ================================================================================= Function
+class Function:
+    """Base class of every op. Subclass it with two static methods on ndarrays::
 
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
+        class Mul(Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                ctx.save_for_backward(x, y)
+                return x * y
+
+            @staticmethod
+            def backward(ctx, grad):
+                x, y = ctx.saved_tensors
+                return grad * y, grad * x      # d(x*y)/dx = y, d(x*y)/dy = x
+
+    and call it as ``Mul.apply(a, b)``. An instance is the context (``ctx``) of one node:
+    ``apply`` sets ``parents`` (the input Tensors) and ``needs_input_grad`` (one bool each);
+    ``save_for_backward`` keeps arrays in ``saved_tensors``; store other values (an axis, a
+    shape) as plain attributes of ``ctx``. Keyword arguments of ``apply`` go to ``forward`` as
+    they are: they are settings, never differentiated.
+
+    ``backward`` receives the gradient of the output and returns one gradient per input (a
+    tuple when there are several), each in the input's shape or in a shape that broadcasts to
+    it (the engine sums it back with `unbroadcast`). Return ``None`` for an input that needs
+    no gradient (``ctx.needs_input_grad[i]`` is False), or that takes none: an optional input
+    given as ``None``, a mask, an index.
+    """
+
+    parents: tuple[Tensor, ...]
+    needs_input_grad: tuple[bool, ...]
+    saved_tensors: tuple[np.ndarray, ...] | None = ()  # None once backward released them
+    # Filled only while sites are recorded (anomaly mode, traces): the user code line that
+    # created the node, and the innermost Module running when it was created.
+    site: str | None = None
+    module: Any = None
+
+    @staticmethod
+    def forward(ctx: Function, *arrays: np.ndarray, **settings: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Function, grad: np.ndarray) -> np.ndarray | tuple[np.ndarray | None, ...]:
+        raise NotImplementedError
+
+    def save_for_backward(self, *arrays: np.ndarray) -> None:
+        """Keep arrays for ``backward``; released after backward unless ``retain_graph``."""
+        self.saved_tensors = arrays
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def released(self) -> bool:
+        """True once backward has run through this node without ``retain_graph``."""
+        return self.saved_tensors is None
+
+    def saved_nbytes(self) -> int:
+        """Bytes of the arrays this node keeps for backward (0 once released)."""
+        return sum(a.nbytes for a in self.saved_tensors or () if isinstance(a, np.ndarray))
+
+    # ------------------------------------------------------------------------- the hot path
+    # `apply` runs once per op and backward's loop once per node: millions of times in a
+    # sweep. They are the only code in the package written for speed, in these ways:
+    # - apply builds its output with `_new` (no __init__ conversion: forward returned an
+    #   ndarray) and reads each mode switch of `grad_mode.state` once;
+    # - list comprehensions, not generator expressions (faster in CPython);
+    # - backward compares each gradient's shape and dtype with its input's directly and calls
+    #   `_fit` (unbroadcast, cast) only when they differ;
+    # - bookkeeping (hooks, anomaly checks, traces) costs one test per node when it is off.
+    @classmethod
+    def apply(cls, *inputs: Any, **settings: Any) -> Tensor:
+        """Run the op forward on ``inputs`` (Tensors or array-likes) and record it in the graph."""
+        parents = tuple([x if isinstance(x, Tensor) else Tensor(x) for x in inputs])
+        ctx = cls()
+        ctx.parents = parents
+        ctx.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
+        try:
+            out = cls.forward(ctx, *[p.data for p in parents], **settings)
+        except ValueError as err:
+            if str(err).startswith(cls.__name__):
+                raise
+            # Name the op and every input shape: numpy's own message names neither.
+            shapes = ", ".join(str(p.shape) for p in parents)
+            raise ValueError(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if state.record_sites:
+            ctx.site = user_site()
+            ctx.module = state.module_stack[-1] if state.module_stack else None
+        if state.anomaly:
+            _check_finite(out, ctx, "forward result")
+        if state.grad_enabled and True in needs:
+            return Tensor._new(out, ctx)
+        return Tensor._new(out, None)
 
 
+# =================================================================================== Tensor
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """``data`` as a float32 or float64 ndarray; numbers, bools and ints become float64."""
     if isinstance(data, Tensor):
@@ -83,12 +187,21 @@ class Tensor:
         self.data: np.ndarray = as_array(data, dtype)
         self.grad: np.ndarray | None = None
         self.requires_grad: bool = bool(requires_grad)
-        self._ctx: Function | None = None
+        self._ctx: Function | None = None  # the op that made this tensor; None for a leaf
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
         self.name: str | None = None  # a label for graphs ("X", "loss"); draw_graph shows it
 
-    # ----------------------------------------------------------------------------- basics
+    @classmethod
+    def _new(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
+        """A Tensor around an array the engine made (no conversion); recorded when ``ctx``."""
+        tensor = cls.__new__(cls)
+        tensor.data, tensor.grad, tensor._ctx = data, None, ctx
+        tensor.requires_grad = ctx is not None
+        tensor._hooks, tensor._retains_grad, tensor.name = None, False, None
+        return tensor
+
+    # ------------------------------------------------------------------------- basics
     shape = property(lambda self: self.data.shape, doc="Shape of ``data``.")
     ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
     dtype = property(lambda self: self.data.dtype, doc="float32 or float64.")
@@ -117,11 +230,6 @@ class Tensor:
         """Forget the accumulated gradient (sets ``grad`` to None, as PyTorch does)."""
         self.grad = None
 
-    def retain_grad(self) -> Tensor:
-        """Also keep ``.grad`` for this non-leaf tensor during backward."""
-        self._retains_grad = True
-        return self
-
     def _repr_markdown_(self) -> str:
         """In Jupyter: shape, dtype and graph facts, and the values of a small tensor as a table."""
         from tinygrad_lab.display import tensor_markdown
@@ -141,7 +249,7 @@ class Tensor:
         dtype = "" if self.dtype == np.float64 else ", dtype=float32"
         return f"Tensor({body}{dtype}{extra})"
 
-    # ----------------------------------------------------------------------------- operators
+    # ------------------------------------------------------------------------- operators
     def _lift(self, other: Any) -> Tensor:
         # Numbers take this tensor's dtype, so float32 stays float32 (as NumPy does with scalars).
         if isinstance(other, Tensor):
@@ -176,9 +284,7 @@ class Tensor:
         return ops.Neg.apply(self)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, Tensor):
-            return ops.TensorPow.apply(self, exponent)
-        if np.ndim(exponent) != 0:
+        if isinstance(exponent, Tensor) or np.ndim(exponent) != 0:
             return ops.TensorPow.apply(self, self._lift(exponent))
         return ops.Pow.apply(self, exponent=float(exponent))
 
@@ -192,9 +298,9 @@ class Tensor:
         return ops.MatMul.apply(self._lift(other), self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.GetItem.apply(self, index=index)
+        return ops.GetItem.apply(self, index=_plain_index(index))
 
-    # ----------------------------------------------------------------------------- methods
+    # ------------------------------------------------------------------------- ops as methods
     def exp(self) -> Tensor:
         return ops.Exp.apply(self)
 
@@ -228,6 +334,12 @@ class Tensor:
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
+    def var(
+        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, ddof: int = 0
+    ) -> Tensor:
+        """Variance, built from other ops: its gradient comes free, by composition."""
+        return ops.variance(self, axis, keepdims, ddof)
+
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
@@ -257,13 +369,12 @@ class Tensor:
     def T(self) -> Tensor:  # noqa: N802  (NumPy's and PyTorch's name)
         return ops.Transpose.apply(self, axes=None)
 
-    def draw_graph(self, **options: Any) -> Any:
-        """The graph that produced this tensor as a ``graphviz.Digraph`` (see ``draw_graph``)."""
-        from tinygrad_lab.viz import draw_graph
+    # ------------------------------------------------------------------------- autograd
+    def retain_grad(self) -> Tensor:
+        """Also keep ``.grad`` for this non-leaf tensor during backward."""
+        self._retains_grad = True
+        return self
 
-        return draw_graph(self, **options)
-
-    # ----------------------------------------------------------------------------- autograd
     def register_hook(self, fn: Callable[[Tensor], Any]) -> RemovableHandle:
         """Call ``fn(grad)`` when backward reaches this tensor; a non-None return replaces grad."""
         if not self.requires_grad:
@@ -273,138 +384,100 @@ class Tensor:
             )
         if self._hooks is None:
             self._hooks = {}
-        key = next(_handle_ids)
-        self._hooks[key] = fn
-        return RemovableHandle(self._hooks, key)
-
-    def _run_hooks(self, grad: np.ndarray) -> np.ndarray:
-        for fn in list(self._hooks.values()):
-            replaced = fn(_wrap(grad))
-            if replaced is not None:
-                replaced = as_array(replaced)
-                if replaced.shape != grad.shape:
-                    raise ValueError(
-                        f"tensor hook {fn!r} returned a gradient of shape "
-                        f"{replaced.shape}, expected {grad.shape}"
-                    )
-                grad = replaced
-        return grad
+        return add_hook(self._hooks, fn)
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` that requires grad.
 
         ``grad`` is the gradient of some scalar with respect to this tensor; it defaults to 1 for
         a one-element tensor. The graph's saved arrays are freed afterwards unless
-        ``retain_graph``.
+        ``retain_graph``. Nothing changes until every gradient is computed: a backward that
+        fails part-way (in a hook, an op, anomaly mode) leaves every ``.grad`` and the graph
+        as they were.
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward: this tensor does not require grad (no input of the ops "
-                "that made it had requires_grad=True, or it was made in no_grad)"
-            )
-        if grad is None:
-            if self.data.size != 1:
-                raise ValueError(
-                    f"backward: grad can be implied only for a one-element output; "
-                    f"this tensor has shape {self.shape}, so pass grad= of that shape"
-                )
-            grad = np.ones_like(self.data)
-        else:
-            grad = as_array(grad, self.data.dtype)
-            if grad.shape != self.shape:
-                raise ValueError(
-                    f"backward: grad has shape {grad.shape}, but the tensor has shape {self.shape}"
-                )
-        grads = {self: grad}
-        order = _topological_order(self)
+        grads = {self: _seed(self, grad)}  # tensor -> gradient arrived so far
+        order = topological_order(self)
         kept: list[tuple[Tensor, np.ndarray]] = []  # (tensor, grad) to store in tensor.grad
-        observed = _state.anomaly or bool(_state.backward_observers)
-        for node in reversed(order):
+        observed = state.anomaly or bool(state.backward_observers)
+        for node in reversed(order):  # the output first, each tensor after all its users
             grad = grads.pop(node, None)
-            if grad is None:
+            if grad is None:  # no gradient reached it (its users returned None)
                 continue
             if node._hooks:
-                grad = node._run_hooks(grad)
-            ctx = node._ctx
-            if ctx is None or node._retains_grad:
+                grad = _run_hooks(node, grad)
+            if node._ctx is None or node._retains_grad:
                 kept.append((node, grad))
-            if ctx is None:
-                continue
-            input_grads = ctx.backward(ctx, grad)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            parents = ctx.parents
-            if len(input_grads) != len(parents):
-                raise RuntimeError(
-                    f"{ctx.name}.backward returned {len(input_grads)} gradients "
-                    f"for {len(parents)} inputs"
-                )
-            if observed:
-                _observe(node, ctx, grad, input_grads)
-            for parent, parent_grad in zip(parents, input_grads, strict=True):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                data = parent.data
-                if parent_grad.shape != data.shape or parent_grad.dtype != data.dtype:
-                    parent_grad = _fit(parent_grad, parent, ctx)
-                previous = grads.get(parent)
-                grads[parent] = parent_grad if previous is None else previous + parent_grad
-        # Change state only now that every gradient is computed: an error part-way through (in
-        # a hook, an op's backward, anomaly mode) leaves every .grad and the graph as they were.
-        for node, grad in kept:
-            if not grad.flags.writeable:  # a broadcast view: give the user an owned array
-                grad = grad.copy()
-            node.grad = grad if node.grad is None else node.grad + grad
+            if node._ctx is not None:
+                _visit(node, grad, grads, observed)
+        _commit(kept)
         if not retain_graph:
-            for node in order:
-                if node._ctx is not None:
-                    node._ctx.saved_tensors = None
+            _release(order)
 
 
-def _wrap(array: np.ndarray) -> Tensor:
-    """A constant Tensor around an ndarray the engine made, without ``__init__``'s checks."""
-    tensor = Tensor.__new__(Tensor)
-    tensor.data, tensor.grad, tensor.requires_grad = array, None, False
-    tensor._ctx, tensor._hooks, tensor._retains_grad, tensor.name = None, None, False, None
-    return tensor
-
-
-_INPUTS_DONE = object()  # on the stack of `_topological_order`: the tensor under it is done
-
-
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that need grad, each after all of its inputs (iterative depth-first search).
-
-    The stack holds tensors to visit and, above a tensor whose inputs are being visited, the
-    marker ``_INPUTS_DONE``: a flat list, no pair per node, so that a 100,000-node graph does not
-    feed the garbage collector 100,000 tuples (that made the cost per node grow with the graph).
-    """
-    order: list[Tensor] = []
-    visited: set[Tensor] = set()
-    stack: list = [root]
-    while stack:
-        node = stack.pop()
-        if node is _INPUTS_DONE:
-            order.append(stack.pop())
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        ctx = node._ctx
-        if ctx is None:  # a leaf has no inputs to wait for: it is done at once
-            order.append(node)
-            continue
-        if ctx.saved_tensors is None:
-            raise RuntimeError(
-                f"backward: the graph through {ctx.name} was already freed by an earlier "
-                "backward; pass retain_graph=True to the first backward() to go through it twice"
+# ================================================================================= backward
+def _seed(root: Tensor, grad: Any) -> np.ndarray:
+    """The gradient backward starts from: ``grad``, or 1 for a one-element ``root``."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad (no input of the ops "
+            "that made it had requires_grad=True, or it was made in no_grad)"
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise ValueError(
+                f"backward: grad can be implied only for a one-element output; "
+                f"this tensor has shape {root.shape}, so pass grad= of that shape"
             )
-        stack.append(node)
-        stack.append(_INPUTS_DONE)
-        for parent in ctx.parents:
-            if parent.requires_grad and parent not in visited:
-                stack.append(parent)
-    return order
+        return np.ones_like(root.data)
+    grad = as_array(grad, root.data.dtype)
+    if grad.shape != root.shape:
+        raise ValueError(
+            f"backward: grad has shape {grad.shape}, but the tensor has shape {root.shape}"
+        )
+    return grad
+
+
+def _visit(node: Tensor, grad: np.ndarray, grads: dict, observed: bool) -> None:
+    """Run ``node``'s op backward and add each input's gradient to ``grads``."""
+    ctx = node._ctx
+    if ctx.saved_tensors is None:
+        raise RuntimeError(
+            f"backward: the graph through {ctx.name} was already freed by an earlier "
+            "backward; pass retain_graph=True to the first backward() to go through it twice"
+        )
+    input_grads = ctx.backward(ctx, grad)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    parents = ctx.parents
+    if len(input_grads) != len(parents):
+        raise RuntimeError(
+            f"{ctx.name}.backward returned {len(input_grads)} gradients for {len(parents)} inputs"
+        )
+    if observed:
+        _observe(node, ctx, grad, input_grads)
+    for parent, parent_grad in zip(parents, input_grads, strict=True):
+        if parent_grad is None or not parent.requires_grad:
+            continue
+        data = parent.data
+        if parent_grad.shape != data.shape or parent_grad.dtype != data.dtype:
+            parent_grad = _fit(parent_grad, parent, ctx)
+        previous = grads.get(parent)
+        grads[parent] = parent_grad if previous is None else previous + parent_grad
+
+
+def _commit(kept: list[tuple[Tensor, np.ndarray]]) -> None:
+    """Store the gradients that leaves (and retained tensors) receive, accumulating."""
+    for node, grad in kept:
+        if not grad.flags.writeable:  # a broadcast view: give the user an owned array
+            grad = grad.copy()
+        node.grad = grad if node.grad is None else node.grad + grad
+
+
+def _release(order: list[Tensor]) -> None:
+    """Free the arrays every node saved for backward (a second backward then needs a new graph)."""
+    for node in order:
+        if node._ctx is not None:
+            node._ctx.saved_tensors = None
 
 
 def _fit(grad: np.ndarray, parent: Tensor, ctx: Function) -> np.ndarray:
@@ -421,19 +494,66 @@ def _fit(grad: np.ndarray, parent: Tensor, ctx: Function) -> np.ndarray:
     return grad.astype(parent.dtype, copy=False)
 
 
+# ============================================================================= bookkeeping
+# Off the main line: hooks, anomaly checks and observers (traces) run only when present.
+def _run_hooks(node: Tensor, grad: np.ndarray) -> np.ndarray:
+    for fn in list(node._hooks.values()):
+        replaced = fn(Tensor._new(grad, None))
+        if replaced is not None:
+            replaced = as_array(replaced)
+            if replaced.shape != grad.shape:
+                raise ValueError(
+                    f"tensor hook {fn!r} returned a gradient of shape "
+                    f"{replaced.shape}, expected {grad.shape}"
+                )
+            grad = replaced
+    return grad
+
+
 def _observe(node: Tensor, ctx: Function, grad: np.ndarray, input_grads: tuple) -> None:
-    if _state.anomaly:
+    if state.anomaly:
         for input_grad in input_grads:
             if input_grad is not None:
                 _check_finite(np.asarray(input_grad), ctx, "backward gradient")
-    for observer in _state.backward_observers:
+    for observer in state.backward_observers:
         observer(node, ctx, grad, input_grads)
 
 
-from tinygrad_lab.grad_mode import detect_anomaly, is_grad_enabled, no_grad  # noqa: E402, F401
+def _check_finite(array: np.ndarray, ctx: Function, what: str) -> None:
+    if not np.all(np.isfinite(array)):
+        bad = "NaN" if np.isnan(array).any() else "inf"
+        raise RuntimeError(
+            f"detect_anomaly: {ctx.name} produced {bad} in its {what} "
+            f"(op created at {ctx.site or '<unknown>'})"
+        )
 
 
-# --------------------------------------------------------------------------------- functions
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_site() -> str:
+    """The ``file:line`` of the innermost caller outside tinygrad_lab (where the user wrote it)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+# ============================================================================== functions
+def _plain_index(index: Any) -> Any:
+    """``index`` with every Tensor in it replaced by its array, as integers (Tensors hold
+    floats; NumPy indexes with ints)."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i) for i in index)
+    if not isinstance(index, Tensor):
+        return index
+    if not np.array_equal(index.data, np.round(index.data)):
+        raise IndexError(f"GetItem: a Tensor index must hold whole numbers, got {index.data!r}")
+    return index.data.astype(np.intp)
+
+
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (``np.concatenate``), differentiably."""
     return ops.Concatenate.apply(*tensors, axis=axis)
@@ -444,4 +564,6 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return ops.Stack.apply(*tensors, axis=axis)
 
 
-from tinygrad_lab import ops  # noqa: E402  (the ops need Tensor defined first)
+# The import cycle, declared once: the ops subclass Function (above) and Tensor's methods call
+# them; `ops.X` is looked up when a method runs.
+from tinygrad_lab import ops  # noqa: E402

@@ -15,34 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import math
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, fields
 from typing import Any
 
 import numpy as np
 
-from tinygrad_lab._state import state as _state
-from tinygrad_lab.display import markdown_table
-from tinygrad_lab.function import Function
+from tinygrad_lab.display import fixed_width_table, markdown_table, norm, shape_text, to_pandas
+from tinygrad_lab.grad_mode import no_grad, observe_backward, record_sites
+from tinygrad_lab.graph import nodes
 from tinygrad_lab.nn.module import Module
-from tinygrad_lab.tensor import Tensor
-
-
-@contextlib.contextmanager
-def record_sites() -> Iterator[None]:
-    """Inside, every new op remembers the user code line and the innermost Module that made it."""
-    previous = _state.record_sites
-    _state.record_sites = True
-    try:
-        yield
-    finally:
-        _state.record_sites = previous
-
-
-def _norm(array: Any) -> float:
-    flat = np.asarray(array).ravel(order="K")
-    return math.sqrt(float(flat.dot(flat)))
+from tinygrad_lab.tensor import Function, Tensor
 
 
 def module_labels(model: Module | None) -> dict[int, str]:
@@ -76,10 +59,6 @@ class TraceRow:
     saved_bytes: int  # bytes of arrays it kept from forward for this backward
 
 
-def _shape(shape: tuple[int, ...]) -> str:
-    return "×".join(map(str, shape)) if shape else "scalar"
-
-
 class BackwardTrace:
     """The rows of one or more backward passes; print it, or take ``rows()``, ``to_csv``,
     ``to_pandas()``; pass it to ``draw_graph(..., trace=trace)`` to number nodes by visit."""
@@ -99,11 +78,11 @@ class BackwardTrace:
                 op=ctx.name,
                 layer=_label(ctx.module, self._labels),
                 site=ctx.site or "?",
-                input_shapes=", ".join(_shape(p.shape) for p in ctx.parents),
-                output_shape=_shape(node.shape),
-                grad_in_norm=_norm(grad),
+                input_shapes=", ".join(shape_text(p.shape) for p in ctx.parents),
+                output_shape=shape_text(node.shape),
+                grad_in_norm=norm(grad),
                 grad_out_norms=", ".join(
-                    "—" if g is None or not p.requires_grad else f"{_norm(g):.3g}"
+                    "—" if g is None or not p.requires_grad else f"{norm(g):.3g}"
                     for p, g in zip(ctx.parents, input_grads, strict=True)
                 ),
                 saved_bytes=ctx.saved_nbytes(),
@@ -124,30 +103,18 @@ class BackwardTrace:
             csv.writer(handle).writerows(self.rows())
 
     def to_pandas(self) -> Any:
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError(
-                "BackwardTrace.to_pandas needs pandas: pip install pandas; rows() "
-                "gives the same table without it"
-            ) from None
         header, *body = self.rows()
-        return pd.DataFrame(body, columns=header)
+        return to_pandas(body, header, "BackwardTrace.to_pandas")
 
     def __len__(self) -> int:
         return len(self.records)
 
     def __str__(self) -> str:
         header, *body = self.rows()
-        cells = [list(header)] + [[_cell(v) for v in row] for row in body]
-        widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-        lines = [
-            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-            for row in cells
-        ]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        lines.append(f"{len(body)} nodes; {self.total_saved_bytes:,} bytes were saved for backward")
-        return "\n".join(lines)
+        table = fixed_width_table(header, body, fmt=_cell)
+        return (
+            f"{table}\n{len(body)} nodes; {self.total_saved_bytes:,} bytes were saved for backward"
+        )
 
     def __repr__(self) -> str:
         return f"BackwardTrace({len(self.records)} nodes)"
@@ -166,12 +133,8 @@ def trace_backward(model: Module | None = None) -> Iterator[BackwardTrace]:
     """Record every node each backward inside visits (see the module docstring). Ops created
     inside also record their layer and code line; give ``model`` to name layers as ``3:Linear``."""
     trace = BackwardTrace(model)
-    _state.backward_observers.append(trace._observe)
-    try:
-        with record_sites():
-            yield trace
-    finally:
-        _state.backward_observers.remove(trace._observe)
+    with observe_backward(trace._observe), record_sites():
+        yield trace
 
 
 def saved_memory(output: Tensor, model: Module | None = None) -> dict[str, int]:
@@ -179,24 +142,15 @@ def saved_memory(output: Tensor, model: Module | None = None) -> dict[str, int]:
     for ops outside any module). Layers are known for ops created under ``record_sites()``."""
     labels = module_labels(model)
     totals: dict[str, int] = {}
-    seen: set[int] = set()
-    stack = [output]
-    while stack:
-        ctx = stack.pop()._ctx
-        if ctx is None or id(ctx) in seen:
-            continue
-        seen.add(id(ctx))
+    for ctx in nodes(output):
         label = _label(ctx.module, labels)
         totals[label] = totals.get(label, 0) + ctx.saved_nbytes()
-        stack.extend(ctx.parents)
     return totals
 
 
 def memory_by_layer(model: Module, *inputs: Any) -> dict[str, Any]:
     """One forward pass of ``model`` with gradients on: the bytes each layer saves for backward,
     in layer order, their total, and what the same pass keeps under ``no_grad`` (nothing)."""
-    from tinygrad_lab.tensor import no_grad
-
     with record_sites():
         output = model(*inputs)
     per_layer = saved_memory(output, model)

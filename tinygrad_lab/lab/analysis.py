@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import nn
+from tinygrad_lab.grad_mode import no_grad
 from tinygrad_lab.lab.part_a import RunResult
-from tinygrad_lab.tensor import Tensor, no_grad
+from tinygrad_lab.tensor import Tensor
 
 # Diagnosis thresholds (documented in the README and the report).
 VANISHING_GRI = 0.1  # first-layer gradient under a tenth of the last hidden layer's

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab import optim, reference
+from tinygrad_lab import optim
 from tinygrad_lab.lab.network import build_network, insert_hidden_layers
 from tinygrad_lab.lab.part_a import make_data
 from tinygrad_lab.lab.rules import lab_config
-from tinygrad_lab.selfcheck import gradients, mlp_structure, reference_gradients
+from tinygrad_lab.reference import matrix_form as reference
+from tinygrad_lab.reference.selfcheck import gradients, mlp_structure, reference_gradients
 
 GRADIENT_TOLERANCE = 1e-10  # per-epoch gradients, relative to the largest entry of each
 LOSS_TOLERANCE = 1e-9  # final losses of the two trainings, relative

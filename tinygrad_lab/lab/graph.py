@@ -10,11 +10,12 @@ import graphviz
 import numpy as np
 
 from tinygrad_lab import nn
+from tinygrad_lab.grad_mode import record_sites
 from tinygrad_lab.lab.network import build_network
 from tinygrad_lab.lab.part_a import make_data
 from tinygrad_lab.lab.rules import lab_config
 from tinygrad_lab.tensor import Tensor
-from tinygrad_lab.viz import draw_graph, output_format, record_modules, render, retain_grads
+from tinygrad_lab.viz import draw_graph, output_format, render, retain_grads
 
 
 def lab_graph(
@@ -29,7 +30,7 @@ def lab_graph(
     model = build_network(config, rng)
     inputs, target = Tensor(X), Tensor(y)
     inputs.name, target.name = "X", "y"
-    with record_modules():  # the layer view needs to know which layer made each op
+    with record_sites():  # the layer view needs to know which layer made each op
         loss = nn.MSELoss()(model(inputs), target)
     loss.name = "loss"
     if grads:

@@ -7,17 +7,9 @@ from typing import Any
 from tinygrad_lab import nn
 from tinygrad_lab.lab.rules import LabConfig
 
-_ACTIVATION_LAYERS = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "identity": nn.Identity,
-    "leaky_relu": nn.LeakyReLU,
-}
-
 
 def activation_layer(name: str) -> nn.Module:
-    return _ACTIVATION_LAYERS[name]()
+    return nn.get_activation(name).make()
 
 
 def linear(config: LabConfig, fan_in: int, fan_out: int, rng: Any) -> nn.Linear:

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import nn, ops
+from tinygrad_lab.grad_mode import no_grad
 from tinygrad_lab.lab.rules import LabConfig, output_size_fraction
-from tinygrad_lab.tensor import Tensor, no_grad
+from tinygrad_lab.tensor import Tensor
 
 DOCUMENTS_MANUAL_CONVOLUTION = -18  # what the notebook's text and the README claim (wrong)
 

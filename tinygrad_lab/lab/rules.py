@@ -19,8 +19,9 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from tinygrad_lab.nn import get_activation
+
 EXAMPLE_ROLL = "102303346"
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity", "leaky_relu")
 DEFAULT_ODD_ACTIVATION = "relu"  # the notebook's code uses ReLU whatever a is
 DEFAULT_ADDED_LAYERS = 3  # the notebook's code adds 3 whatever b is
 ROLL_RULE = "a roll number is a string of at least three decimal digits, e.g. 102303346"
@@ -140,8 +141,8 @@ def lab_config(
     the rules (or the documented defaults where the documents leave a rule open)."""
     roll = parse_roll(roll)
     a, b, c = int(roll[-1]), int(roll[-2]), int(roll[-3])
-    if activation is not None and activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+    if activation is not None:
+        get_activation(activation)  # a ValueError naming the known ones
     if added_layers is not None and (int(added_layers) != added_layers or added_layers < 0):
         raise ValueError(f"added layers must be a whole number >= 0, got {added_layers}")
     ruled_activation = "relu" if a % 2 == 0 else None

@@ -1,28 +1,33 @@
-"""Layers, containers, losses, initialisation and the gradient recorder."""
+"""Layers, containers, losses, initialisation, the activation registry and the gradient
+recorder."""
 
 from tinygrad_lab.nn import init
-from tinygrad_lab.nn.container import Sequential
-from tinygrad_lab.nn.layers import (
-    Conv2d,
-    CrossEntropyLoss,
-    Flatten,
+from tinygrad_lab.nn.activations import (
+    ACTIVATIONS,
+    Activation,
     Identity,
     LeakyReLU,
-    Linear,
-    MSELoss,
     ReLU,
     Sigmoid,
     Tanh,
+    activation_of,
+    get_activation,
+    register_activation,
 )
+from tinygrad_lab.nn.container import Sequential
+from tinygrad_lab.nn.layers import Conv2d, CrossEntropyLoss, Flatten, Linear, MSELoss
 from tinygrad_lab.nn.module import Module, Parameter
-from tinygrad_lab.nn.recorder import GradientRecorder, Record
+from tinygrad_lab.nn.recorder import GradientRecorder, LayerLabel, Record
 
 __all__ = [
+    "ACTIVATIONS",
+    "Activation",
     "Conv2d",
     "CrossEntropyLoss",
     "Flatten",
     "GradientRecorder",
     "Identity",
+    "LayerLabel",
     "LeakyReLU",
     "Linear",
     "MSELoss",
@@ -33,5 +38,8 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "activation_of",
+    "get_activation",
     "init",
+    "register_activation",
 ]

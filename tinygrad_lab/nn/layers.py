@@ -1,4 +1,5 @@
-"""Layers. Each is a few lines over an op: read one, then write your own."""
+"""Layers with parameters, and losses. Each is a few lines over an op: read one, then write
+your own. The activation layers are in `activations.py`, beside their registry."""
 
 from __future__ import annotations
 
@@ -121,12 +122,6 @@ class Conv2d(Module):
                 f"Conv2d({self.in_channels} → {self.out_channels}) expects input "
                 f"(N, {self.in_channels}, H, W), got {x.shape}"
             )
-        (kh, kw), p = self.kernel_size, self.padding
-        if x.shape[2] + 2 * p < kh or x.shape[3] + 2 * p < kw:
-            raise ValueError(
-                f"Conv2d: kernel {kh}×{kw} does not fit input {x.shape[2]}×"
-                f"{x.shape[3]} with padding {p}"
-            )
         params = (self.weight,) if self.bias is None else (self.weight, self.bias)
         return ops.Conv2d.apply(x, *params, stride=self.stride, padding=self.padding)
 
@@ -152,42 +147,6 @@ class Flatten(Module):
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)
         return x.reshape(*x.shape[: self.start_dim], -1)
-
-
-class ReLU(Module):
-    """max(x, 0); derivative 0 at 0, as in the course notebook."""
-
-    def forward(self, x: Any) -> Tensor:
-        return ops.ReLU.apply(x)
-
-
-class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__()
-        self.negative_slope = negative_slope
-
-    def forward(self, x: Any) -> Tensor:
-        return ops.LeakyReLU.apply(x, negative_slope=self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
-class Sigmoid(Module):
-    def forward(self, x: Any) -> Tensor:
-        return ops.Sigmoid.apply(x)
-
-
-class Tanh(Module):
-    def forward(self, x: Any) -> Tensor:
-        return ops.Tanh.apply(x)
-
-
-class Identity(Module):
-    """Returns its input unchanged (and adds no node to the graph)."""
-
-    def forward(self, x: Any) -> Tensor:
-        return _as_tensor(x)
 
 
 class MSELoss(Module):

@@ -6,18 +6,15 @@ Assigning a `Parameter` or a `Module` as an attribute registers it; ``parameters
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from tinygrad_lab._state import state as _state
-from tinygrad_lab.function import Function
-from tinygrad_lab.tensor import RemovableHandle, Tensor
-
-_hook_ids = itertools.count()
+from tinygrad_lab.grad_mode import state as _state
+from tinygrad_lab.hooks import RemovableHandle, add_hook
+from tinygrad_lab.tensor import Function, Tensor
 
 
 class Parameter(Tensor):
@@ -166,18 +163,13 @@ class Module:
             inputs[k].register_hook(on_input(k))
 
     # ----------------------------------------------------------------------------- hooks
-    def _add_hook(self, hooks: dict, fn: Callable) -> RemovableHandle:
-        key = next(_hook_ids)
-        hooks[key] = fn
-        return RemovableHandle(hooks, key)
-
     def register_forward_pre_hook(self, fn: Callable) -> RemovableHandle:
         """``fn(module, inputs)`` before forward; a non-None return replaces the inputs."""
-        return self._add_hook(self._forward_pre_hooks, fn)
+        return add_hook(self._forward_pre_hooks, fn)
 
     def register_forward_hook(self, fn: Callable) -> RemovableHandle:
         """``fn(module, inputs, output)`` after forward; a non-None return replaces the output."""
-        return self._add_hook(self._forward_hooks, fn)
+        return add_hook(self._forward_hooks, fn)
 
     def register_full_backward_hook(self, fn: Callable) -> RemovableHandle:
         """``fn(module, grad_input, grad_output)`` when backward has passed through the module.
@@ -185,7 +177,7 @@ class Module:
         ``grad_input`` holds one gradient (a Tensor, or None) per forward input, ``grad_output``
         the gradient of the output. A returned tuple replaces ``grad_input``.
         """
-        return self._add_hook(self._backward_hooks, fn)
+        return add_hook(self._backward_hooks, fn)
 
     # ----------------------------------------------------------------------------- the tree
     def named_parameters(

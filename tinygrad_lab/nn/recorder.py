@@ -9,12 +9,13 @@ records:
 - ``output_grad_norm``: norm of the gradient of the loss with respect to the layer's output, i.e.
   the gradient that flows back out of the next layer into this one;
 - ``activation_mean`` / ``activation_std`` of the layer's output;
-- ``dead_fraction`` (ReLU and LeakyReLU layers): the share of units that are not positive for
-  any example of the batch. For ReLU their output is 0 everywhere and no gradient passes through
-  them; for LeakyReLU only the leak's small slope does.
+- ``dead_fraction`` (activations registered as ``dead_below_zero``: ReLU, LeakyReLU): the share
+  of units that are not positive for any example of the batch. For ReLU their output is 0
+  everywhere and no gradient passes through them; for LeakyReLU only the leak's small slope does.
 
-Layers are labelled ``"<index>:<type>"`` by their position at that step, so a layer inserted later
-is picked up at the next forward, and positions read as the step saw them.
+Layers are labelled by their position at that step and their type, as a `LayerLabel`: the string
+``"3:Linear"`` with ``.position`` (3) and ``.type`` ("Linear"). A layer inserted later is picked
+up at the next forward, and positions read as the step saw them.
 """
 
 from __future__ import annotations
@@ -27,24 +28,35 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_lab._state import state as _state
+from tinygrad_lab.display import markdown_table, norm, to_pandas
+from tinygrad_lab.grad_mode import state as _state
+from tinygrad_lab.hooks import RemovableHandle
+from tinygrad_lab.nn.activations import activation_of
 from tinygrad_lab.nn.container import Sequential
-from tinygrad_lab.nn.layers import LeakyReLU, ReLU
 from tinygrad_lab.nn.module import Module
-from tinygrad_lab.tensor import RemovableHandle, Tensor
+from tinygrad_lab.tensor import Tensor
+
+
+class LayerLabel(str):
+    """A layer as one step saw it: the string ``"3:Linear"``, with ``position`` and ``type``."""
+
+    position: int
+    type: str
+
+    def __new__(cls, position: int, layer_type: str) -> LayerLabel:
+        label = super().__new__(cls, f"{position}:{layer_type}")
+        label.position, label.type = position, layer_type
+        return label
+
+    def __getnewargs__(self) -> tuple[int, str]:  # pickling (sweeps send records to processes)
+        return self.position, self.type
 
 
 class Record(NamedTuple):
     step: int
-    layer: str
+    layer: LayerLabel
     quantity: str
     value: float
-
-
-def _norm(array: np.ndarray) -> float:
-    # np.linalg.norm's own computation for the Frobenius norm, without its overhead
-    flat = array.ravel(order="K")
-    return math.sqrt(float(flat.dot(flat)))
 
 
 class GradientRecorder:
@@ -53,8 +65,6 @@ class GradientRecorder:
     ``max_records`` bounds memory (the oldest records are dropped); ``every`` records one step in
     that many. Use as a context manager, or call ``detach()`` when done.
     """
-
-    RELU_LIKE = (ReLU, LeakyReLU)
 
     def __init__(self, model: Sequential, every: int = 1, max_records: int | None = None) -> None:
         if not isinstance(model, Sequential):
@@ -67,8 +77,8 @@ class GradientRecorder:
         self._active = False  # the last graph built is a recorded step's: its backward counts
         self._forwarding = False  # a recorded step's forward is running
         self._calls = 0  # layers run so far in this step's forward: the position of the next
-        self._labels: dict[int, str] = {}  # id(layer) -> label at the current step
-        self._ones_cache = np.ones(0)
+        self._labels: dict[int, LayerLabel] = {}  # id(layer) -> its label at the current step
+        self._positions: list[LayerLabel] = []  # the label of each position at this step
         self._layer_hooks: dict[int, tuple[Module, list[RemovableHandle]]] = {}
         self._model_hooks: list[RemovableHandle] = [
             model.register_forward_pre_hook(self._begin),
@@ -97,10 +107,13 @@ class GradientRecorder:
         """Hook layers added since the last step, unhook removed ones, relabel by position."""
         present = {}
         self._labels = {}
+        self._positions = [
+            LayerLabel(i, type(layer).__name__) for i, layer in enumerate(self.model)
+        ]
         for index, layer in enumerate(self.model):
             present[id(layer)] = layer
             # a layer object used at several places: its parameters are labelled by the first
-            self._labels.setdefault(id(layer), f"{index}:{type(layer).__name__}")
+            self._labels.setdefault(id(layer), self._positions[index])
             if id(layer) not in self._layer_hooks:
                 handles = [layer.register_forward_hook(self._after_forward)]
                 for name, param in layer.named_parameters():
@@ -111,12 +124,7 @@ class GradientRecorder:
                 handle.remove()
             self._labels.pop(key, None)
 
-    def _ones(self, n: int) -> np.ndarray:
-        if self._ones_cache.shape != (n,):
-            self._ones_cache = np.ones(n)
-        return self._ones_cache
-
-    def _add(self, label: str, quantity: str, value: float) -> None:
+    def _add(self, label: LayerLabel, quantity: str, value: float) -> None:
         self.records.append(Record(self.step, label, quantity, float(value)))
 
     def _param_hook(self, layer: Module, name: str):
@@ -124,7 +132,7 @@ class GradientRecorder:
 
         def hook(grad: Tensor) -> None:
             if self._active:
-                self._add(self._labels[id(layer)], quantity, _norm(grad.data))
+                self._add(self._labels[id(layer)], quantity, norm(grad.data))
 
         return hook
 
@@ -133,29 +141,23 @@ class GradientRecorder:
             return
         # Sequential runs its layers in order: the count of calls is this call's position, right
         # even for one layer object placed twice
-        label = f"{self._calls}:{type(layer).__name__}"
+        position = self._calls
         self._calls += 1
+        label = (
+            self._positions[position]
+            if position < len(self._positions)
+            else LayerLabel(position, type(layer).__name__)
+        )
         if not isinstance(output, Tensor):
             return
         data = output.data
+        activation = activation_of(layer)
+        if activation is not None and activation.dead_below_zero and data.ndim:
+            # a unit is dead when it is positive for no example of the batch
+            alive = np.count_nonzero((data.reshape(len(data), -1) > 0).any(axis=0))
+            self._add(label, "dead_fraction", 1.0 - alive / (data.size // len(data)))
         flat = data.ravel()
-        if isinstance(layer, self.RELU_LIKE) and data.ndim:
-            # A unit is dead when it is not positive for any example of the batch. Counting per
-            # unit is a product with a vector of ones (BLAS), much faster than a sum over axis 0.
-            # ReLU outputs are >= 0, so their column sums are 0 exactly for the dead units, and
-            # give the mean too; LeakyReLU's are not, so it counts its positive entries.
-            rows = data.reshape(len(data), -1)
-            ones = self._ones(len(data))
-            if isinstance(layer, ReLU):
-                column_sums = ones @ rows
-                mean = column_sums.sum() / data.size
-            else:
-                column_sums = ones @ (rows > 0)
-                mean = flat.sum() / data.size
-            dead = 1.0 - np.count_nonzero(column_sums) / rows.shape[1]
-            self._add(label, "dead_fraction", dead)
-        else:
-            mean = flat.sum() / data.size
+        mean = flat.sum() / data.size
         # Two passes (deviations from the mean, then their squares summed as one dot product):
         # E[x²] - mean² would cancel catastrophically when std << |mean|.
         deviation = flat - mean
@@ -166,7 +168,7 @@ class GradientRecorder:
 
             def on_grad(grad: Tensor) -> None:
                 if self._model_hooks:  # still attached
-                    self.records.append(Record(step, label, "output_grad_norm", _norm(grad.data)))
+                    self.records.append(Record(step, label, "output_grad_norm", norm(grad.data)))
 
             output.register_hook(on_grad)
 
@@ -181,8 +183,6 @@ class GradientRecorder:
                 handle.remove()
         self._layer_hooks.clear()
         self._active = self._forwarding = False
-
-    remove = detach
 
     def __enter__(self) -> GradientRecorder:
         return self
@@ -208,7 +208,7 @@ class GradientRecorder:
         for record in self.records:
             if record.step == step and (quantity is None or record.quantity == quantity):
                 out.setdefault(record.layer, {})[record.quantity] = record.value
-        return dict(sorted(out.items(), key=lambda kv: int(kv[0].split(":")[0])))
+        return dict(sorted(out.items(), key=lambda item: item[0].position))
 
     def series(self, layer: str, quantity: str) -> list[tuple[int, float]]:
         """``[(step, value), ...]`` of one quantity of one layer label."""
@@ -224,19 +224,10 @@ class GradientRecorder:
 
     def to_pandas(self) -> Any:
         """The history as a ``pandas.DataFrame`` (needs pandas installed)."""
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError(
-                "GradientRecorder.to_pandas needs pandas: pip install pandas; "
-                "history() gives the same rows without it"
-            ) from None
-        return pd.DataFrame(self.history(), columns=list(Record._fields))
+        return to_pandas(self.records, Record._fields, "GradientRecorder.to_pandas")
 
     def _repr_markdown_(self) -> str:
         """In Jupyter: the last step, one row a layer and one column a quantity."""
-        from tinygrad_lab.display import markdown_table
-
         last = self.at_step()
         quantities = sorted({q for values in last.values() for q in values})
         rows = [[label] + [values.get(q, "") for q in quantities] for label, values in last.items()]

@@ -7,12 +7,35 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_lab.function import Function
+from tinygrad_lab.tensor import Function
+
+__all__ = ["Conv2d", "OutputSizeError", "conv_output_size"]
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Output side ``(size - kernel + 2*padding) // stride + 1`` (floor, as PyTorch)."""
-    return (size - kernel + 2 * padding) // stride + 1
+class OutputSizeError(ValueError):
+    """``(N - F + 2P) / S`` is not a whole number: the filter does not tile the padded input."""
+
+
+def conv_output_size(
+    size: int, kernel: int, stride: int = 1, padding: int = 0, exact: bool = False
+) -> int:
+    """The output side of a convolution, ``(N - F + 2P) / S + 1``: the one home of the formula.
+
+    Floored, as PyTorch does; with ``exact``, a remainder is an `OutputSizeError` naming N, F,
+    S and P. A kernel larger than the padded input is a ValueError either way.
+    """
+    span = size - kernel + 2 * padding
+    if span < 0:
+        raise ValueError(
+            f"Conv2d: kernel {kernel} does not fit the input side {size} padded by {padding}"
+        )
+    if exact and span % stride:
+        raise OutputSizeError(
+            f"output size: (N − F + 2P) / S = ({size} − {kernel} + 2·{padding}) / {stride} = "
+            f"{span}/{stride} is not a whole number: with N={size}, F={kernel}, S={stride}, "
+            f"P={padding} the filter does not tile the input"
+        )
+    return span // stride + 1
 
 
 class Conv2d(Function):
@@ -29,12 +52,13 @@ class Conv2d(Function):
         o, _, kh, kw = w.shape
         if h + 2 * padding < kh or wd + 2 * padding < kw:
             raise ValueError(
-                f"Conv2d: kernel {kh}×{kw} does not fit the input {h}×{wd} padded by {padding}"
+                f"Conv2d: kernel {kh}×{kw} does not fit input {h}×{wd} with padding {padding}"
             )
+        oh = conv_output_size(h, kh, stride, padding)
+        ow = conv_output_size(wd, kw, stride, padding)
         xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else x
         # windows: (N, C, OH, OW, kH, kW), a strided view: no copy until the reshape below
         windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
-        oh, ow = windows.shape[2], windows.shape[3]
         cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
         out = cols @ w.reshape(o, -1).T  # (N·OH·OW, O)
         if b is not None:

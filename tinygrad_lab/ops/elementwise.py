@@ -5,7 +5,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_lab.function import Function
+from tinygrad_lab.tensor import Function
+
+__all__ = [
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Neg",
+    "Pow",
+    "TensorPow",
+    "Exp",
+    "Log",
+    "Sqrt",
+    "Abs",
+    "ReLU",
+    "LeakyReLU",
+    "Sigmoid",
+    "Tanh",
+    "Clip",
+]
 
 
 def _require(ok: np.ndarray, op: str, rule: str, x: np.ndarray) -> None:

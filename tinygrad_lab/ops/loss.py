@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_lab.function import Function
+from tinygrad_lab.tensor import Function
+
+__all__ = ["MSE", "CrossEntropy"]
 
 
 class MSE(Function):

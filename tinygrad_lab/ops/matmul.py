@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_lab.function import Function
+from tinygrad_lab.tensor import Function
+
+__all__ = ["MatMul", "Affine"]
 
 
 def _check_inner(op: str, a: np.ndarray, b: np.ndarray) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_lab.function import Function
+from tinygrad_lab.tensor import Function
+
+__all__ = ["Reshape", "Transpose", "GetItem", "Concatenate", "Stack"]
 
 
 class Reshape(Function):
@@ -42,20 +44,6 @@ class Transpose(Function):
         return np.transpose(grad, inverse)
 
 
-def _plain_index(index) -> object:
-    """Replace Tensors inside an index by integer arrays (Tensors hold floats; NumPy wants ints)."""
-    from tinygrad_lab.tensor import Tensor
-
-    def plain(i):
-        if not isinstance(i, Tensor):
-            return i
-        if not np.array_equal(i.data, np.round(i.data)):
-            raise IndexError(f"GetItem: a Tensor index must hold whole numbers, got {i.data!r}")
-        return i.data.astype(np.intp)
-
-    return tuple(plain(i) for i in index) if isinstance(index, tuple) else plain(index)
-
-
 def _is_basic(index) -> bool:
     """True for indexes of ints, slices, None and Ellipsis only (no repeated positions)."""
     parts = index if isinstance(index, tuple) else (index,)
@@ -63,12 +51,12 @@ def _is_basic(index) -> bool:
 
 
 class GetItem(Function):
-    """``x[index]``: slices, ints, integer and boolean arrays. Repeated integer indices pick an
-    entry several times, so its gradient is the sum of theirs."""
+    """``x[index]``: slices, ints, integer and boolean arrays (``index`` is a setting, never
+    differentiated). Repeated integer indices pick an entry several times, so its gradient is
+    the sum of theirs."""
 
     @staticmethod
     def forward(ctx, x, index):
-        index = _plain_index(index)
         if isinstance(index, list):
             index = np.asarray(index)
         ctx.index, ctx.shape = index, x.shape

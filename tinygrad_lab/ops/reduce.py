@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_lab.function import Function
+from tinygrad_lab.tensor import Function, Tensor
+
+__all__ = ["Sum", "Mean", "Max", "Min", "Softmax", "LogSoftmax", "LogSumExp", "variance"]
 
 
 def _axes(op: str, axis, ndim: int) -> tuple[int, ...]:
@@ -53,40 +55,47 @@ class Mean(Function):
         return np.broadcast_to(_expand(grad, ctx.axes, ctx.keepdims) / ctx.count, ctx.shape)
 
 
+def _extreme(ctx, x, axis, keepdims, reduce) -> np.ndarray:
+    """Forward of Max and Min: the extreme entries, with what backward needs saved."""
+    ctx.axes, ctx.keepdims = _axes(ctx.name, axis, x.ndim), keepdims
+    if any(x.shape[a] == 0 for a in ctx.axes):
+        raise ValueError(f"{ctx.name}: cannot reduce an empty axis of shape {x.shape}")
+    out = reduce(x, axis=ctx.axes, keepdims=True)
+    ctx.save_for_backward(x, out)
+    return out if keepdims else np.squeeze(out, ctx.axes)
+
+
+def _share(ctx, grad) -> np.ndarray:
+    """Backward of Max and Min: each of k tied extremes gets grad / k, the others nothing."""
+    x, out = ctx.saved_tensors
+    winners = x == out
+    return (
+        winners / winners.sum(axis=ctx.axes, keepdims=True) * _expand(grad, ctx.axes, ctx.keepdims)
+    )
+
+
 class Max(Function):
     """Largest entry. Ties share the gradient equally: each of k tied maxima gets grad / k."""
 
-    reduce = staticmethod(np.max)
-
-    @classmethod
-    def _forward(cls, ctx, x, axis, keepdims):
-        ctx.axes, ctx.keepdims = _axes(cls.__name__, axis, x.ndim), keepdims
-        if any(x.shape[a] == 0 for a in ctx.axes):
-            raise ValueError(f"{cls.__name__}: cannot reduce an empty axis of shape {x.shape}")
-        out = cls.reduce(x, axis=ctx.axes, keepdims=True)
-        ctx.save_for_backward(x, out)
-        return out if keepdims else np.squeeze(out, ctx.axes)
-
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        return Max._forward(ctx, x, axis, keepdims)
+        return _extreme(ctx, x, axis, keepdims, np.max)
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        winners = x == out
-        share = winners / winners.sum(axis=ctx.axes, keepdims=True)
-        return share * _expand(grad, ctx.axes, ctx.keepdims)
+        return _share(ctx, grad)
 
 
-class Min(Max):
+class Min(Function):
     """Smallest entry. Ties share the gradient equally, as in ``Max``."""
-
-    reduce = staticmethod(np.min)
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        return Min._forward(ctx, x, axis, keepdims)
+        return _extreme(ctx, x, axis, keepdims, np.min)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _share(ctx, grad)
 
 
 def _shifted(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
@@ -139,3 +148,14 @@ class LogSumExp(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         return np.exp(x - out) * _expand(grad, ctx.axes, ctx.keepdims)  # d(lse)/dx = softmax
+
+
+# An op built from other ops: no backward of its own, its gradient comes free by composition.
+def variance(x: Tensor, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """``mean((x - mean(x))²)`` over ``axis``, divided by ``n - ddof`` instead of ``n``."""
+    axes = _axes("var", axis, x.ndim)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    if count - ddof <= 0:
+        raise ValueError(f"var: {count} entries with ddof={ddof} leave no degree of freedom")
+    deviation = x - x.mean(axis=axes, keepdims=True)
+    return (deviation * deviation).sum(axis=axes, keepdims=keepdims) / (count - ddof)

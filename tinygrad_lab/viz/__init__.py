@@ -3,7 +3,7 @@
 
 To see every node's gradient, and the layers of a model::
 
-    with record_modules():              # ops remember which layer made them
+    with tl.record_sites():             # ops remember which layer made them
         loss = loss_fn(model(x), y)
     retain_grads(loss)                  # keep the gradient of every tensor, not only leaves
     loss.backward()
@@ -15,7 +15,7 @@ from __future__ import annotations
 from tinygrad_lab.tensor import Tensor
 from tinygrad_lab.viz.draw import GRAD_RAMP, GradScale, draw_graph, grad_norm, ramp_color
 from tinygrad_lab.viz.render import GraphvizNotFoundError, output_format, render
-from tinygrad_lab.viz.walk import record_modules, tensors
+from tinygrad_lab.viz.walk import tensors
 
 
 def retain_grads(tensor: Tensor) -> Tensor:
@@ -37,7 +37,6 @@ __all__ = [
     "grad_norm",
     "output_format",
     "ramp_color",
-    "record_modules",
     "render",
     "retain_grads",
 ]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import graphviz
-import numpy as np
 
+from tinygrad_lab.display import norm, shape_text
 from tinygrad_lab.nn.module import Module, Parameter
 from tinygrad_lab.tensor import Tensor
 from tinygrad_lab.viz.walk import (
@@ -91,14 +91,7 @@ def ramp_color(t: float) -> str:
 
 def grad_norm(tensor: Tensor) -> float | None:
     """Frobenius norm of ``tensor.grad``, or None when it has none."""
-    if tensor.grad is None:
-        return None
-    flat = np.asarray(tensor.grad, dtype=np.float64).reshape(-1)
-    return math.sqrt(float(flat @ flat))
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    return "×".join(str(n) for n in shape) if shape else "scalar"
+    return None if tensor.grad is None else norm(tensor.grad)
 
 
 def draw_graph(
@@ -120,7 +113,7 @@ def draw_graph(
       ``retain_grads(tensor)`` before it keeps the non-leaf gradients too);
     - ``values``: min/max/mean of tensors up to ``VALUES_MAX_SIZE`` elements;
     - ``layers``: one cluster per child of ``model`` (the forward must have run inside
-      ``record_modules()``); ``collapse``: one node per layer instead;
+      ``record_sites()``); ``collapse``: one node per layer instead;
     - ``max_nodes``: beyond it, the middle of the graph becomes one "…N more" node;
     - ``trace``: a ``BackwardTrace`` (nodes numbered in the order backward visited them), or
       any ``{op, tensor or its id(): number}``; numbered nodes get a ``#n`` prefix;

@@ -1,7 +1,7 @@
 """The graph under a tensor as plain nodes and edges: the walk, the layer view, the node budget.
 
 Nothing here styles or draws; ``draw.py`` turns the result into DOT. Nothing here changes the
-graph either: the walk reads ``_ctx`` and ``ctx.parents`` only.
+graph either: the walk is `tinygrad_lab.graph`'s, the one backward uses.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tinygrad_lab.function import Function
-from tinygrad_lab.tensor import Tensor
-from tinygrad_lab.trace import record_sites
+from tinygrad_lab.graph import topological_order
+from tinygrad_lab.tensor import Function, Tensor
 
 
 @dataclass(eq=False)
@@ -31,28 +30,14 @@ Edge = tuple[Node, Node]
 
 
 def data_flow_order(root: Tensor) -> list[Tensor | Function]:
-    """Every tensor and op under ``root``, each after all of its inputs (iterative DFS).
-
-    A post-order of a depth-first search: a layer's parameters come just before its op, so a
-    contiguous run of this order is a contiguous piece of the network.
-    """
+    """Every tensor and op under ``root``, each after all of its inputs: the graph's topological
+    order with each op just before the tensor it made. A layer's parameters come just before
+    its op, so a contiguous run of this order is a contiguous piece of the network."""
     order: list[Tensor | Function] = []
-    seen: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        obj, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(obj)
-            continue
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        stack.append((obj, True))
-        if isinstance(obj, Tensor):
-            inputs = [obj._ctx] if obj._ctx is not None else []
-        else:
-            inputs = list(obj.parents)
-        stack.extend((x, False) for x in reversed(inputs) if id(x) not in seen)
+    for tensor in topological_order(root, requiring_grad=False):
+        if tensor._ctx is not None:
+            order.append(tensor._ctx)
+        order.append(tensor)
     return order
 
 
@@ -83,15 +68,6 @@ def tensors(root: Tensor) -> Iterator[Tensor]:
 
 
 # ----------------------------------------------------------------------------- layer view
-# Inside ``record_modules()`` every op remembers the innermost Module whose forward created it
-# (``ctx.module``), which the layer view of ``draw_graph`` needs::
-#
-#     with record_modules():
-#         loss = loss_fn(model(x), y)
-#     draw_graph(loss, model=model, layers=True)
-record_modules = record_sites
-
-
 def assign_layers(nodes: list[Node], model: Any) -> list[tuple[str, Any]]:
     """Set ``node.layer`` to the name of the child of ``model`` that made it; return the children.
 
@@ -115,7 +91,7 @@ def assign_layers(nodes: list[Node], model: Any) -> list[tuple[str, Any]]:
     if ops and all(node.obj.module is None for node in ops):
         raise ValueError(
             "draw_graph: layers=True needs to know which module made each op, and none was "
-            "recorded: run the forward pass inside `with tinygrad_lab.viz.record_modules():`"
+            "recorded: run the forward pass inside `with tinygrad_lab.record_sites():`"
         )
     op_layer: dict[int, str | None] = {}
     for node in nodes:  # data-flow order: an op is assigned before its output tensor

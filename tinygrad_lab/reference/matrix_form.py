@@ -1,5 +1,6 @@
 """The course notebook's explicit matrix-form MLP, in plain NumPy: the oracle that autograd is
-checked against. Lists of ``W`` (in, out) and ``b`` (1, out), exactly the notebook's arithmetic:
+checked against. Lists of ``W`` (in, out) and ``b`` (1, out), exactly the notebook's arithmetic,
+with each activation's ``act`` and ``act'`` from the registry (`tinygrad_lab.nn.activations`):
 
     forward:  Z = A_prev @ W + b,  A = act(Z)          (the output layer is linear)
     backward: dA = 2 (ŷ - y) / (N · outputs)
@@ -13,37 +14,15 @@ from typing import Any
 
 import numpy as np
 
-LEAKY_SLOPE = 0.01
-ACTIVATIONS = {
-    "leaky_relu": (
-        lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
-        lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
-    ),
-    "relu": (lambda z: np.maximum(0, z), lambda z: (z > 0).astype(float)),
-    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-    "sigmoid": (
-        lambda z: 1 / (1 + np.exp(-z)),
-        lambda z: (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z))),
-    ),
-    "identity": (lambda z: z, lambda z: np.ones_like(z)),
-}
+from tinygrad_lab.nn.activations import Activation, get_activation
 
 
-def _per_layer(activation: str | list[str], hidden: int) -> list[tuple[Any, Any]]:
-    """One (act, act') pair per hidden layer, from one name or a list of names."""
+def _per_layer(activation: str | list[str], hidden: int) -> list[Activation]:
+    """One registered activation per hidden layer, from one name or a list of names."""
     names = [activation] * hidden if isinstance(activation, str) else list(activation)
     if len(names) != hidden:
         raise ValueError(f"reference: {len(names)} activations for {hidden} hidden layers")
-    return [_activation(name) for name in names]
-
-
-def _activation(name: str) -> tuple[Any, Any]:
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(
-            f"reference: unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}"
-        ) from None
+    return [get_activation(name) for name in names]
 
 
 def init_mlp(
@@ -68,7 +47,7 @@ def forward(
     for i in range(len(weights) - 1):
         Z = A @ weights[i] + biases[i]
         Zs.append(Z)
-        A = acts[i][0](Z)
+        A = acts[i].function(Z)
         activations.append(A)
     Z_final = A @ weights[-1] + biases[-1]
     Zs.append(Z_final)
@@ -94,7 +73,7 @@ def backward(
     dA = 2 * error / error.size
     for i in reversed(range(len(weights))):
         A_prev = activations[i]
-        dZ = dA if i == len(weights) - 1 else dA * acts[i][1](Zs[i])
+        dZ = dA if i == len(weights) - 1 else dA * acts[i].derivative(Zs[i])
         grads_W.insert(0, A_prev.T @ dZ)
         grads_b.insert(0, np.sum(dZ, axis=0, keepdims=True))
         dZs.insert(0, dZ)
@@ -128,10 +107,3 @@ def train(
             weights[i] -= learning_rate * grads_W[i]
             biases[i] -= learning_rate * grads_b[i]
     return losses, grads_W, grads_b
-
-
-def compare(model: Any, X: Any, y: Any) -> Any:
-    """Autograd against this reference, per layer: see `tinygrad_lab.selfcheck.compare`."""
-    from tinygrad_lab.selfcheck import compare as compare_with_reference
-
-    return compare_with_reference(model, X, y)

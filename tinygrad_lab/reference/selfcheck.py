@@ -1,7 +1,7 @@
 """The framework checks itself against the course notebook's matrix-form backprop.
 
-`compare(model, X, y)` runs one forward and backward through autograd and through
-`tinygrad_lab.reference` on copies of the same weights and tabulates, per Linear layer, the worst
+`compare(model, X, y)` runs one forward and backward through autograd and through the
+matrix-form reference on copies of the same weights and tabulates, per Linear layer, the worst
 absolute and relative difference of ``dW``, ``db`` and ``dZ`` (the gradient at the layer's
 pre-activation). Relative differences are taken against the largest entry of the reference's
 gradient, so a gradient that is tiny everywhere is not flattered or punished by its own scale.
@@ -14,25 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab import nn, reference
+from tinygrad_lab import nn
+from tinygrad_lab.display import fixed_width_table, shape_text
+from tinygrad_lab.reference import matrix_form
 from tinygrad_lab.tensor import Tensor
-
-# Layers the reference can express, and the activation name it gives each.
-_ACTIVATIONS = {
-    nn.ReLU: "relu",
-    nn.Tanh: "tanh",
-    nn.Sigmoid: "sigmoid",
-    nn.Identity: "identity",
-    nn.LeakyReLU: "leaky_relu",
-}
 
 
 def _activation_name(layer: nn.Module) -> str | None:
-    """The reference's name for an activation layer (subclasses included), else None."""
-    name = next((n for cls, n in _ACTIVATIONS.items() if isinstance(layer, cls)), None)
-    if name == "leaky_relu" and layer.negative_slope != reference.LEAKY_SLOPE:
-        return None  # the reference's leaky ReLU has one fixed slope
-    return name
+    """The registered name of an activation layer the reference's formulas fit, else None."""
+    activation = nn.activation_of(layer)
+    return activation.name if activation is not None and activation.fits(layer) else None
 
 
 class NotAnMLPError(ValueError):
@@ -72,7 +63,8 @@ def mlp_structure(model: nn.Sequential) -> tuple[list[int], list[str]]:
             raise NotAnMLPError(
                 f"compare: layer {index} ({type(layer).__name__}) cannot be expressed by the "
                 "matrix-form reference, which handles Linear layers each followed by at most "
-                "one ReLU, LeakyReLU(0.01), Tanh, Sigmoid or Identity, with a Linear layer last"
+                f"one registered activation ({', '.join(nn.ACTIVATIONS)}), with a Linear "
+                "layer last"
             )
     if not linear or pending is not None:
         raise NotAnMLPError("compare: the model must start and end with a Linear layer")
@@ -142,9 +134,9 @@ def reference_gradients(
     _check_shapes(model, linear, X, y)
     weights = [model[i].weight.data.copy() for i in linear]
     biases = [_bias(model[i]).reshape(1, -1) for i in linear]
-    acts, Zs = reference.forward(X, weights, biases, activations)
-    grads_W, grads_b, dZs = reference.backward(acts, Zs, y, weights, activations)
-    return reference.mse(acts[-1], y), grads_W, [g.reshape(-1) for g in grads_b], dZs
+    acts, Zs = matrix_form.forward(X, weights, biases, activations)
+    grads_W, grads_b, dZs = matrix_form.backward(acts, Zs, y, weights, activations)
+    return matrix_form.mse(acts[-1], y), grads_W, [g.reshape(-1) for g in grads_b], dZs
 
 
 def _bias(layer: nn.Linear) -> np.ndarray:
@@ -176,16 +168,10 @@ def compare(model: nn.Sequential, X: Any, y: Any) -> list[LayerDifference]:
 
 def format_table(rows: list[LayerDifference]) -> str:
     """The comparison as a fixed-width table."""
-    header = f"{'layer':<10} {'weight':>9} " + " ".join(
-        f"{name:>10}" for name in ("dW abs", "dW rel", "db abs", "db rel", "dZ abs", "dZ rel")
-    )
-    lines = [header, "-" * len(header)]
-    for r in rows:
-        shape = "×".join(map(str, r.weight_shape))
-        lines.append(
-            f"{r.layer:<10} {shape:>9} "
-            + " ".join(
-                f"{v:>10.2e}" for v in (r.dW_abs, r.dW_rel, r.db_abs, r.db_rel, r.dZ_abs, r.dZ_rel)
-            )
-        )
-    return "\n".join(lines)
+    header = ["layer", "weight", "dW abs", "dW rel", "db abs", "db rel", "dZ abs", "dZ rel"]
+    body = [
+        [r.layer, shape_text(r.weight_shape)]
+        + [f"{v:.2e}" for v in (r.dW_abs, r.dW_rel, r.db_abs, r.db_rel, r.dZ_abs, r.dZ_rel)]
+        for r in rows
+    ]
+    return fixed_width_table(header, body)
