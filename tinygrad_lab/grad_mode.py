@@ -10,6 +10,8 @@ The engine reads them through ``state`` on every op.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -38,6 +40,11 @@ class _Switch(contextlib.ContextDecorator):
 
     def _recreate_cm(self) -> _Switch:
         return type(self)()  # a fresh instance per decorated call: recursion keeps its own state
+
+    def __call__(self, func: Callable) -> Callable:
+        if inspect.isgeneratorfunction(func):  # the body runs at each next(), not at the call
+            return _each_resume(func, self._recreate_cm)
+        return super().__call__(func)
 
     def __enter__(self) -> _Switch:
         self._previous = {name: getattr(state, name) for name in self.flags}
@@ -75,6 +82,31 @@ class record_sites(_Switch):  # noqa: N801  (a mode, named like the others)
     whose forward made it (``ctx.module``): what traces and ``draw_graph(layers=True)`` show."""
 
     flags = {"record_sites": True}
+
+
+def _each_resume(func: Callable, switch: Callable[[], _Switch]) -> Callable:
+    """``func``, a generator function, with the switch on whenever its body runs."""
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Any:
+        with switch():
+            inner = func(*args, **kwargs)
+        resume, value = inner.send, None  # how to resume the inner generator, and with what
+        while True:
+            try:
+                with switch():
+                    out = resume(value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                resume, value = inner.send, (yield out)
+            except GeneratorExit:
+                inner.close()
+                raise
+            except BaseException as error:  # thrown into us: throw it into the body
+                resume, value = inner.throw, error
+
+    return generator
 
 
 def is_grad_enabled() -> bool:

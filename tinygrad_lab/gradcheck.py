@@ -41,17 +41,7 @@ def gradcheck(
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
     weights = np.random.default_rng(seed).standard_normal(out.shape)
-
-    previous = [t.grad for _, t in checked]
-    for _, t in checked:
-        t.grad = None
-    try:
-        if out.requires_grad:
-            out.backward(weights)
-        analytic = [np.zeros(t.shape) if t.grad is None else np.array(t.grad) for _, t in checked]
-    finally:
-        for (_, t), grad in zip(checked, previous, strict=True):
-            t.grad = grad
+    analytic = _analytic(out, weights, [t for _, t in checked])
 
     def loss() -> float:
         with no_grad():
@@ -60,13 +50,7 @@ def gradcheck(
     worst = None  # (excess over tolerance, input position, index, analytic, numeric)
     for (position, t), grad in zip(checked, analytic, strict=True):
         for index in np.ndindex(t.shape):
-            original = t.data[index]
-            t.data[index] = original + eps
-            up = loss()
-            t.data[index] = original - eps
-            down = loss()
-            t.data[index] = original
-            numeric = (up - down) / (2 * eps)
+            numeric = _central_difference(loss, t, index, eps)
             excess = abs(grad[index] - numeric) - (atol + rtol * abs(numeric))
             if not np.isfinite(grad[index]):
                 excess = np.inf
@@ -80,3 +64,29 @@ def gradcheck(
             f"allowed atol={atol} + rtol={rtol}·|numeric|)"
         )
     return True
+
+
+def _analytic(out: Tensor, weights: np.ndarray, tensors: list[Tensor]) -> list[np.ndarray]:
+    """Backward's gradient of ``sum(weights * out)`` for each tensor; ``.grad`` is restored."""
+    previous = [t.grad for t in tensors]
+    for t in tensors:
+        t.grad = None
+    try:
+        if out.requires_grad:
+            out.backward(weights)
+        return [np.zeros(t.shape) if t.grad is None else np.array(t.grad) for t in tensors]
+    finally:
+        for t, grad in zip(tensors, previous, strict=True):
+            t.grad = grad
+
+
+def _central_difference(loss: Callable[[], float], t: Tensor, index: tuple, eps: float) -> float:
+    """``(L(x + eps) - L(x - eps)) / 2eps`` at one entry; the entry is put back afterwards.
+    (A raw write into the array, on purpose: it must not count as a change of the tensor.)"""
+    original = t.data[index]
+    t.data[index] = original + eps
+    up = loss()
+    t.data[index] = original - eps
+    down = loss()
+    t.data[index] = original
+    return (up - down) / (2 * eps)

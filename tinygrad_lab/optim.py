@@ -1,4 +1,5 @@
-"""Optimizers: they update ``param.data`` in place, reusing per-parameter buffers."""
+"""Optimizers: each step updates every parameter's values in place (``p.data -= ...``), which
+raises the parameter's version, so a graph that saved the old values will not use them."""
 
 from __future__ import annotations
 
@@ -12,16 +13,23 @@ from tinygrad_lab.tensor import Tensor
 class Optimizer:
     def __init__(self, params: Iterable[Tensor], lr: float) -> None:
         self.params = list(params)
+        name = type(self).__name__
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        for p in self.params:
+            raise ValueError(f"{name}: got an empty parameter list")
+        positions: dict[int, int] = {}
+        for k, p in enumerate(self.params):
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise TypeError(
-                    f"{type(self).__name__}: every parameter must be a Tensor that "
-                    f"requires grad, got {p!r:.60}"
+                    f"{name}: every parameter must be a Tensor that requires grad, got {p!r:.60}"
                 )
+            if id(p) in positions:  # it would be stepped twice per step
+                raise ValueError(
+                    f"{name}: parameter {k} (shape {p.shape}) is parameter {positions[id(p)]} "
+                    "again; give each parameter once"
+                )
+            positions[id(p)] = k
         if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr}")
+            raise ValueError(f"{name}: lr must be positive, got {lr}")
         self.lr = lr
 
     def zero_grad(self) -> None:
@@ -45,29 +53,20 @@ class SGD(Optimizer):
                 f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) must be >= 0"
             )
         self.momentum, self.weight_decay = momentum, weight_decay
-        self._buffers = [np.empty_like(p.data) for p in self.params]
-        self._velocity = [None] * len(self.params) if momentum else None
+        self._velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
         for k, p in enumerate(self.params):
             grad = p.grad
             if grad is None:
                 continue
-            buffer = self._buffers[k]
             if self.weight_decay:
-                np.multiply(p.data, self.weight_decay, out=buffer)
-                buffer += grad
-                grad = buffer
-            if self._velocity is not None:
+                grad = grad + self.weight_decay * p.data
+            if self.momentum:
                 v = self._velocity[k]
-                if v is None:
-                    v = self._velocity[k] = np.array(grad)
-                else:
-                    v *= self.momentum
-                    v += grad
-                grad = v
-            np.multiply(grad, self.lr, out=buffer)  # lr * g, exactly as the notebook computes it
-            p.data -= buffer
+                self._velocity[k] = grad.copy() if v is None else self.momentum * v + grad
+                grad = self._velocity[k]
+            p.data -= self.lr * grad  # lr * g, exactly as the notebook computes it
 
 
 class Adam(Optimizer):
@@ -89,34 +88,20 @@ class Adam(Optimizer):
             )
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
         self._steps = [0] * len(self.params)  # per parameter, as PyTorch's state["step"]
-        self._m = [np.zeros_like(p.data) for p in self.params]
-        self._v = [np.zeros_like(p.data) for p in self.params]
-        self._buffers = [np.empty_like(p.data) for p in self.params]
+        self._m = [np.zeros_like(p.data) for p in self.params]  # first moment
+        self._v = [np.zeros_like(p.data) for p in self.params]  # second moment
 
     def step(self) -> None:
         b1, b2 = self.betas
-        for k, (p, m, v, buffer) in enumerate(
-            zip(self.params, self._m, self._v, self._buffers, strict=True)
-        ):
+        for k, p in enumerate(self.params):
             grad = p.grad
             if grad is None:
                 continue  # a parameter without gradient keeps its moments and its step count
             self._steps[k] += 1
             t = self._steps[k]
-            step_size = self.lr / (1 - b1**t)
-            root_correction = np.sqrt(1 - b2**t)
             if self.weight_decay:
                 grad = grad + self.weight_decay * p.data
-            m *= b1
-            np.multiply(grad, 1 - b1, out=buffer)
-            m += buffer
-            v *= b2
-            np.multiply(grad, grad, out=buffer)
-            buffer *= 1 - b2
-            v += buffer
-            np.sqrt(v, out=buffer)
-            buffer /= root_correction
-            buffer += self.eps
-            np.divide(m, buffer, out=buffer)
-            buffer *= step_size
-            p.data -= buffer
+            self._m[k] = b1 * self._m[k] + (1 - b1) * grad
+            self._v[k] = b2 * self._v[k] + (grad * grad) * (1 - b2)
+            denominator = np.sqrt(self._v[k]) / np.sqrt(1 - b2**t) + self.eps
+            p.data -= (self.lr / (1 - b1**t)) * (self._m[k] / denominator)

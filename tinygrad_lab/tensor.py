@@ -7,6 +7,11 @@ wanted, keeps the `Function` instance as the output's ``_ctx``: a node of the gr
 topological order (`tinygrad_lab.graph`) and calls each node's ``backward`` from the output
 towards the leaves, summing the gradients of a tensor that fed several ops.
 
+Integrity: every tensor has a version, which each in-place write made through the framework
+raises (``add_``, ``x -= y`` under ``no_grad``, ``x.data = ...``, optimizer steps). A node
+remembers the versions of its inputs when it saves arrays for backward; backward refuses to
+run a node whose saved input has changed since, instead of computing a wrong gradient.
+
 The package's one import cycle is declared here, at the bottom of this file: Tensor's operator
 methods call the built-in ops of `tinygrad_lab.ops`, and those ops subclass `Function`. The ops
 are looked up when a method runs, never at import time, so no import order matters.
@@ -16,16 +21,23 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
+import zlib
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from tinygrad_lab.display import tensor_markdown
 from tinygrad_lab.grad_mode import state
 from tinygrad_lab.graph import topological_order
 from tinygrad_lab.hooks import RemovableHandle, add_hook
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_DTYPES = (*_FLOAT_DTYPES, np.dtype(bool))
+_writes = 0  # in-place writes made so far through any tensor: backward's one-compare shortcut
+_write_log: deque = deque(maxlen=64)  # (write number, weakref to the array written), newest last
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -62,18 +74,21 @@ class Function:
     ``apply`` sets ``parents`` (the input Tensors) and ``needs_input_grad`` (one bool each);
     ``save_for_backward`` keeps arrays in ``saved_tensors``; store other values (an axis, a
     shape) as plain attributes of ``ctx``. Keyword arguments of ``apply`` go to ``forward`` as
-    they are: they are settings, never differentiated.
+    they are: they are settings, never differentiated. ``forward`` returns an ndarray; an
+    output that is not floating point (a mask, an index) records no graph.
 
     ``backward`` receives the gradient of the output and returns one gradient per input (a
-    tuple when there are several), each in the input's shape or in a shape that broadcasts to
-    it (the engine sums it back with `unbroadcast`). Return ``None`` for an input that needs
-    no gradient (``ctx.needs_input_grad[i]`` is False), or that takes none: an optional input
-    given as ``None``, a mask, an index.
+    tuple when there are several), each an ndarray in the input's shape or in a shape that
+    broadcasts to it (the engine sums it back with `unbroadcast`). Return ``None`` for an input
+    that needs no gradient (``ctx.needs_input_grad[i]`` is False), or that takes none: an
+    optional input given as ``None``, a mask, an index.
     """
 
     parents: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
     saved_tensors: tuple[np.ndarray, ...] | None = ()  # None once backward released them
+    _versions: tuple[int, ...] = ()  # the inputs' versions when their arrays were saved
+    _writes = -1  # the in-place write count then (-1: saved without save_for_backward)
     # Filled only while sites are recorded (anomaly mode, traces): the user code line that
     # created the node, and the innermost Module running when it was created.
     site: str | None = None
@@ -88,8 +103,11 @@ class Function:
         raise NotImplementedError
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
-        """Keep arrays for ``backward``; released after backward unless ``retain_graph``."""
+        """Keep arrays for ``backward``; released after backward unless ``retain_graph``.
+        The inputs' versions are noted, so that backward can tell if one changed in place."""
         self.saved_tensors = arrays
+        self._versions = tuple([p._version for p in self.parents])
+        self._writes = _writes
 
     @property
     def name(self) -> str:
@@ -109,9 +127,11 @@ class Function:
     # sweep. They are the only code in the package written for speed, in these ways:
     # - apply builds its output with `_new` (no __init__ conversion: forward returned an
     #   ndarray) and reads each mode switch of `grad_mode.state` once;
-    # - list comprehensions, not generator expressions (faster in CPython);
+    # - list comprehensions, not generator expressions (faster in CPython), and the array
+    #   slot `_data` rather than the `data` property;
     # - backward compares each gradient's shape and dtype with its input's directly and calls
-    #   `_fit` (unbroadcast, cast) only when they differ;
+    #   `_fit` (check, unbroadcast, cast) only when they differ; the versions of saved inputs
+    #   are compared only when some in-place write happened since the node saved them;
     # - bookkeeping (hooks, anomaly checks, traces) costs one test per node when it is off.
     @classmethod
     def apply(cls, *inputs: Any, **settings: Any) -> Tensor:
@@ -121,34 +141,36 @@ class Function:
         ctx.parents = parents
         ctx.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
         try:
-            out = cls.forward(ctx, *[p.data for p in parents], **settings)
+            out = cls.forward(ctx, *[p._data for p in parents], **settings)
         except ValueError as err:
             if str(err).startswith(cls.__name__):
                 raise
-            # Name the op and every input shape: numpy's own message names neither.
+            # Name the op and every input shape (numpy's message names neither); chained, so
+            # the traceback still shows the line of forward that failed.
             shapes = ", ".join(str(p.shape) for p in parents)
-            raise ValueError(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from None
+            raise ValueError(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from err
         if type(out) is not np.ndarray:
-            out = np.asarray(out)
+            out = _as_output(out, cls)
         if state.record_sites:
             ctx.site = user_site()
             ctx.module = state.module_stack[-1] if state.module_stack else None
         if state.anomaly:
             _check_finite(out, ctx, "forward result")
-        if state.grad_enabled and True in needs:
+            ctx._checksums = [_checksum(a) for a in ctx.saved_tensors]
+        if state.grad_enabled and True in needs and out.dtype.kind == "f":
             return Tensor._new(out, ctx)
         return Tensor._new(out, None)
 
 
 # =================================================================================== Tensor
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """``data`` as a float32 or float64 ndarray; numbers, bools and ints become float64."""
+    """``data`` as a float32, float64 or bool ndarray; numbers and ints become float64."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
         dtype = np.dtype(dtype)
-        if dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"Tensor: dtype must be float32 or float64, got {dtype}")
+        if dtype not in _DTYPES:
+            raise TypeError(f"Tensor: dtype must be float32, float64 or bool, got {dtype}")
     try:
         array = np.asarray(data, dtype=dtype) if dtype is not None else np.asarray(data)
     except (ValueError, TypeError) as err:
@@ -156,9 +178,9 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
             f"Tensor: expected numbers or a rectangular array of them, got "
             f"{type(data).__name__} {_short(data)} ({err})"
         ) from None
-    if array.dtype in _FLOAT_DTYPES:
+    if array.dtype in _DTYPES:
         return array
-    if array.dtype.kind in "biuf":  # bool, ints and other float widths: compute in float64
+    if array.dtype.kind in "iuf":  # ints and other float widths: compute in float64
         return array.astype(np.float64)
     raise TypeError(
         f"Tensor: expected numbers or a rectangular array of them, got {type(data).__name__} "
@@ -175,56 +197,93 @@ class Tensor:
     """A float32/float64 ndarray plus what autograd needs: ``grad``, ``requires_grad``, its op.
 
     ``Tensor(ndarray)`` shares the array's memory (like ``torch.from_numpy``); anything else is
-    converted. Gradients stored in ``.grad`` are fresh arrays or views: treat them as read-only.
+    converted. A bool tensor (a mask, a comparison's result) holds no gradient. Every ``.grad``
+    the engine stores is an array of its own.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "name")
+    __slots__ = (
+        "_data",
+        "grad",
+        "requires_grad",
+        "_ctx",
+        "_hooks",
+        "_retains_grad",
+        "name",
+        "_version",
+    )
     __hash__ = object.__hash__  # graph bookkeeping keys tensors by identity
     # NumPy defers to our reflected operators: `ndarray + Tensor` is a Tensor, not an object array.
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data: np.ndarray = as_array(data, dtype)
+        self._data: np.ndarray = as_array(data, dtype)
+        if requires_grad and self._data.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: only float32 and float64 tensors can require grad, not {self.dtype}"
+            )
         self.grad: np.ndarray | None = None
         self.requires_grad: bool = bool(requires_grad)
         self._ctx: Function | None = None  # the op that made this tensor; None for a leaf
         self._hooks: dict[int, Callable] | None = None
         self._retains_grad = False
         self.name: str | None = None  # a label for graphs ("X", "loss"); draw_graph shows it
+        self._version = 0  # raised by every in-place write
 
     @classmethod
     def _new(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
         """A Tensor around an array the engine made (no conversion); recorded when ``ctx``."""
         tensor = cls.__new__(cls)
-        tensor.data, tensor.grad, tensor._ctx = data, None, ctx
+        tensor._data, tensor.grad, tensor._ctx = data, None, ctx
         tensor.requires_grad = ctx is not None
-        tensor._hooks, tensor._retains_grad, tensor.name = None, False, None
+        tensor._hooks, tensor._retains_grad, tensor.name, tensor._version = None, False, None, 0
         return tensor
 
     # ------------------------------------------------------------------------- basics
-    shape = property(lambda self: self.data.shape, doc="Shape of ``data``.")
-    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
-    dtype = property(lambda self: self.data.dtype, doc="float32 or float64.")
-    size = property(lambda self: self.data.size, doc="Number of elements.")
+    @property
+    def data(self) -> np.ndarray:
+        """The values, an ndarray. Assigning to it (or ``x.data *= 2``) is an in-place write:
+        it raises the version, so a graph that saved the old values will not use them."""
+        return self._data
+
+    @data.setter
+    def data(self, values: Any) -> None:
+        self._data = values if values is self._data else as_array(values)
+        _written(self)
+
+    shape = property(lambda self: self._data.shape, doc="Shape of ``data``.")
+    ndim = property(lambda self: self._data.ndim, doc="Number of dimensions.")
+    dtype = property(lambda self: self._data.dtype, doc="float32, float64 or bool.")
+    size = property(lambda self: self._data.size, doc="Number of elements.")
     grad_fn = property(lambda self: self._ctx, doc="The Function node that made this tensor.")
     is_leaf = property(lambda self: self._ctx is None, doc="True unless made by a recorded op.")
+    version = property(lambda self: self._version, doc="How many in-place writes it has had.")
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
-        if self.data.size != 1:
-            raise ValueError(f"item: tensor has {self.data.size} elements {self.shape}, not one")
-        return float(self.data.reshape(()))
+        if self._data.size != 1:
+            raise ValueError(f"item: tensor has {self._data.size} elements {self.shape}, not one")
+        return float(self._data.reshape(()))
+
+    __float__ = item
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(
+                f"bool: the truth of a tensor of {self._data.size} elements {self.shape} is "
+                "ambiguous; use (x > 0).data.any() or .all()"
+            )
+        return bool(self._data.reshape(()))
 
     def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
-        return self.data
+        return self._data
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``grad`` to None, as PyTorch does)."""
@@ -232,8 +291,6 @@ class Tensor:
 
     def _repr_markdown_(self) -> str:
         """In Jupyter: shape, dtype and graph facts, and the values of a small tensor as a table."""
-        from tinygrad_lab.display import tensor_markdown
-
         return tensor_markdown(self)
 
     def __repr__(self) -> str:
@@ -242,11 +299,12 @@ class Tensor:
             if self._ctx
             else (", requires_grad=True" if self.requires_grad else "")
         )
-        if self.data.size <= 16:
-            body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")
+        data = self._data
+        if data.size <= 16 or data.dtype.kind == "b":
+            body = np.array2string(data, precision=4, separator=", ", prefix="Tensor(")
         else:
-            body = f"<shape={self.shape} mean={self.data.mean():.4g} std={self.data.std():.4g}>"
-        dtype = "" if self.dtype == np.float64 else ", dtype=float32"
+            body = f"<shape={self.shape} mean={data.mean():.4g} std={data.std():.4g}>"
+        dtype = "" if data.dtype == np.float64 else f", dtype={data.dtype}"
         return f"Tensor({body}{dtype}{extra})"
 
     # ------------------------------------------------------------------------- operators
@@ -254,7 +312,8 @@ class Tensor:
         # Numbers take this tensor's dtype, so float32 stays float32 (as NumPy does with scalars).
         if isinstance(other, Tensor):
             return other
-        return Tensor(other, dtype=self.data.dtype if np.ndim(other) == 0 else None)
+        floating = np.ndim(other) == 0 and self._data.dtype.kind == "f"
+        return Tensor(other, dtype=self._data.dtype if floating else None)
 
     def __add__(self, other: Any) -> Tensor:
         return ops.Add.apply(self, self._lift(other))
@@ -299,6 +358,73 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.GetItem.apply(self, index=_plain_index(index))
+
+    # Comparisons give bool tensors, outside the graph (nothing to differentiate).
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._new(self._data < _array(other), None)
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._new(self._data <= _array(other), None)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._new(self._data > _array(other), None)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._new(self._data >= _array(other), None)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._new(np.asarray(self._data == _array(other)), None)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._new(np.asarray(self._data != _array(other)), None)
+
+    # ------------------------------------------------------------------------- in-place
+    # `x += y` writes into x when it may (a constant, or anything under no_grad); on a tensor
+    # in the graph it makes a new one, as `x = x + y`; on a leaf that requires grad, outside
+    # no_grad, it is an error (the update would bypass the graph), as in PyTorch.
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other) if _may_write(self, other, "+=") else self + other
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other) if _may_write(self, other, "-=") else self - other
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other) if _may_write(self, other, "*=") else self * other
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other) if _may_write(self, other, "/=") else self / other
+
+    def add_(self, other: Any) -> Tensor:
+        """``self += other`` in place (allowed on a leaf that requires grad only in no_grad)."""
+        return _write(self, "add_", np.add, other)
+
+    def sub_(self, other: Any) -> Tensor:
+        return _write(self, "sub_", np.subtract, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return _write(self, "mul_", np.multiply, other)
+
+    def div_(self, other: Any) -> Tensor:
+        if not np.all(_array(other)):
+            raise ZeroDivisionError(
+                f"div_: the divisor of a tensor of shape {self.shape} has zeros"
+            )
+        return _write(self, "div_", np.divide, other)
+
+    def copy_(self, other: Any) -> Tensor:
+        """Overwrite every entry with ``other`` (broadcast to this tensor's shape)."""
+        return _write(self, "copy_", lambda _, new, out: np.copyto(out, new), other)
+
+    def fill_(self, value: float) -> Tensor:
+        return self.copy_(value)
+
+    def zero_(self) -> Tensor:
+        return self.copy_(0.0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _check_write(self, "__setitem__", value)
+        self._data[_plain_index(index)] = _array(value)
+        _written(self)
 
     # ------------------------------------------------------------------------- ops as methods
     def exp(self) -> Tensor:
@@ -391,11 +517,12 @@ class Tensor:
 
         ``grad`` is the gradient of some scalar with respect to this tensor; it defaults to 1 for
         a one-element tensor. The graph's saved arrays are freed afterwards unless
-        ``retain_graph``. Nothing changes until every gradient is computed: a backward that
-        fails part-way (in a hook, an op, anomaly mode) leaves every ``.grad`` and the graph
-        as they were.
+        ``retain_graph``. Nothing changes until every gradient is computed and checked: a
+        backward that fails part-way (in a hook, an op, a check) leaves every ``.grad`` and the
+        graph as they were.
         """
-        grads = {self: _seed(self, grad)}  # tensor -> gradient arrived so far
+        seed = _seed(self, grad)
+        grads = {self: seed}  # tensor -> gradient arrived so far
         order = topological_order(self)
         kept: list[tuple[Tensor, np.ndarray]] = []  # (tensor, grad) to store in tensor.grad
         observed = state.anomaly or bool(state.backward_observers)
@@ -409,7 +536,7 @@ class Tensor:
                 kept.append((node, grad))
             if node._ctx is not None:
                 _visit(node, grad, grads, observed)
-        _commit(kept)
+        _commit(kept, seed)
         if not retain_graph:
             _release(order)
 
@@ -423,13 +550,13 @@ def _seed(root: Tensor, grad: Any) -> np.ndarray:
             "that made it had requires_grad=True, or it was made in no_grad)"
         )
     if grad is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise ValueError(
                 f"backward: grad can be implied only for a one-element output; "
                 f"this tensor has shape {root.shape}, so pass grad= of that shape"
             )
-        return np.ones_like(root.data)
-    grad = as_array(grad, root.data.dtype)
+        return np.ones_like(root._data)
+    grad = as_array(grad, root._data.dtype)
     if grad.shape != root.shape:
         raise ValueError(
             f"backward: grad has shape {grad.shape}, but the tensor has shape {root.shape}"
@@ -445,6 +572,10 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, observed: bool) -> None:
             f"backward: the graph through {ctx.name} was already freed by an earlier "
             "backward; pass retain_graph=True to the first backward() to go through it twice"
         )
+    if ctx.saved_tensors and ctx._writes != _writes:  # something was written in place since
+        _check_versions(node, ctx)
+    if observed:
+        _observe_before(ctx)
     input_grads = ctx.backward(ctx, grad)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
@@ -455,22 +586,40 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, observed: bool) -> None:
         )
     if observed:
         _observe(node, ctx, grad, input_grads)
-    for parent, parent_grad in zip(parents, input_grads, strict=True):
+    for i, (parent, parent_grad) in enumerate(zip(parents, input_grads, strict=True)):
         if parent_grad is None or not parent.requires_grad:
             continue
-        data = parent.data
-        if parent_grad.shape != data.shape or parent_grad.dtype != data.dtype:
-            parent_grad = _fit(parent_grad, parent, ctx)
+        data = parent._data
+        if (
+            type(parent_grad) is not np.ndarray
+            or parent_grad.shape != data.shape
+            or parent_grad.dtype != data.dtype
+        ):
+            parent_grad = _fit(parent_grad, parent, ctx, i)
         previous = grads.get(parent)
         grads[parent] = parent_grad if previous is None else previous + parent_grad
 
 
-def _commit(kept: list[tuple[Tensor, np.ndarray]]) -> None:
-    """Store the gradients that leaves (and retained tensors) receive, accumulating."""
+def _commit(kept: list[tuple[Tensor, np.ndarray]], seed: np.ndarray) -> None:
+    """Store the gradients that leaves (and retained tensors) receive, accumulating; every
+    check first, so that either every ``.grad`` changes or none does."""
+    for node, _ in kept:
+        old = node.grad
+        if old is not None and (not isinstance(old, np.ndarray) or old.shape != node.shape):
+            raise RuntimeError(
+                f"backward: a tensor of shape {node.shape} holds a .grad of "
+                f"{getattr(old, 'shape', type(old).__name__)}: set it to None (zero_grad()) "
+                "or to an array of the tensor's shape"
+            )
+    stored = {id(seed)}  # arrays some .grad (or the caller) already holds
     for node, grad in kept:
-        if not grad.flags.writeable:  # a broadcast view: give the user an owned array
+        if node.grad is not None:
+            node.grad = node.grad + grad
+            continue
+        if grad.base is not None or id(grad) in stored:  # a view, or shared: copy
             grad = grad.copy()
-        node.grad = grad if node.grad is None else node.grad + grad
+        stored.add(id(grad))
+        node.grad = grad
 
 
 def _release(order: list[Tensor]) -> None:
@@ -480,18 +629,149 @@ def _release(order: list[Tensor]) -> None:
             node._ctx.saved_tensors = None
 
 
-def _fit(grad: np.ndarray, parent: Tensor, ctx: Function) -> np.ndarray:
-    """Reduce a broadcast gradient to ``parent``'s shape and dtype, or say which op got it wrong."""
-    if grad.shape != parent.data.shape:
+def _fit(grad: Any, parent: Tensor, ctx: Function, i: int) -> np.ndarray:
+    """An op's gradient for input ``i``, checked and reduced to ``parent``'s shape and dtype; or
+    an error naming the op, the input and what was wrong."""
+    if isinstance(grad, np.generic):  # a NumPy scalar: what arithmetic on 0-d arrays gives
         grad = np.asarray(grad)
-        if grad.ndim >= parent.ndim:
-            grad = unbroadcast(grad, parent.data.shape)
-        if grad.shape != parent.data.shape:
-            raise RuntimeError(
-                f"{ctx.name}.backward returned a gradient of shape {grad.shape} "
-                f"for an input of shape {parent.shape}"
-            )
+    if type(grad) is not np.ndarray or grad.dtype.kind not in "fiub":
+        got = type(grad).__name__ if type(grad) is not np.ndarray else f"{grad.dtype} array"
+        raise TypeError(
+            f"{ctx.name}.backward returned a {got} as the gradient of input {i}; expected an "
+            f"ndarray of shape {parent.shape} (a Tensor's array is its .data)"
+        )
+    if grad.shape != parent.shape and grad.ndim >= parent.ndim:
+        grad = unbroadcast(grad, parent.shape)
+    if grad.shape != parent.shape:
+        raise RuntimeError(
+            f"{ctx.name}.backward returned a gradient of shape {grad.shape} for input {i}, "
+            f"of shape {parent.shape}"
+        )
     return grad.astype(parent.dtype, copy=False)
+
+
+# ============================================================================== integrity
+# Off the main line: run only when an in-place write happened, or in anomaly mode.
+def _written(tensor: Tensor) -> None:
+    """Note an in-place write: the tensor's version goes up, and backward's shortcut is off."""
+    global _writes
+    tensor._version += 1
+    _writes += 1
+    _write_log.append((_writes, weakref.ref(tensor._data)))
+
+
+def _check_versions(node: Tensor, ctx: Function) -> None:
+    """Refuse to run ``ctx.backward`` if an array it saved was changed in place since."""
+    saved = [a for a in ctx.saved_tensors if isinstance(a, np.ndarray)]
+    versions = zip(ctx.parents, ctx._versions, strict=False)  # () if saved by hand: no versions
+    owners = [(f"input {i}", p, v) for i, (p, v) in enumerate(versions)]
+    owners.append(("output", node, 0))  # an op's output starts at version 0
+    for what, tensor, version in owners:
+        if tensor._version != version and _shares(saved, tensor._data):
+            raise RuntimeError(
+                f"backward: {ctx.name} (created at {ctx.site or _NO_SITE}) saved its {what} "
+                f"of shape {tensor.shape} for backward at version {version}, but it was "
+                f"changed in place since (version {tensor._version} now), so its gradient "
+                f"would be wrong. {_ADVICE}"
+            )
+    for number, array in tuple(_write_log):  # writes through another tensor sharing memory
+        if number > ctx._writes and array() is not None and _shares(saved, array()):
+            raise RuntimeError(
+                f"backward: an array that {ctx.name} (created at {ctx.site or _NO_SITE}) saved "
+                "for backward was changed in place since, through a tensor that shares its "
+                f"memory (a view or a detached copy), so its gradient would be wrong. {_ADVICE}"
+            )
+
+
+def _shares(arrays: list[np.ndarray], data: np.ndarray) -> bool:
+    return any(np.shares_memory(a, data) for a in arrays)
+
+
+_ADVICE = (
+    "Change tensors in place (optimizer.step(), add_, x -= ..., x.data = ...) only after "
+    "backward, or compute on a copy."
+)
+
+_NO_SITE = "<unknown: run inside detect_anomaly() to see where>"
+
+
+def _checksum(array: Any) -> int | None:
+    """A checksum of an array's bytes (anomaly mode: to catch raw NumPy writes too)."""
+    if not isinstance(array, np.ndarray):
+        return None
+    return zlib.crc32(np.ascontiguousarray(array).view(np.uint8))
+
+
+def _observe_before(ctx: Function) -> None:
+    """Anomaly mode: every array the node saved must still hold what it held in forward."""
+    checksums = getattr(ctx, "_checksums", None)
+    if not state.anomaly or checksums is None:
+        return
+    for k, (array, checksum) in enumerate(zip(ctx.saved_tensors, checksums, strict=True)):
+        if checksum is not None and _checksum(array) != checksum:
+            raise RuntimeError(
+                f"detect_anomaly: saved array {k} (shape {array.shape}) of {ctx.name} (created "
+                f"at {ctx.site}) was changed after forward by a write the engine does not track "
+                "(into .data[...], or into the ndarray the Tensor was made from): its gradient "
+                "would be wrong"
+            )
+
+
+def _as_output(out: Any, op: type) -> np.ndarray:
+    """What a forward returned, as an ndarray: a NumPy or Python number is fine; anything else
+    is an error naming the op."""
+    if isinstance(out, np.generic | int | float) and not isinstance(out, bool):
+        return np.asarray(out)
+    hint = " (a Tensor's array is its .data)" if isinstance(out, Tensor) else ""
+    raise TypeError(
+        f"{op.__name__}.forward returned {type(out).__name__}; it must return an ndarray{hint}"
+    )
+
+
+def _array(value: Any) -> Any:
+    """The array of a Tensor, or the value itself (for comparisons and in-place writes)."""
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _check_write(tensor: Tensor, op: str, other: Any) -> None:
+    """An in-place write must not bypass the graph: the errors PyTorch gives, worded for us."""
+    if not state.grad_enabled:
+        return
+    if tensor.requires_grad and tensor._ctx is None:
+        raise RuntimeError(
+            f"{op}: a leaf tensor that requires grad (shape {tensor.shape}) cannot be changed "
+            "in place while gradients are recorded: update it inside `with tl.no_grad():`"
+        )
+    if tensor.requires_grad or (isinstance(other, Tensor) and other.requires_grad):
+        raise RuntimeError(
+            f"{op}: an in-place write into a tensor of the graph (shape {tensor.shape}), or "
+            "of a tensor that requires grad into a constant, would lose gradients; write "
+            "x = x + y instead, or do it under no_grad()"
+        )
+
+
+def _may_write(tensor: Tensor, other: Any, op: str) -> bool:
+    """For ``x += y``: True to write in place, False to make a new tensor instead."""
+    if not state.grad_enabled:
+        return True
+    if tensor.requires_grad and tensor._ctx is None:
+        _check_write(tensor, op, other)  # raises: a leaf that requires grad
+    return not (tensor.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+
+
+def _write(tensor: Tensor, op: str, ufunc: Callable, other: Any) -> Tensor:
+    """``ufunc(tensor, other)`` into the tensor's own array, checked first; the version goes up."""
+    _check_write(tensor, op, other)
+    values = _array(other)
+    shape = np.broadcast_shapes(tensor.shape, np.shape(values))
+    if shape != tensor.shape:
+        raise ValueError(
+            f"{op}: a value of shape {np.shape(values)} would change the tensor's shape "
+            f"{tensor.shape} to {shape}; an in-place write keeps the shape"
+        )
+    ufunc(tensor._data, values, out=tensor._data)
+    _written(tensor)
+    return tensor
 
 
 # ============================================================================= bookkeeping
@@ -500,7 +780,7 @@ def _run_hooks(node: Tensor, grad: np.ndarray) -> np.ndarray:
     for fn in list(node._hooks.values()):
         replaced = fn(Tensor._new(grad, None))
         if replaced is not None:
-            replaced = as_array(replaced)
+            replaced = np.array(as_array(replaced))  # a copy: the hook may keep its array
             if replaced.shape != grad.shape:
                 raise ValueError(
                     f"tensor hook {fn!r} returned a gradient of shape "
@@ -520,7 +800,7 @@ def _observe(node: Tensor, ctx: Function, grad: np.ndarray, input_grads: tuple) 
 
 
 def _check_finite(array: np.ndarray, ctx: Function, what: str) -> None:
-    if not np.all(np.isfinite(array)):
+    if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
         bad = "NaN" if np.isnan(array).any() else "inf"
         raise RuntimeError(
             f"detect_anomaly: {ctx.name} produced {bad} in its {what} "
@@ -543,15 +823,18 @@ def user_site() -> str:
 
 # ============================================================================== functions
 def _plain_index(index: Any) -> Any:
-    """``index`` with every Tensor in it replaced by its array, as integers (Tensors hold
-    floats; NumPy indexes with ints)."""
+    """``index`` with every Tensor in it replaced by its array: a bool mask as it is, numbers
+    as integers (Tensors hold floats; NumPy indexes with ints)."""
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if not isinstance(index, Tensor):
         return index
-    if not np.array_equal(index.data, np.round(index.data)):
-        raise IndexError(f"GetItem: a Tensor index must hold whole numbers, got {index.data!r}")
-    return index.data.astype(np.intp)
+    data = index._data
+    if data.dtype.kind == "b":
+        return data
+    if not np.array_equal(data, np.round(data)):
+        raise IndexError(f"GetItem: a Tensor index must hold whole numbers, got {data!r}")
+    return data.astype(np.intp)
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:

@@ -70,8 +70,14 @@ class Sequential(Module):
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
-        """Insert before position ``index`` (negative counts from the end), as ``list.insert``."""
+        """Insert before position ``index`` (negative counts from the end), as ``list.insert``;
+        an index beyond either end is an IndexError, not a silent append."""
         layers = self.layers
+        if not -len(layers) <= index <= len(layers):
+            raise IndexError(
+                f"Sequential.insert: index {index} is out of range for {len(layers)} layers "
+                f"(expected {-len(layers)} to {len(layers)})"
+            )
         layers.insert(index, _check_module(module, "insert"))
         self._set_layers(layers)
         return self

@@ -77,6 +77,21 @@ class Linear(Module):
         )
 
 
+def _whole(name: str, value: Any, low: int) -> int:
+    """``value`` as a whole number >= ``low``, or a ValueError naming the argument."""
+    if isinstance(value, bool) or np.ndim(value) != 0 or int(value) != value or value < low:
+        raise ValueError(f"Conv2d: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _pair(name: str, value: Any, low: int) -> tuple[int, int]:
+    """An integer or a pair of integers (height, width), each >= ``low``."""
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"Conv2d: {name} must be an integer or a pair of them, got {value!r}")
+    return _whole(name, pair[0], low), _whole(name, pair[1], low)
+
+
 class Conv2d(Module):
     """2-D convolution on NCHW input. ``weight`` is (out_channels, in_channels, kH, kW) and
     ``bias`` (out_channels,), as PyTorch lays them out."""
@@ -95,16 +110,14 @@ class Conv2d(Module):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        kh, kw = (kernel_size, kernel_size) if np.ndim(kernel_size) == 0 else kernel_size
+        kh, kw = _pair("kernel_size", kernel_size, 1)
         for name, value, low in (
             ("in_channels", in_channels, 1),
             ("out_channels", out_channels, 1),
-            ("kernel_size", min(kh, kw), 1),
             ("stride", stride, 1),
             ("padding", padding, 0),
         ):
-            if int(value) != value or value < low:
-                raise ValueError(f"Conv2d: {name} must be an integer >= {low}, got {value}")
+            _whole(name, value, low)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride, self.padding = (int(kh), int(kw)), int(stride), int(padding)
         rng = nn_init.generator(rng)

@@ -6,12 +6,15 @@ Assigning a `Parameter` or a `Module` as an attribute registers it; ``parameters
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_lab.display import markdown_table
+from tinygrad_lab.grad_mode import no_grad
 from tinygrad_lab.grad_mode import state as _state
 from tinygrad_lab.hooks import RemovableHandle, add_hook
 from tinygrad_lab.tensor import Function, Tensor
@@ -42,6 +45,62 @@ class _ModuleInput(Function):
         return grad
 
 
+class _FullBackwardHook:
+    """One forward call's full backward hooks: they run once the gradients of all its inputs
+    are known. Backward reaches the inputs one by one, so a hook's replacement can take effect
+    only for the input reached last; replacing another is an error, not silently dropped."""
+
+    def __init__(self, module: Module, inputs: tuple, output: Tensor) -> None:
+        self.module, self.name = module, type(module).__name__
+        self.needed = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+        self.grad_input: list = [None] * len(inputs)
+        self.grad_output: Any = None
+        self.arrived: set[int] = set()  # a set: a retried backward arrives twice, harmlessly
+        output.register_hook(self.on_output)
+        for k in self.needed:
+            inputs[k].register_hook(functools.partial(self.on_input, k))
+
+    def fire(self) -> Any:
+        replaced = None
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, tuple(self.grad_input), (self.grad_output,))
+            if result is not None:
+                replaced = result
+        return replaced
+
+    def on_output(self, grad: Tensor) -> None:
+        self.grad_output = grad
+        if not self.needed:  # no input needs grad: backward ends here, as in PyTorch
+            self.fire()
+
+    def on_input(self, k: int, grad: Tensor) -> Any:
+        self.grad_input[k] = grad
+        self.arrived.add(k)
+        if len(self.arrived) < len(self.needed):
+            return None
+        replaced = self.fire()
+        if replaced is None:
+            return None
+        if len(replaced) != len(self.grad_input):
+            raise RuntimeError(
+                f"{self.name}: a full backward hook returned {len(replaced)} gradients "
+                f"for {len(self.grad_input)} inputs"
+            )
+        changed = [j for j, g in enumerate(self.grad_input) if j != k and replaced[j] is not g]
+        if changed:
+            raise RuntimeError(
+                f"{self.name}: a full backward hook can replace only the gradient of input "
+                f"{k}, the one backward reaches last; inputs {changed} have gone on"
+            )
+        new = replaced[k]
+        if new is not None and np.shape(getattr(new, "data", new)) != grad.shape:
+            raise ValueError(
+                f"{self.name}: a full backward hook returned a gradient of shape "
+                f"{np.shape(getattr(new, 'data', new))} for input {k}, of shape {grad.shape}"
+            )
+        return new
+
+
 class Module:
     """Base class of layers and models. Subclasses call ``super().__init__()`` and define
     ``forward``; calling the module runs pre-hooks, ``forward``, then forward hooks."""
@@ -62,12 +121,24 @@ class Module:
                 f"{type(self).__name__}: call super().__init__() before "
                 f"assigning attributes such as {name!r}"
             )
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        if name in self._parameters and not isinstance(value, Parameter) and value is not None:
+            # `layer.weight = layer.weight - lr * g` would make the weight a plain Tensor: it
+            # would silently drop out of parameters(), state_dict() and the optimizer's updates
+            raise TypeError(
+                f"{type(self).__name__}.{name} is a parameter: cannot assign a "
+                f"{type(value).__name__} to it (an nn.Parameter or None is expected); to "
+                f"update it in place, write `with no_grad(): module.{name} -= ...`"
+            )
+        # an existing name keeps its place in the order (dict assignment), as in PyTorch
         if isinstance(value, Parameter):
+            self._modules.pop(name, None)
             self._parameters[name] = value
         elif isinstance(value, Module):
+            self._parameters.pop(name, None)
             self._modules[name] = value
+        else:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -110,57 +181,8 @@ class Module:
             if replaced is not None:
                 output = replaced
         if backward_hooks and isinstance(output, Tensor) and output.requires_grad:
-            self._attach_backward_hooks(inputs, output)
+            _FullBackwardHook(self, inputs, output)
         return output
-
-    def _attach_backward_hooks(self, inputs: tuple, output: Tensor) -> None:
-        """Call each full backward hook once the gradients of all inputs are known."""
-        waiting = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-        grad_input: list = [None] * len(inputs)
-        grad_output: list = [None]
-
-        def fire() -> Any:
-            replaced = None
-            for hook in list(self._backward_hooks.values()):
-                result = hook(self, tuple(grad_input), tuple(grad_output))
-                if result is not None:
-                    replaced = result
-            return replaced
-
-        def on_output(grad: Tensor) -> None:
-            grad_output[0] = grad
-            if not waiting:  # no input needs grad: backward ends here, as in PyTorch
-                fire()
-
-        def on_input(k: int) -> Callable[[Tensor], Any]:
-            def hook(grad: Tensor) -> Any:
-                grad_input[k] = grad
-                waiting.remove(k)
-                if waiting:
-                    return None
-                replaced = fire()  # a returned tuple replaces this (the last) input's gradient
-                if replaced is None:
-                    return None
-                name = type(self).__name__
-                if len(replaced) != len(grad_input):
-                    raise RuntimeError(
-                        f"{name}: a full backward hook returned {len(replaced)} gradients "
-                        f"for {len(grad_input)} inputs"
-                    )
-                # The other inputs' gradients have already flowed on: refuse to drop a change.
-                changed = [j for j, g in enumerate(grad_input) if j != k and replaced[j] is not g]
-                if changed:
-                    raise RuntimeError(
-                        f"{name}: a full backward hook can replace only the gradient of input "
-                        f"{k}, the one backward reaches last; inputs {changed} have gone on"
-                    )
-                return replaced[k]
-
-            return hook
-
-        output.register_hook(on_output)
-        for k in list(waiting):
-            inputs[k].register_hook(on_input(k))
 
     # ----------------------------------------------------------------------------- hooks
     def register_forward_pre_hook(self, fn: Callable) -> RemovableHandle:
@@ -242,25 +264,26 @@ class Module:
         """A copy of every parameter's values, by name."""
         return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Copy values into the parameters (in place); every key and shape is checked first."""
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values into the parameters, in place. Every key, shape and value is checked
+        before anything is written; with ``strict`` (the default) a missing or unexpected key
+        is an error, otherwise those keys are skipped and returned."""
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
-        if missing or unexpected:
+        if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
-        arrays = {
-            name: np.asarray(value.data if isinstance(value, Tensor) else value)
-            for name, value in state.items()
-        }
-        for name, param in params.items():
-            if arrays[name].shape != param.shape:
+        arrays = {name: _state_value(name, state[name]) for name in params if name in state}
+        for name, array in arrays.items():
+            if array.shape != params[name].shape:
                 raise ValueError(
-                    f"load_state_dict: {name} has shape {param.shape} in the model "
-                    f"but {arrays[name].shape} in the state"
+                    f"load_state_dict: {name} has shape {params[name].shape} in the model "
+                    f"but {array.shape} in the state"
                 )
-        for name, param in params.items():
-            param.data[...] = arrays[name]
+        with no_grad():  # a write into parameters, as an optimizer step is
+            for name, array in arrays.items():
+                params[name].copy_(array)
+        return IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------------------- display
     def extra_repr(self) -> str:
@@ -273,8 +296,6 @@ class Module:
 
     def _repr_markdown_(self) -> str:
         """In Jupyter: one row a layer, with its parameter shapes and count."""
-        from tinygrad_lab.display import markdown_table
-
         rows = []
         for name, module in self.named_modules():
             if module is self and self._modules:
@@ -296,3 +317,18 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(f")  # {self.num_parameters():,} parameters")
         return "\n".join(lines)
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `Module.load_state_dict` skipped (with ``strict=False``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _state_value(name: str, value: Any) -> np.ndarray:
+    """A state entry as an array of numbers, or an error naming the key."""
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"load_state_dict: {name} holds {array.dtype} values; expected numbers")
+    return array

@@ -1,4 +1,4 @@
-"""`GradientRecorder`: per-layer gradients and activations of a Sequential, every training step.
+"""`GradientRecorder`: per-layer gradients and activations of a model, every training step.
 
 One call attaches it: ``recorder = GradientRecorder(model)``. Every forward of ``model`` with
 gradients enabled and the model in training mode is a step; for each layer of that step it
@@ -21,6 +21,7 @@ up at the next forward, and positions read as the step saw them.
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from collections import deque
 from collections.abc import Iterator
@@ -32,7 +33,6 @@ from tinygrad_lab.display import markdown_table, norm, to_pandas
 from tinygrad_lab.grad_mode import state as _state
 from tinygrad_lab.hooks import RemovableHandle
 from tinygrad_lab.nn.activations import activation_of
-from tinygrad_lab.nn.container import Sequential
 from tinygrad_lab.nn.module import Module
 from tinygrad_lab.tensor import Tensor
 
@@ -60,30 +60,44 @@ class Record(NamedTuple):
 
 
 class GradientRecorder:
-    """Records per-layer gradient norms and activation statistics of a Sequential.
+    """Records per-layer gradient norms and activation statistics of a model's layers.
 
-    ``max_records`` bounds memory (the oldest records are dropped); ``every`` records one step in
-    that many. Use as a context manager, or call ``detach()`` when done.
+    The layers are the model's leaf modules (a Sequential's layers), labelled by the order in
+    which the step's forward ran them. ``max_records`` bounds memory (the oldest records are
+    dropped); ``every`` records one step in that many. Use as a context manager, or call
+    ``detach()`` when done.
     """
 
-    def __init__(self, model: Sequential, every: int = 1, max_records: int | None = None) -> None:
-        if not isinstance(model, Sequential):
-            raise TypeError(f"GradientRecorder: expected a Sequential, got {type(model).__name__}")
+    def __init__(self, model: Module, every: int = 1, max_records: int | None = None) -> None:
+        if not isinstance(model, Module):
+            raise TypeError(f"GradientRecorder: expected a Module, got {type(model).__name__}")
         if every < 1:
             raise ValueError(f"GradientRecorder: every must be >= 1, got {every}")
         self.model, self.every = model, every
-        self.records: deque[Record] = deque(maxlen=max_records)
+        self._records: deque[Record] = deque(maxlen=max_records)
+        # Backward's records wait here until the step is over: a backward retried after a
+        # failure overwrites them instead of recording its rows twice.
+        self._pending: dict[tuple[LayerLabel, str], Record] = {}
         self.step = 0  # steps seen (forward passes in training mode with grad enabled)
         self._active = False  # the last graph built is a recorded step's: its backward counts
         self._forwarding = False  # a recorded step's forward is running
+        self._labels: dict[int, LayerLabel] = {}  # id(layer) -> its first label in this step
         self._calls = 0  # layers run so far in this step's forward: the position of the next
-        self._labels: dict[int, LayerLabel] = {}  # id(layer) -> its label at the current step
-        self._positions: list[LayerLabel] = []  # the label of each position at this step
         self._layer_hooks: dict[int, tuple[Module, list[RemovableHandle]]] = {}
-        self._model_hooks: list[RemovableHandle] = [
-            model.register_forward_pre_hook(self._begin),
-            model.register_forward_hook(self._end),
-        ]
+        self._model_hooks = [model.register_forward_pre_hook(self._begin)]
+        self._sync_layers()
+        self._model_hooks.append(model.register_forward_hook(self._end))
+
+    @property
+    def records(self) -> deque[Record]:
+        """Every record so far, oldest first (at most ``max_records``)."""
+        self._flush()
+        return self._records
+
+    def layers(self) -> list[Module]:
+        """The layers recorded: the model's modules that hold no other module."""
+        leaves = [m for m in self.model.modules() if not m._modules]
+        return leaves or [self.model]
 
     # ----------------------------------------------------------------------------- hooks
     def _begin(self, model: Module, inputs: tuple) -> None:
@@ -94,9 +108,10 @@ class GradientRecorder:
         if not model.training:
             self._active = False  # backward through an eval-mode graph is not a step either
             return
+        self._flush()
         self.step += 1
         self._active = self._forwarding = (self.step - 1) % self.every == 0
-        self._calls = 0
+        self._calls, self._labels = 0, {}
         if self._active:
             self._sync_layers()
 
@@ -104,58 +119,55 @@ class GradientRecorder:
         self._forwarding = False
 
     def _sync_layers(self) -> None:
-        """Hook layers added since the last step, unhook removed ones, relabel by position."""
-        present = {}
-        self._labels = {}
-        self._positions = [
-            LayerLabel(i, type(layer).__name__) for i, layer in enumerate(self.model)
-        ]
-        for index, layer in enumerate(self.model):
-            present[id(layer)] = layer
-            # a layer object used at several places: its parameters are labelled by the first
-            self._labels.setdefault(id(layer), self._positions[index])
-            if id(layer) not in self._layer_hooks:
+        """Hook layers added since the last step and unhook removed ones."""
+        present = {id(layer): layer for layer in self.layers()}
+        for key, layer in present.items():
+            if key not in self._layer_hooks:
                 handles = [layer.register_forward_hook(self._after_forward)]
                 for name, param in layer.named_parameters():
-                    handles.append(param.register_hook(self._param_hook(layer, name)))
-                self._layer_hooks[id(layer)] = (layer, handles)
+                    quantity = f"{name.replace('.', '_')}_grad_norm"
+                    hook = functools.partial(self._on_param_grad, key, quantity)
+                    handles.append(param.register_hook(hook))
+                self._layer_hooks[key] = (layer, handles)
         for key in [k for k in self._layer_hooks if k not in present]:
             for handle in self._layer_hooks.pop(key)[1]:
                 handle.remove()
-            self._labels.pop(key, None)
 
     def _add(self, label: LayerLabel, quantity: str, value: float) -> None:
-        self.records.append(Record(self.step, label, quantity, float(value)))
+        self._records.append(Record(self.step, label, quantity, float(value)))
 
-    def _param_hook(self, layer: Module, name: str):
-        quantity = f"{name.replace('.', '_')}_grad_norm"
+    def _add_later(self, step: int, label: LayerLabel, quantity: str, value: float) -> None:
+        self._pending[label, quantity] = Record(step, label, quantity, float(value))
 
-        def hook(grad: Tensor) -> None:
-            if self._active:
-                self._add(self._labels[id(layer)], quantity, norm(grad.data))
+    def _flush(self) -> None:
+        if self._pending:
+            self._records.extend(self._pending.values())
+            self._pending.clear()
 
-        return hook
+    def _on_param_grad(self, key: int, quantity: str, grad: Tensor) -> None:
+        # a layer object used at several places: its parameters are labelled by the first
+        if self._active and key in self._labels:
+            self._add_later(self.step, self._labels[key], quantity, norm(grad.data))
+
+    def _on_output_grad(self, step: int, label: LayerLabel, grad: Tensor) -> None:
+        if self._model_hooks:  # still attached
+            self._add_later(step, label, "output_grad_norm", norm(grad.data))
 
     def _after_forward(self, layer: Module, inputs: tuple, output: Any) -> None:
         if not self._forwarding:
             return
-        # Sequential runs its layers in order: the count of calls is this call's position, right
-        # even for one layer object placed twice
-        position = self._calls
+        # the count of calls is this call's position: right even for one layer placed twice
+        label = LayerLabel(self._calls, type(layer).__name__)
         self._calls += 1
-        label = (
-            self._positions[position]
-            if position < len(self._positions)
-            else LayerLabel(position, type(layer).__name__)
-        )
+        self._labels.setdefault(id(layer), label)
         if not isinstance(output, Tensor):
             return
         data = output.data
         activation = activation_of(layer)
-        if activation is not None and activation.dead_below_zero and data.ndim:
+        if activation is not None and activation.dead_below_zero and data.ndim and data.size:
             # a unit is dead when it is positive for no example of the batch
             alive = np.count_nonzero((data.reshape(len(data), -1) > 0).any(axis=0))
-            self._add(label, "dead_fraction", 1.0 - alive / (data.size // len(data)))
+            self._add(label, "dead_fraction", 1.0 - alive / (data.size // max(len(data), 1)))
         flat = data.ravel()
         mean = flat.sum() / data.size
         # Two passes (deviations from the mean, then their squares summed as one dot product):
@@ -164,13 +176,7 @@ class GradientRecorder:
         self._add(label, "activation_mean", float(mean))
         self._add(label, "activation_std", math.sqrt(float(deviation.dot(deviation)) / data.size))
         if output.requires_grad:
-            step = self.step
-
-            def on_grad(grad: Tensor) -> None:
-                if self._model_hooks:  # still attached
-                    self.records.append(Record(step, label, "output_grad_norm", norm(grad.data)))
-
-            output.register_hook(on_grad)
+            output.register_hook(functools.partial(self._on_output_grad, self.step, label))
 
     # ----------------------------------------------------------------------------- lifetime
     def detach(self) -> None:
@@ -182,6 +188,7 @@ class GradientRecorder:
             for handle in handles:
                 handle.remove()
         self._layer_hooks.clear()
+        self._flush()
         self._active = self._forwarding = False
 
     def __enter__(self) -> GradientRecorder:
@@ -238,5 +245,5 @@ class GradientRecorder:
     def __repr__(self) -> str:
         return (
             f"GradientRecorder({len(self._layer_hooks)} layers hooked, {self.step} steps, "
-            f"{len(self.records)} records)"
+            f"{len(self)} records)"
         )

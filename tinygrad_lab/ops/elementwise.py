@@ -71,14 +71,19 @@ class Mul(Function):
         return dx, dy
 
 
+def _no_zero_divisor(op: str, divisor: np.ndarray, what: str = "the divisor") -> None:
+    """Division by zero raises, for `/` and for negative powers alike, instead of giving inf."""
+    if not np.all(divisor):
+        raise ZeroDivisionError(
+            f"{op}: {what} (shape {divisor.shape}) has "
+            f"{divisor.size - np.count_nonzero(divisor)} zero entries"
+        )
+
+
 class Div(Function):
     @staticmethod
     def forward(ctx, x, y):
-        if not np.all(y):
-            raise ZeroDivisionError(
-                f"Div: the divisor (shape {y.shape}) has "
-                f"{y.size - np.count_nonzero(y)} zero entries"
-            )
+        _no_zero_divisor("Div", y)
         ctx.save_for_backward(x, y)
         return x / y
 
@@ -107,6 +112,8 @@ class Pow(Function):
     def forward(ctx, x, exponent):
         if exponent != int(exponent):
             _require(x >= 0, "Pow", f"a non-integer exponent {exponent} needs inputs >= 0", x)
+        if exponent < 0:
+            _no_zero_divisor("Pow", x, f"x ** {exponent} divides by x, and x")
         ctx.exponent = exponent
         ctx.save_for_backward(x)
         return x**exponent
@@ -129,6 +136,8 @@ class TensorPow(Function):
             _require(x > 0, "TensorPow", "a differentiable exponent needs a positive base", x)
         elif not np.all(y == np.round(y)):
             _require(x >= 0, "TensorPow", "non-integer exponents need a base >= 0", x)
+        if np.any((x == 0) & (y < 0)):
+            raise ZeroDivisionError("TensorPow: a negative exponent of a zero base divides by zero")
         out = x**y
         ctx.save_for_backward(x, y, out)
         return out

@@ -44,11 +44,18 @@ class CrossEntropy(Function):
                 f"CrossEntropy: logits must be (N, C) and target (N,); got "
                 f"{logits.shape} and {target.shape}"
             )
-        labels = target.astype(np.int64)
-        if np.any(labels != target) or np.any(labels < 0) or np.any(labels >= logits.shape[1]):
+        if len(target) == 0:
+            raise ValueError("CrossEntropy: empty batch: the mean of no losses is undefined")
+        classes = logits.shape[1]
+        valid = np.isfinite(target) & (target == np.round(target)) & (target >= 0)
+        valid &= target < classes
+        if not valid.all():
+            k = int(np.flatnonzero(~valid)[0])
             raise ValueError(
-                f"CrossEntropy: targets must be class indices in 0..{logits.shape[1] - 1}"
+                f"CrossEntropy: target {target[k]:g} at position {k} is not a class index "
+                f"in 0..{classes - 1}"
             )
+        labels = target.astype(np.int64)
         z = logits - logits.max(axis=1, keepdims=True)
         log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         rows = np.arange(len(labels))

@@ -13,7 +13,9 @@ def _axes(op: str, axis, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple; negatives allowed) as a tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    axes = (axis,) if isinstance(axis, int | np.integer) else axis
+    if not isinstance(axes, tuple | list) or not all(isinstance(a, int | np.integer) for a in axes):
+        raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
     for a in axes:
         if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
@@ -99,8 +101,9 @@ class Min(Function):
 
 
 def _shifted(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
-    """x minus its max along ``axis``: exp of it cannot overflow (the stable softmax trick)."""
-    return x - x.max(axis=axis, keepdims=True)
+    """x minus its max along ``axis``: exp of it cannot overflow (the stable softmax trick).
+    Over an empty axis the max is -inf, so the result is as empty as NumPy's and PyTorch's."""
+    return x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
 
 
 class Softmax(Function):
@@ -124,7 +127,8 @@ class LogSoftmax(Function):
     def forward(ctx, x, axis=-1):
         ctx.axis = _axes("LogSoftmax", axis, x.ndim) if x.ndim else None
         z = _shifted(x, ctx.axis)
-        out = z - np.log(np.exp(z).sum(axis=ctx.axis, keepdims=True))
+        with np.errstate(divide="ignore"):  # log(0): only over an empty axis, empty result
+            out = z - np.log(np.exp(z).sum(axis=ctx.axis, keepdims=True))
         ctx.save_for_backward(out)
         return out
 
@@ -139,8 +143,9 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, axis=-1, keepdims=False):
         ctx.axes, ctx.keepdims = _axes("LogSumExp", axis, x.ndim), keepdims
-        m = x.max(axis=ctx.axes, keepdims=True)
-        out = m + np.log(np.exp(x - m).sum(axis=ctx.axes, keepdims=True))
+        m = np.max(x, axis=ctx.axes, keepdims=True, initial=-np.inf)
+        with np.errstate(divide="ignore"):  # log(0) = -inf: the logsumexp of an empty axis
+            out = m + np.log(np.exp(x - m).sum(axis=ctx.axes, keepdims=True))
         ctx.save_for_backward(x, out)
         return out if keepdims else np.squeeze(out, ctx.axes)
 

@@ -146,6 +146,22 @@ def draw_graph(
         node_attr=dict(fontname="Helvetica", fontsize="10", height="0.3"),
         edge_attr=dict(color="#595959", arrowsize="0.6"),
     )
+    _declare(graph, nodes, children, labeler, scale)
+    for src, dst in edges:
+        graph.edge(src.id, dst.id)
+    if grads:
+        graph.attr(label=_legend(scale), labelloc="b", labeljust="l")
+    return graph
+
+
+def _declare(
+    graph: graphviz.Digraph,
+    nodes: list[Node],
+    children: list[tuple[str, Module]],
+    labeler: _Labeler,
+    scale: GradScale,
+) -> None:
+    """Declare every node: those of a layer inside that layer's cluster, the others at the top."""
     beside = _side_inputs(nodes)
     clusters: dict[str, list[Node]] = {name: [] for name, _ in children}
     top: list[Node] = []
@@ -165,11 +181,6 @@ def draw_graph(
                 fontcolor="#5b4a8a",
             )
             _emit(sub, clusters[name], beside, labeler, scale)
-    for src, dst in edges:
-        graph.edge(src.id, dst.id)
-    if grads:
-        graph.attr(label=_legend(scale), labelloc="b", labeljust="l")
-    return graph
 
 
 def _side_inputs(nodes: list[Node]) -> dict[int, Node]:

@@ -17,14 +17,24 @@ seeds = st.integers(0, 2**32 - 1)
 # ------------------------------------------------------------------------- construction
 @pytest.mark.parametrize(
     "data",
-    [3, 2.5, True, -7, [1, 2, 3], [[1.5, 2], [3, 4]], [True, False], np.arange(6).reshape(2, 3)],
-    ids=["int", "float", "bool", "negative int", "int list", "nested list", "bool list", "ints"],
+    [3, 2.5, -7, [1, 2, 3], [[1.5, 2], [3, 4]], np.arange(6).reshape(2, 3)],
+    ids=["int", "float", "negative int", "int list", "nested list", "ints"],
 )
-def test_numbers_lists_ints_and_bools_become_float64_with_the_same_values(data):
+def test_numbers_lists_and_ints_become_float64_with_the_same_values(data):
     t = Tensor(data)
     assert isinstance(t.data, np.ndarray)
     assert t.dtype == np.float64
     np.testing.assert_array_equal(t.data, np.asarray(data, dtype=np.float64))
+
+
+@pytest.mark.parametrize("data", [True, [True, False], np.array([[True], [False]])])
+def test_bools_stay_bool_hold_no_gradient_and_compute_as_numbers(data):
+    t = Tensor(data)
+    assert t.dtype == np.bool_
+    np.testing.assert_array_equal(t.data, np.asarray(data))
+    np.testing.assert_array_equal((t * 2.0).data, np.asarray(data) * 2.0)
+    with pytest.raises(TypeError, match="only float32 and float64 tensors can require grad"):
+        Tensor(data, requires_grad=True)
 
 
 @given(shape=shapes, seed=seeds, dtype=st.sampled_from([np.float32, np.float64]))
@@ -42,7 +52,7 @@ def test_numpy_float32_scalar_stays_float32_and_other_float_widths_become_float6
 
 def test_dtype_argument_converts_and_rejects_non_float_dtypes():
     assert Tensor([1, 2], dtype=np.float32).dtype == np.float32
-    with pytest.raises(TypeError, match="float32 or float64.*int64"):
+    with pytest.raises(TypeError, match="float32, float64 or bool.*int64"):
         Tensor([1, 2], dtype=np.int64)
 
 

@@ -114,10 +114,14 @@ operations = st.lists(
 
 @given(initial=st.integers(0, 4), program=operations)
 def test_list_operations_match_a_python_list(initial, program):
+    """... except that inserting beyond either end is an IndexError, not a silent append."""
     reference = layers(initial)
     model = nn.Sequential(*reference)
     for operation, argument in program:
-        if operation == "insert":
+        if operation == "insert" and not -len(reference) <= argument <= len(reference):
+            with pytest.raises(IndexError, match=f"index {argument} is out of range for"):
+                model.insert(argument, nn.Identity())
+        elif operation == "insert":
             new = nn.Identity()
             model.insert(argument, new)
             reference.insert(argument, new)
