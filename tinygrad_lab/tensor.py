@@ -19,6 +19,7 @@ are looked up when a method runs, never at import time, so no import order matte
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import weakref
@@ -31,11 +32,12 @@ import numpy as np
 
 from tinygrad_lab.display import tensor_markdown
 from tinygrad_lab.grad_mode import state
-from tinygrad_lab.graph import topological_order
+from tinygrad_lab.graph import newest_first
 from tinygrad_lab.hooks import RemovableHandle, add_hook
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _DTYPES = (*_FLOAT_DTYPES, np.dtype(bool))
+_creation = itertools.count()  # numbers the recorded nodes in order of creation
 _writes = 0  # in-place writes made so far through any tensor: backward's one-compare shortcut
 _write_log: deque = deque(maxlen=64)  # (write number, weakref to the array written), newest last
 
@@ -151,13 +153,10 @@ class Function:
             raise ValueError(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from err
         if type(out) is not np.ndarray:
             out = _as_output(out, cls)
-        if state.record_sites:
-            ctx.site = user_site()
-            ctx.module = state.module_stack[-1] if state.module_stack else None
-        if state.anomaly:
-            _check_finite(out, ctx, "forward result")
-            ctx._checksums = [_checksum(a) for a in ctx.saved_tensors]
+        if state.record_sites:  # traces, layer drawings and anomaly mode: off the main line
+            _note_site(ctx, out)
         if state.grad_enabled and True in needs and out.dtype.kind == "f":
+            ctx.seq = next(_creation)
             return Tensor._new(out, ctx)
         return Tensor._new(out, None)
 
@@ -522,23 +521,26 @@ class Tensor:
         graph as they were.
         """
         seed = _seed(self, grad)
-        grads = {self: seed}  # tensor -> gradient arrived so far
-        order = topological_order(self)
+        grads = {self: seed}  # tensor -> the gradient that has arrived so far
         kept: list[tuple[Tensor, np.ndarray]] = []  # (tensor, grad) to store in tensor.grad
+        visited: list[Tensor] = []
         observed = state.anomaly or bool(state.backward_observers)
-        for node in reversed(order):  # the output first, each tensor after all its users
+        nodes = newest_first(self) if self._ctx is not None else ()
+        for node in nodes:  # every tensor after all the tensors made from it
             grad = grads.pop(node, None)
             if grad is None:  # no gradient reached it (its users returned None)
                 continue
             if node._hooks:
                 grad = _run_hooks(node, grad)
-            if node._ctx is None or node._retains_grad:
+            if node._retains_grad:
                 kept.append((node, grad))
-            if node._ctx is not None:
-                _visit(node, grad, grads, observed)
+            _visit(node, grad, grads, observed)
+            visited.append(node)
+        for leaf, grad in grads.items():  # what is left are the leaves, with their sums
+            kept.append((leaf, _run_hooks(leaf, grad) if leaf._hooks else grad))
         _commit(kept, seed)
         if not retain_graph:
-            _release(order)
+            _release(visited)
 
 
 # ================================================================================= backward
@@ -788,6 +790,16 @@ def _run_hooks(node: Tensor, grad: np.ndarray) -> np.ndarray:
                 )
             grad = replaced
     return grad
+
+
+def _note_site(ctx: Function, out: np.ndarray) -> None:
+    """Where the node was made (user code line, innermost Module); in anomaly mode, also check
+    its result and checksum what it saved."""
+    ctx.site = user_site()
+    ctx.module = state.module_stack[-1] if state.module_stack else None
+    if state.anomaly:
+        _check_finite(out, ctx, "forward result")
+        ctx._checksums = [_checksum(a) for a in ctx.saved_tensors]
 
 
 def _observe(node: Tensor, ctx: Function, grad: np.ndarray, input_grads: tuple) -> None:
