@@ -63,38 +63,48 @@ def _distributed():
     return pytest.importorskip("distributed")
 
 
-def _local_cluster(distributed):
-    return distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-
-
-def test_scheduler_option_runs_on_a_dask_cluster_with_the_local_figures(capsys):
+@pytest.fixture
+def local_cluster():
+    """A two-process Dask cluster. Its nannies set MALLOC_TRIM_THRESHOLD_, the BLAS thread
+    counts and PYTHONHASHSEED in this process's environment; they are put back after, so that
+    later tests (the benchmarks' pinned environment) see their own."""
     distributed = _distributed()
-    with _local_cluster(distributed) as cluster:
-        code = main(
-            [
-                "stress-test",
-                "--roll",
-                ROLL,
-                "--seeds",
-                "0-2",
-                "--epochs",
-                str(EPOCHS),
-                "--scheduler",
-                cluster.scheduler_address,
-                "--json",
-            ]
-        )
+    saved = dict(os.environ)
+    try:
+        with distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            yield distributed, cluster
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_scheduler_option_runs_on_a_dask_cluster_with_the_local_figures(capsys, local_cluster):
+    _, cluster = local_cluster
+    code = main(
+        [
+            "stress-test",
+            "--roll",
+            ROLL,
+            "--seeds",
+            "0-2",
+            "--epochs",
+            str(EPOCHS),
+            "--scheduler",
+            cluster.scheduler_address,
+            "--json",
+        ]
+    )
     assert code == 0
     runs = json.loads(capsys.readouterr().out)["runs"]
     local = [compute_lab(ROLL, s, EPOCHS, parts=("a",)) for s in (0, 1, 2)]
     assert runs == json.loads(json.dumps(local))
 
 
-def test_dask_executor_figures_equal_local():
-    distributed = _distributed()
-    with _local_cluster(distributed) as cluster, distributed.Client(cluster) as client:
+def test_dask_executor_figures_equal_local(local_cluster):
+    distributed, cluster = local_cluster
+    with distributed.Client(cluster) as client:
         remote = run_many(tasks([0, 1, 2]), executor=client.get_executor(), progress=False)
     assert remote == one_by_one([0, 1, 2])
 
