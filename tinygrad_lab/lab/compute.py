@@ -8,6 +8,7 @@ process pool or a Dask cluster can run it.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -71,7 +72,7 @@ def compute_lab(
         X, _ = make_data(np.random.RandomState(seed), config.n_samples)
         results["q2"] = figures_of(affine_fold(stress.model, X))
     if "b" in parts:
-        results["part_b"] = run_part_b(config).figures()
+        results["part_b"] = asdict(run_part_b(config))
     return clean(results)
 
 
