@@ -9,6 +9,7 @@ import pytest
 
 from tinygrad_lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
+from tinygrad_lab.lab.rules import LabRun
 
 ROLL = "102303346"
 
@@ -23,7 +24,7 @@ def test_json_holds_every_reported_figure_as_numbers(capsys):
     code, out, _ = run(capsys, "lab", "--roll", ROLL, "--seed", "5", "--epochs", "30", "--json")
     assert code == 0
     results = json.loads(out)
-    assert results == json.loads(json.dumps(compute_lab(ROLL, 5, 30)))
+    assert results == json.loads(json.dumps(compute_lab(LabRun.from_roll(ROLL, 5, 30)).to_json()))
     run1 = results["part_a"]["run1"]
     assert set(run1["losses"]) == {"1", "30"}
     assert isinstance(run1["gri"], float) and isinstance(run1["grad_norm_first"], float)

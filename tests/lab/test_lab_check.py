@@ -8,20 +8,21 @@ import pytest
 
 from tinygrad_lab import Function, nn
 from tinygrad_lab.cli import main
-from tinygrad_lab.lab import check as check_module
+from tinygrad_lab.lab import part_a
 from tinygrad_lab.lab.check import check_lab
+from tinygrad_lab.lab.rules import LabRun
 
 
 @pytest.mark.parametrize(
     ("roll", "seed"), [("102303346", 0), ("102303346", 11), ("987", 3), ("102303151", 5)]
 )
 def test_check_passes_for_rolls_and_seeds(roll, seed):
-    result = check_lab(roll, seed, epochs=25)
-    assert result["passed"] and result["first_failure"] is None
-    for run in result["runs"].values():
-        for worst in run["worst_relative"].values():
-            assert max(worst.values()) <= result["gradient_tolerance"]
-        assert run["final_loss_relative_difference"] <= result["loss_tolerance"]
+    result = check_lab(LabRun.from_roll(roll, seed, 25))
+    assert result.passed and result.first_failure is None
+    for run in result.runs.values():
+        for worst in run.worst_relative.values():
+            assert max(worst.values()) <= result.gradient_tolerance
+        assert run.final_loss_relative_difference <= result.loss_tolerance
 
 
 class SlightlyWrongReLU(Function):
@@ -44,14 +45,14 @@ class WrongReLU(nn.ReLU):
 
 
 def test_check_fails_naming_the_layer_whose_backward_is_wrong(monkeypatch, capsys):
-    build = check_module.build_network
+    build = part_a.build_network
 
     def build_with_a_wrong_relu(config, rng):
         model = build(config, rng)
         model[5] = WrongReLU()  # the activation of Linear layer 4
         return model
 
-    monkeypatch.setattr(check_module, "build_network", build_with_a_wrong_relu)
+    monkeypatch.setattr(part_a, "build_network", build_with_a_wrong_relu)
     code = main(["check", "--roll", "102303346", "--epochs", "3", "--json"])
     result = json.loads(capsys.readouterr().out)
     assert code == 1 and not result["passed"]

@@ -9,6 +9,7 @@ import pytest
 
 from tinygrad_lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
+from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.lab.sweep import SweepError, parse_seeds, read_roster, run_many, summarise
 
 ROLL = "102303346"
@@ -16,11 +17,15 @@ EPOCHS = 15
 
 
 def tasks(seeds):
-    return [dict(roll=ROLL, seed=s, epochs=EPOCHS) for s in seeds]
+    return [LabRun.from_roll(ROLL, s, EPOCHS) for s in seeds]
 
 
-def one_by_one(seeds):
-    return [compute_lab(ROLL, s, EPOCHS) for s in seeds]
+def one_by_one(seeds, parts=("a", "b")):
+    return [compute_lab(run, parts) for run in tasks(seeds)]
+
+
+def as_json(results):
+    return [result.to_json() for result in results]
 
 
 def test_parse_seeds():
@@ -34,24 +39,25 @@ def test_parse_seeds():
 
 def test_process_pool_gives_the_figures_of_running_one_by_one():
     seeds = [0, 1, 2]
-    assert run_many(tasks(seeds), workers=2, progress=False) == one_by_one(seeds)
+    assert as_json(run_many(tasks(seeds), workers=2, progress=False)) == as_json(one_by_one(seeds))
 
 
 def test_any_executor_is_accepted():
     with ThreadPoolExecutor(2) as pool:
-        assert run_many(tasks([4, 5]), executor=pool, progress=False) == one_by_one([4, 5])
+        pooled = run_many(tasks([4, 5]), executor=pool, progress=False)
+    assert as_json(pooled) == as_json(one_by_one([4, 5]))
 
 
 def test_summary_has_quartiles_and_shares():
     results = one_by_one([0, 1, 2, 3])
     summary = summarise(results)
-    gri = [r["part_a"]["run1"]["gri"] for r in results]
-    entry = summary["distribution"]["part_a.run1.gri"]
-    assert entry["min"] == min(gri) and entry["max"] == max(gri)
-    assert entry["q1"] <= entry["median"] <= entry["q3"]
-    fell = [r["part_a"]["run2"]["gri"] < r["part_a"]["run1"]["gri"] for r in results]
-    assert summary["gri_fell_share"] == sum(fell) / 4
-    assert 0 <= summary["dead_layer_share"] <= 1
+    gri = [r.part_a.run1.gri for r in results]
+    entry = summary.distribution["part_a.run1.gri"]
+    assert entry.min == min(gri) and entry.max == max(gri)
+    assert entry.q1 <= entry.median <= entry.q3
+    fell = [r.part_a.run2.gri < r.part_a.run1.gri for r in results]
+    assert summary.gri_fell_share == sum(fell) / 4
+    assert 0 <= summary.dead_layer_share <= 1
 
 
 def _distributed():
@@ -98,7 +104,7 @@ def test_scheduler_option_runs_on_a_dask_cluster_with_the_local_figures(capsys, 
     )
     assert code == 0
     runs = json.loads(capsys.readouterr().out)["runs"]
-    local = [compute_lab(ROLL, s, EPOCHS, parts=("a",)) for s in (0, 1, 2)]
+    local = as_json(one_by_one([0, 1, 2], parts=("a",)))
     assert runs == json.loads(json.dumps(local))
 
 
@@ -106,7 +112,7 @@ def test_dask_executor_figures_equal_local(local_cluster):
     distributed, cluster = local_cluster
     with distributed.Client(cluster) as client:
         remote = run_many(tasks([0, 1, 2]), executor=client.get_executor(), progress=False)
-    assert remote == one_by_one([0, 1, 2])
+    assert as_json(remote) == as_json(one_by_one([0, 1, 2]))
 
 
 def test_unreachable_scheduler_is_one_line_exit_2(capsys):
@@ -148,7 +154,7 @@ def test_seed_sweep_from_the_command_line(tmp_path, capsys):
     )
     assert code == 0
     saved = json.loads((out / "sweep.json").read_text())
-    part_a_only = [compute_lab(ROLL, s, EPOCHS, parts=("a",)) for s in (0, 1, 2)]
+    part_a_only = as_json(one_by_one([0, 1, 2], parts=("a",)))
     assert saved["runs"] == json.loads(json.dumps(part_a_only))
     assert (out / "gri_seeds.png").read_bytes()[:4] == b"\x89PNG"
     assert "GRI fell after the break" in capsys.readouterr().out
@@ -177,8 +183,8 @@ def test_roster_writes_a_folder_per_roll_and_a_class_summary(tmp_path, capsys):
     with open(out / "class_summary.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["roll"] for r in rows] == ["102303346", "102303151"]
-    expected = compute_lab("102303151", 0, EPOCHS)
-    assert float(rows[1]["part_a.run1.gri"]) == expected["part_a"]["run1"]["gri"]
+    expected = compute_lab(LabRun.from_roll("102303151", 0, EPOCHS))
+    assert float(rows[1]["part_a.run1.gri"]) == expected.part_a.run1.gri
     assert "assumed default: relu" in rows[1]["assumed_defaults"]
 
 

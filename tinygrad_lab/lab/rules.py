@@ -1,4 +1,5 @@
-"""The lab's roll-number rules (lab-spec §1 and §3) as one table.
+"""The lab's roll-number rules (lab-spec §1 and §3) as one table, and `LabRun`, the description
+of one run that every part of the lab shares.
 
 Each row of `RULES` holds a quantity, its rule as the spec writes it, and how its value is
 computed, so the text and the value cannot drift apart; `lab_config` builds the `LabConfig`
@@ -22,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from numbers import Integral
 from types import SimpleNamespace
 
 from tinygrad_lab.display import cell
@@ -47,6 +49,11 @@ def parse_roll(roll: object) -> str:
     if not re.fullmatch(r"[0-9]{3,}", text):
         raise RollNumberError(f"bad roll number {str(roll)!r}: {ROLL_RULE}")
     return text
+
+
+def record_epochs(epochs: int) -> list[int]:
+    """The epochs whose loss the lab reports: 1, 100 and the last (those that exist)."""
+    return sorted({e for e in (1, 100, epochs) if 1 <= e <= epochs})
 
 
 # ------------------------------------------------------------------------------ the table
@@ -201,7 +208,7 @@ class LabConfig:
     output_stride: int
     output_padding: int
     output_size: int | None  # None when the formula does not give a whole number
-    # Part A data and training (lab-spec §2)
+    # Part A data and training (lab-spec §2); a LabRun may train other epochs
     n_samples: int = 400
     epochs: int = EPOCHS
     rules: tuple[Rule, ...] = field(default=(), compare=False, repr=False)
@@ -270,3 +277,46 @@ def lab_config(
             assumed[f"{row.field}_assumed"] = rule.assumed
     fields = {row.field: getattr(v, row.field) for row in RULES if row.field}
     return LabConfig(roll=roll, a=v.a, b=v.b, c=v.c, **fields, **assumed, rules=tuple(rules))
+
+
+@dataclass(frozen=True)
+class LabRun:
+    """One run of the lab: a roll's configuration (overrides applied), the seed and the epochs
+    a run. Compute, check, sweeps and the command line all take it; it pickles, so process
+    pools and Dask can run it."""
+
+    config: LabConfig
+    seed: int = 0
+    epochs: int = EPOCHS
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.epochs, bool)
+            or not isinstance(self.epochs, Integral)
+            or self.epochs < 1
+        ):
+            raise ValueError(f"epochs must be a positive whole number, got {self.epochs}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, Integral) or self.seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0, got {self.seed}")
+
+    @classmethod
+    def from_roll(
+        cls,
+        roll: object,
+        seed: int = 0,
+        epochs: int | None = None,
+        activation: str | None = None,
+        added_layers: int | None = None,
+    ) -> LabRun:
+        """The run of roll number ``roll`` (see `lab_config` for the overrides)."""
+        config = lab_config(roll, activation=activation, added_layers=added_layers)
+        return cls(config, seed, config.epochs if epochs is None else epochs)
+
+    @property
+    def roll(self) -> str:
+        return self.config.roll
+
+    @property
+    def reported_epochs(self) -> list[int]:
+        """1, 100 and the last epoch, those this run has."""
+        return record_epochs(self.epochs)
