@@ -194,3 +194,37 @@ def test_roster_with_a_bad_row_names_it(tmp_path, capsys):
     code = main(["lab", "--rolls", str(roster), "--out", str(tmp_path / "o")])
     assert code == 2 and "row 3" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def _final_loss_columns(rows, runs_json, epochs):
+    """Each row's final loss and last reported epoch's loss equal its JSON's last loss."""
+    assert len(rows) == len(runs_json)
+    for row, results in zip(rows, runs_json, strict=True):
+        for run in ("run1", "run2"):
+            last = results["part_a"][run]["loss_history"][-1]
+            assert float(row[f"part_a.{run}.final_loss"]) == last
+            assert float(row[f"part_a.{run}.losses.{epochs}"]) == last
+            assert f"part_a.{run}.losses.400" not in row
+
+
+def test_seeds_csv_keeps_the_final_loss_whatever_the_epochs(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    argv = ["stress-test", "--roll", ROLL, "--seeds", "0-1", "--epochs", "5", "--out", str(out)]
+    assert main([*argv, "--no-progress", "--workers", "2"]) == 0
+    with open(out / "seeds.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    runs = json.loads((out / "sweep.json").read_text())["runs"]
+    _final_loss_columns(rows, runs, 5)
+    assert "run1.losses.5" in capsys.readouterr().out  # the sweep's table lists it too
+
+
+def test_class_summary_keeps_the_final_loss_whatever_the_epochs(tmp_path, capsys):
+    roster = tmp_path / "class.csv"
+    roster.write_text("102303346\n102303151\n")
+    out = tmp_path / "class"
+    argv = ["lab", "--rolls", str(roster), "--epochs", "5", "--out", str(out), "--no-plots"]
+    assert main([*argv, "--no-progress", "--workers", "2"]) == 0
+    with open(out / "class_summary.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    runs = [json.loads((out / r["roll"] / "results.json").read_text()) for r in rows]
+    _final_loss_columns(rows, runs, 5)

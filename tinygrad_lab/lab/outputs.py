@@ -35,6 +35,7 @@ def _run_figures(run: str, epochs: list[int]) -> list[Figure]:
     figures = [
         Figure(f"part_a.{run}.losses.{e}", lambda r, e=e: part(r).losses.get(e)) for e in epochs
     ]
+    figures.append(Figure(f"part_a.{run}.final_loss", lambda r: part(r).final_loss))
     for name in ("grad_norm_first", "grad_norm_last", "gri", "r2"):
         figures.append(Figure(f"part_a.{run}.{name}", lambda r, name=name: getattr(part(r), name)))
     return figures
@@ -42,13 +43,12 @@ def _run_figures(run: str, epochs: list[int]) -> list[Figure]:
 
 def key_figures(result: LabResult) -> list[Figure]:
     """The figures a sweep summarises and seeds.csv / class_summary.csv list, for the parts in
-    ``result``: each run's loss at epochs 1, 100 and 400 (those it has), the gradient norms,
-    GRI and R², then Part B's answers."""
+    ``result``: each run's loss at its reported epochs (1, 100, the last) and its final loss,
+    the gradient norms, GRI and R², then Part B's answers."""
     figures = []
     if result.part_a is not None:
-        epochs = [e for e in (1, 100, 400) if e in result.part_a.run1.losses]
         for run in ("run1", "run2"):
-            figures += _run_figures(run, epochs)
+            figures += _run_figures(run, result.run.reported_epochs)
     if result.part_b is not None:
         for name in ("dense_parameters", "conv_parameters", "output_size", "manual_convolution"):
             figures.append(Figure(f"part_b.{name}", lambda r, name=name: getattr(r.part_b, name)))
@@ -75,10 +75,11 @@ def write_single(
 
 
 def sweep_table(results: list[LabResult]) -> str:
-    """Median, quartiles and range of Part A's key figures over the runs."""
+    """Median, quartiles and range of Part A's key figures over the runs (the final loss is the
+    last reported epoch's, so it is not repeated)."""
     rows = []
     for figure in key_figures(results[0]):
-        if figure.name.startswith("part_a."):
+        if figure.name.startswith("part_a.") and not figure.name.endswith(".final_loss"):
             entry = Distribution.of(figure.value(r) for r in results)
             stats = [getattr(entry, k) for k in ("median", "q1", "q3", "min", "max")]
             rows.append([figure.name.removeprefix("part_a."), *stats, entry.undefined])
