@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tinygrad_lab.cli import main
+from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
 from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.lab.sweep import SweepError, parse_seeds, read_roster, run_many, summarise

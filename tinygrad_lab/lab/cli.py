@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     try:
         return _dispatch(args)
-    except (UsageError, RollNumberError, ValueError, ImportError, RuntimeError) as err:
+    except (UsageError, RollNumberError, ValueError, ImportError) as err:
         print(f"tinygrad-lab: error: {err}", file=sys.stderr)
         return 2
 
@@ -258,10 +258,14 @@ def _check(args: argparse.Namespace, runs: list[LabRun]) -> int:
 
 def _graph(args: argparse.Namespace) -> int:
     from tinygrad_lab.lab.graph import graph_command
+    from tinygrad_lab.viz import GraphvizNotFoundError
 
     roll = parse_roll(args.roll)
     _prepare_out(args.out.parent if str(args.out.parent) else Path("."))
-    path = graph_command(roll, args.out, layers=args.layers, grads=args.grads, seed=args.seed)
+    try:
+        path = graph_command(roll, args.out, layers=args.layers, grads=args.grads, seed=args.seed)
+    except GraphvizNotFoundError as err:  # no dot: the DOT source is written instead
+        raise UsageError(str(err)) from None
     print(f"wrote {path}")
     return 0
 
