@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from tinygrad_lab.lab.rules import (
+    EPOCHS,
     EXAMPLE_ROLL,
     LabConfig,
     LabRun,
@@ -92,7 +93,7 @@ def _running_options() -> argparse.ArgumentParser:
     seeds = running.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     seeds.add_argument("--seeds", metavar="RANGE", help="several seeds: 0-49, 1,5,9, ...")
-    running.add_argument("--epochs", type=positive_int, help="epochs a run (default 400)")
+    running.add_argument("--epochs", type=positive_int, help=f"epochs a run (default {EPOCHS})")
     running.add_argument(
         "--workers",
         type=positive_int,

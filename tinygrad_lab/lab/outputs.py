@@ -14,6 +14,7 @@ from typing import Any
 from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.check import CheckResult, format_check
 from tinygrad_lab.lab.compute import LabResult, rules_json
+from tinygrad_lab.lab.part_a import RunResult
 from tinygrad_lab.lab.report import fmt, markdown_report, write_outputs
 from tinygrad_lab.lab.rules import LabConfig
 from tinygrad_lab.lab.sweep import Distribution, SweepSummary, summarise
@@ -28,31 +29,44 @@ class Figure:
     value: Callable[[LabResult], Any]
 
 
-def _run_figures(run: str, epochs: list[int]) -> list[Figure]:
-    def part(result: LabResult) -> Any:
-        return result.part_a.runs()[run]
+def _run_figure(run: str, figure: str, value: Callable[[RunResult], Any]) -> Figure:
+    """A figure of run ``run`` ("run1" or "run2"), named as in the JSON."""
+    return Figure(f"part_a.{run}.{figure}", lambda result: value(result.part_a.runs()[run]))
 
-    figures = [
-        Figure(f"part_a.{run}.losses.{e}", lambda r, e=e: part(r).losses.get(e)) for e in epochs
-    ]
-    figures.append(Figure(f"part_a.{run}.final_loss", lambda r: part(r).final_loss))
-    for name in ("grad_norm_first", "grad_norm_last", "gri", "r2"):
-        figures.append(Figure(f"part_a.{run}.{name}", lambda r, name=name: getattr(part(r), name)))
+
+def part_a_figures(epochs: list[int], final_loss: bool = True) -> list[Figure]:
+    """Each run's loss at ``epochs`` (the reported ones) and its final loss, its gradient norms,
+    GRI and R²."""
+    figures = []
+    for run in ("run1", "run2"):
+        figures += [
+            _run_figure(run, f"losses.{epoch}", lambda x, epoch=epoch: x.losses.get(epoch))
+            for epoch in epochs
+        ]
+        if final_loss:
+            figures.append(_run_figure(run, "final_loss", lambda x: x.final_loss))
+        figures += [
+            _run_figure(run, "grad_norm_first", lambda x: x.grad_norm_first),
+            _run_figure(run, "grad_norm_last", lambda x: x.grad_norm_last),
+            _run_figure(run, "gri", lambda x: x.gri),
+            _run_figure(run, "r2", lambda x: x.r2),
+        ]
     return figures
+
+
+PART_B_FIGURES = [
+    Figure("part_b.dense_parameters", lambda r: r.part_b.dense_parameters),
+    Figure("part_b.conv_parameters", lambda r: r.part_b.conv_parameters),
+    Figure("part_b.output_size", lambda r: r.part_b.output_size),
+    Figure("part_b.manual_convolution", lambda r: r.part_b.manual_convolution),
+]
 
 
 def key_figures(result: LabResult) -> list[Figure]:
-    """The figures a sweep summarises and seeds.csv / class_summary.csv list, for the parts in
-    ``result``: each run's loss at its reported epochs (1, 100, the last) and its final loss,
-    the gradient norms, GRI and R², then Part B's answers."""
-    figures = []
-    if result.part_a is not None:
-        for run in ("run1", "run2"):
-            figures += _run_figures(run, result.run.reported_epochs)
-    if result.part_b is not None:
-        for name in ("dense_parameters", "conv_parameters", "output_size", "manual_convolution"):
-            figures.append(Figure(f"part_b.{name}", lambda r, name=name: getattr(r.part_b, name)))
-    return figures
+    """The figures seeds.csv and class_summary.csv list, for the parts in ``result``: Part A's
+    at the run's reported epochs (1, 100, the last), then Part B's answers."""
+    figures = part_a_figures(result.run.reported_epochs) if result.part_a is not None else []
+    return figures + (PART_B_FIGURES if result.part_b is not None else [])
 
 
 def _print_json(value: Any) -> None:
@@ -78,11 +92,10 @@ def sweep_table(results: list[LabResult]) -> str:
     """Median, quartiles and range of Part A's key figures over the runs (the final loss is the
     last reported epoch's, so it is not repeated)."""
     rows = []
-    for figure in key_figures(results[0]):
-        if figure.name.startswith("part_a.") and not figure.name.endswith(".final_loss"):
-            entry = Distribution.of(figure.value(r) for r in results)
-            stats = [getattr(entry, k) for k in ("median", "q1", "q3", "min", "max")]
-            rows.append([figure.name.removeprefix("part_a."), *stats, entry.undefined])
+    for figure in part_a_figures(results[0].run.reported_epochs, final_loss=False):
+        entry = Distribution.of(figure.value(r) for r in results)
+        stats = [entry.median, entry.q1, entry.q3, entry.min, entry.max]
+        rows.append([figure.name.removeprefix("part_a."), *stats, entry.undefined])
     header = ["figure", "median", "q1", "q3", "min", "max", "undefined"]
     return markdown_table(header, rows, fmt=lambda value: fmt(value, 4))
 

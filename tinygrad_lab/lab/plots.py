@@ -20,6 +20,13 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_losses(result: LabResult, path: Path) -> Path:
     """Loss per epoch of both runs, one after the other, with the break marked."""
     plt = _pyplot()
@@ -46,10 +53,7 @@ def plot_losses(result: LabResult, path: Path) -> Path:
         title=f"Loss curves — roll {result.run.roll}, seed {result.run.seed}",
     )
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_grad_norms(result: LabResult, path: Path) -> Path:
@@ -78,10 +82,7 @@ def plot_grad_norms(result: LabResult, path: Path) -> Path:
         title="Per-layer weight-gradient norms (layer labels as in run 2)",
     )
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_gri_seeds(results: list[LabResult], path: Path) -> Path:
@@ -112,7 +113,4 @@ def plot_gri_seeds(results: list[LabResult], path: Path) -> Path:
         title=f"GRI across {len(pairs)} seeds — roll {results[0].run.roll}"
         + (f" ({undefined} undefined)" if undefined else ""),
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

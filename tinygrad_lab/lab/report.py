@@ -135,11 +135,11 @@ def _q2(fold: AffineFold) -> list[str]:
 
 
 def _part_a(stress: StressResult, memory: dict[str, MemoryTable]) -> list[str]:
-    run1, run2 = stress.run1, stress.run2
+    run1, run2, n = stress.run1, stress.run2, stress.run.config.n_samples
     lines = [
         "## Part A — gradient-flow stress test",
         "",
-        f"Data: N = 400, X ~ U(−2, 2)³, y = sin(x0) + 0.5·x1² − 0.8·x2. The mean predictor's "
+        f"Data: N = {n}, X ~ U(−2, 2)³, y = sin(x0) + 0.5·x1² − 0.8·x2. The mean predictor's "
         f"loss (variance of y) is {fmt(stress.mean_predictor_loss)}.",
         "",
         f"Diagnosis thresholds: vanishing when GRI < {VANISHING_GRI}, exploding when GRI > "
