@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from tinygrad_lab.lab.rules import (
     EPOCHS,
@@ -24,6 +25,8 @@ from tinygrad_lab.lab.rules import (
     parse_roll,
 )
 from tinygrad_lab.nn import ACTIVATIONS
+
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -218,7 +221,7 @@ def _prepare_out(out: Path) -> Path:
     return out
 
 
-def _run_all(args: argparse.Namespace, runs: list[LabRun], fn: Callable) -> list:
+def _run_all(args: argparse.Namespace, runs: list[LabRun], fn: Callable[[LabRun], T]) -> list[T]:
     """``fn(run)`` for every run: here when there is one, else on a pool or Dask."""
     if len(runs) == 1 and args.scheduler is None:
         return [fn(runs[0])]

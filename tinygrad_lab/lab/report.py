@@ -34,7 +34,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return [markdown_table(header, rows, fmt=fmt), ""]
 
 
-def _run_figures(title: str, run: RunResult) -> list[str]:
+def _run_summary(title: str, run: RunResult) -> list[str]:
     lines = [f"### {title}: {run.hidden_layers} hidden layers", ""]
     lines += _table(["epoch", "loss"], [[epoch, loss] for epoch, loss in run.losses.items()])
     if run.diverged_at is not None:
@@ -90,7 +90,7 @@ def _memory_table(memory: MemoryTable) -> list[str]:
 
 
 def _run_section(title: str, run: RunResult, memory: MemoryTable | None) -> list[str]:
-    lines = _run_figures(title, run) + _layer_table(run)
+    lines = _run_summary(title, run) + _layer_table(run)
     return lines + (_memory_table(memory) if memory else [])
 
 
