@@ -7,7 +7,7 @@ A thin caller of `tinygrad-lab stress-test`; every option of that command works 
 
 import sys
 
-from tinygrad_lab.cli import main
+from tinygrad_lab.lab.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["stress-test", *sys.argv[1:]]))

@@ -7,7 +7,7 @@ A thin caller of `tinygrad-lab part-b`; every option of that command works here.
 
 import sys
 
-from tinygrad_lab.cli import main
+from tinygrad_lab.lab.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["part-b", *sys.argv[1:]]))

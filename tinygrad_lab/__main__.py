@@ -2,6 +2,6 @@
 
 import sys
 
-from tinygrad_lab.cli import main
+from tinygrad_lab.lab.cli import main
 
 sys.exit(main())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -28,6 +27,11 @@ class AffineFold:
     rank: int
     max_abs_difference: float  # between the network's output and the folded map's
     linear_layers: int  # how many Linear layers were folded into one
+
+    @property
+    def effective_linear_layers(self) -> int:
+        """1 when the single map reproduces the network (to rounding), else every layer."""
+        return 1 if self.max_abs_difference < FOLD_TOLERANCE else self.linear_layers
 
 
 def fold_linear(model: nn.Sequential) -> tuple[np.ndarray, np.ndarray]:
@@ -103,16 +107,3 @@ def diagnose(run: RunResult) -> tuple[str, str]:
         f"GRI = {run.gri:.3g} is within [{VANISHING_GRI}, {EXPLODING_GRI}]: the "
         f"gradient reaches the first layer at a comparable size.{r2_note}"
     )
-
-
-def figures_of(fold: AffineFold) -> dict[str, Any]:
-    return {
-        "rank": fold.rank,
-        "max_abs_difference": fold.max_abs_difference,
-        "linear_layers": fold.linear_layers,
-        "effective_linear_layers": 1
-        if fold.max_abs_difference < FOLD_TOLERANCE
-        else fold.linear_layers,
-        "weight": fold.weight.tolist(),
-        "bias": fold.bias.tolist(),
-    }

@@ -1,23 +1,70 @@
-"""``tinygrad-lab check``: train the lab's network and, at every epoch, compare autograd's
-gradients with the notebook's matrix-form reference computed from the same current weights (so
-rounding cannot pile up), and the final loss of each when each trains on its own."""
+"""``tinygrad-lab check``: train the lab's network (Part A's own loop, run 1 → break → run 2) and,
+at every epoch, compare autograd's gradients with the notebook's matrix-form reference computed
+from the same current weights (so rounding cannot pile up), and the final loss of each when
+each trains on its own."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from tinygrad_lab import optim
-from tinygrad_lab.lab.network import build_network, insert_hidden_layers
-from tinygrad_lab.lab.part_a import make_data
-from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab import nn
+from tinygrad_lab.lab.part_a import TrainingObserver, run_stress_test
+from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.reference import matrix_form as reference
-from tinygrad_lab.reference.selfcheck import gradients, mlp_structure, reference_gradients
+from tinygrad_lab.reference.selfcheck import mlp_structure, reference_gradients
 
 GRADIENT_TOLERANCE = 1e-10  # per-epoch gradients, relative to the largest entry of each
 LOSS_TOLERANCE = 1e-9  # final losses of the two trainings, relative
 QUANTITIES = ("dZ", "dW", "db")  # in the order backward computes them
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """The first disagreement: closest to the output, at the earliest epoch."""
+
+    run: str
+    epoch: int
+    layer: str  # "<index>:Linear", or "loss" for the final losses
+    quantity: str
+    relative_difference: float
+
+
+@dataclass
+class RunCheck:
+    worst_relative: dict[str, dict[str, float]]  # layer -> quantity -> worst over all epochs
+    final_loss_autograd: float
+    final_loss_reference: float
+    final_loss_relative_difference: float
+
+
+@dataclass
+class CheckResult:
+    run: LabRun
+    runs: dict[str, RunCheck]
+    first_failure: CheckFailure | None
+    gradient_tolerance: float = GRADIENT_TOLERANCE
+    loss_tolerance: float = LOSS_TOLERANCE
+
+    @property
+    def passed(self) -> bool:
+        return self.first_failure is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``check --json`` object."""
+        return {
+            "roll": self.run.roll,
+            "seed": int(self.run.seed),
+            "epochs": self.run.epochs,
+            "gradient_tolerance": self.gradient_tolerance,
+            "loss_tolerance": self.loss_tolerance,
+            "runs": {name: asdict(run) for name, run in self.runs.items()},
+            "first_failure": asdict(self.first_failure) if self.first_failure else None,
+            "passed": self.passed,
+        }
 
 
 def _relative(ours: np.ndarray, theirs: np.ndarray) -> float:
@@ -26,111 +73,118 @@ def _relative(ours: np.ndarray, theirs: np.ndarray) -> float:
     return worst / scale if scale > 0 else worst
 
 
-def check_lab(
-    roll: str,
-    seed: int = 0,
-    epochs: int | None = None,
-    activation: str | None = None,
-    added_layers: int | None = None,
-) -> dict[str, Any]:
-    """Both runs of Part A with a gradient comparison at every epoch. Returns a JSON-ready dict
-    with the worst relative difference per run, layer and quantity, the first disagreement
-    (closest to the output, at the earliest epoch) and the final losses."""
-    config = lab_config(roll, activation=activation, added_layers=added_layers)
-    epochs = config.epochs if epochs is None else int(epochs)
-    rng = np.random.RandomState(seed)
-    X, y = make_data(rng, config.n_samples)
-    model = build_network(config, rng)
-    linear, _ = mlp_structure(model)
-    own_weights = [model[i].weight.data.copy() for i in linear]  # the reference trains these
-    own_biases = [model[i].bias.data.reshape(1, -1).copy() for i in linear]
+class _Checker(TrainingObserver):
+    """Compares every epoch's gradients with the reference's, and keeps the reference's own
+    network (run 1's initial weights, then the inserted layers' at the break) to train it."""
 
-    runs: dict[str, Any] = {}
-    first_failure = None
-    for run in ("run1", "run2"):
-        if run == "run2":
-            insert_hidden_layers(model, config, rng)
-            linear, _ = mlp_structure(model)
-            for index in linear[len(own_weights) - 1 : -1]:  # the inserted layers, in order
-                own_weights.insert(-1, model[index].weight.data.copy())
-                own_biases.insert(-1, model[index].bias.data.reshape(1, -1).copy())
-        _, activations = mlp_structure(model)
-        worst = {f"{i}:Linear": dict.fromkeys(QUANTITIES, 0.0) for i in linear}
-        optimizer = optim.SGD(model.parameters(), lr=config.learning_rate)
-        for epoch in range(1, epochs + 1):
-            loss, *ours = gradients(model, X, y, restore=False)
-            _, *theirs = reference_gradients(model, X, y)
-            ours, theirs = (dict(zip(("dW", "db", "dZ"), g, strict=True)) for g in (ours, theirs))
-            for k in reversed(range(len(linear))):  # output layer first, as backward runs
-                label = f"{linear[k]}:Linear"
-                for name in QUANTITIES:
-                    value = _relative(ours[name][k], theirs[name][k])
-                    worst[label][name] = max(worst[label][name], value)
-                    if value > GRADIENT_TOLERANCE and first_failure is None:
-                        first_failure = {
-                            "run": run,
-                            "epoch": epoch,
-                            "layer": label,
-                            "quantity": name,
-                            "relative_difference": value,
-                        }
-            optimizer.step()
-        own_losses, _, _ = reference.train(
-            X, y, own_weights, own_biases, config.learning_rate, epochs, activations
-        )
-        loss_difference = abs(loss - own_losses[-1]) / max(abs(own_losses[-1]), 1e-300)
-        if loss_difference > LOSS_TOLERANCE and first_failure is None:
-            first_failure = {
-                "run": run,
-                "epoch": epochs,
-                "layer": "loss",
-                "quantity": "loss",
-                "relative_difference": loss_difference,
-            }
-        runs[run] = {
-            "worst_relative": worst,
-            "final_loss_autograd": loss,
-            "final_loss_reference": own_losses[-1],
-            "final_loss_relative_difference": loss_difference,
+    def __init__(self, run: LabRun) -> None:
+        self.run = run
+        self.weights: list[np.ndarray] = []  # the reference's network, trained by itself
+        self.biases: list[np.ndarray] = []
+        self.runs: dict[str, RunCheck] = {}
+        self.first_failure: CheckFailure | None = None
+
+    def _fail(self, *failure: Any) -> None:
+        if self.first_failure is None:
+            self.first_failure = CheckFailure(*failure)
+
+    def _copy_layer(self, layer: nn.Linear, at: int) -> None:
+        self.weights.insert(at, layer.weight.data.copy())
+        self.biases.insert(at, layer.bias.data.reshape(1, -1).copy())
+
+    def run_started(self, name: str, model: nn.Sequential, X: np.ndarray, y: np.ndarray) -> None:
+        self.X, self.y = X, y
+        self.linear, self.activations = mlp_structure(model)
+        if not self.weights:  # run 1: the whole network
+            for index in self.linear:
+                self._copy_layer(model[index], len(self.weights))
+        else:  # the break: the inserted layers, in order, before the output layer
+            for index in self.linear[len(self.weights) - 1 : -1]:
+                self._copy_layer(model[index], -1)  # the notebook's weights.insert(-1, W)
+        self.loss = math.nan
+        self.outputs: dict[int, Any] = {}  # each Linear layer's output, its .grad retained: dZ
+        self.handles = [
+            model[i].register_forward_hook(
+                lambda m, inputs, out, i=i: self.outputs.__setitem__(i, out.retain_grad())
+            )
+            for i in self.linear
+        ]
+        self.worst = {
+            nn.LayerLabel(i, "Linear"): dict.fromkeys(QUANTITIES, 0.0) for i in self.linear
         }
-    return {
-        "roll": config.roll,
-        "seed": int(seed),
-        "epochs": epochs,
-        "gradient_tolerance": GRADIENT_TOLERANCE,
-        "loss_tolerance": LOSS_TOLERANCE,
-        "runs": runs,
-        "first_failure": first_failure,
-        "passed": first_failure is None,
-    }
+
+    def epoch_done(self, name: str, epoch: int, model: nn.Sequential, loss: float) -> None:
+        linear = [model[i] for i in self.linear]
+        ours = {
+            "dW": [layer.weight.grad for layer in linear],
+            "db": [layer.bias.grad for layer in linear],
+            "dZ": [self.outputs[i].grad for i in self.linear],
+        }
+        _, *reference_grads = reference_gradients(model, self.X, self.y)
+        theirs = dict(zip(("dW", "db", "dZ"), reference_grads, strict=True))
+        for k in reversed(range(len(self.linear))):  # output layer first, as backward runs
+            label = nn.LayerLabel(self.linear[k], "Linear")
+            for quantity in QUANTITIES:
+                value = _relative(ours[quantity][k], theirs[quantity][k])
+                self.worst[label][quantity] = max(self.worst[label][quantity], value)
+                if value > GRADIENT_TOLERANCE:
+                    self._fail(name, epoch, label, quantity, value)
+        self.loss = loss
+
+    def run_finished(self, name: str, model: nn.Sequential) -> None:
+        for handle in self.handles:
+            handle.remove()
+        losses, _, _ = reference.train(
+            self.X,
+            self.y,
+            self.weights,
+            self.biases,
+            self.run.config.learning_rate,
+            self.run.epochs,
+            self.activations,
+        )
+        difference = abs(self.loss - losses[-1]) / max(abs(losses[-1]), 1e-300)
+        if difference > LOSS_TOLERANCE:
+            self._fail(name, self.run.epochs, "loss", "loss", difference)
+        self.runs[name] = RunCheck(self.worst, self.loss, losses[-1], difference)
 
 
-def format_check(result: dict[str, Any]) -> str:
+def check_lab(run: LabRun) -> CheckResult:
+    """Both runs of Part A with a gradient comparison at every epoch: the worst relative
+    difference per run, layer and quantity, the first disagreement and the final losses."""
+    checker = _Checker(run)
+    run_stress_test(run, checker)
+    return CheckResult(run, checker.runs, checker.first_failure)
+
+
+def format_check(result: CheckResult) -> str:
+    """The check's printed report."""
+    run = result.run
     lines = [
-        f"self-check, roll {result['roll']}, seed {result['seed']}, {result['epochs']} "
+        f"self-check, roll {run.roll}, seed {run.seed}, {run.epochs} "
         f"epochs a run: autograd against the notebook's matrix-form backprop",
         "",
         f"worst difference over all epochs, relative to the largest entry of each gradient "
-        f"(tolerance {result['gradient_tolerance']:g}):",
+        f"(tolerance {result.gradient_tolerance:g}):",
     ]
-    for run, figures in result["runs"].items():
-        lines += ["", f"{run}: {'layer':<10} {'dW':>10} {'db':>10} {'dZ':>10}"]
-        for label, worst in figures["worst_relative"].items():
+    for name, figures in result.runs.items():
+        lines += ["", f"{name}: {'layer':<10} {'dW':>10} {'db':>10} {'dZ':>10}"]
+        for label, worst in figures.worst_relative.items():
             lines.append(f"{'':6}{label:<10} " + " ".join(f"{worst[q]:>10.2e}" for q in QUANTITIES))
         lines.append(
-            f"{'':6}final loss: autograd {figures['final_loss_autograd']:.17g}, "
-            f"reference {figures['final_loss_reference']:.17g} (relative difference "
-            f"{figures['final_loss_relative_difference']:.2e}, tolerance "
-            f"{result['loss_tolerance']:g})"
+            f"{'':6}final loss: autograd {figures.final_loss_autograd:.17g}, "
+            f"reference {figures.final_loss_reference:.17g} (relative difference "
+            f"{figures.final_loss_relative_difference:.2e}, tolerance "
+            f"{result.loss_tolerance:g})"
         )
-    failure = result["first_failure"]
+    failure = result.first_failure
     lines.append("")
     if failure is None:
         lines.append("PASS: autograd agrees with the matrix-form reference everywhere.")
     else:
         lines.append(
-            f"FAIL: {failure['run']}, epoch {failure['epoch']}, layer "
-            f"{failure['layer']}: {failure['quantity']} differs by "
-            f"{failure['relative_difference']:.3g} (relative)"
+            f"FAIL: {failure.run}, epoch {failure.epoch}, layer "
+            f"{failure.layer}: {failure.quantity} differs by "
+            f"{failure.relative_difference:.3g} (relative)"
         )
     return "\n".join(lines)

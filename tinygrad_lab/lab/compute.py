@@ -1,100 +1,153 @@
-"""Everything the lab reports for one roll number and seed, as one JSON-ready dict.
+"""Everything the lab reports for one `LabRun`, as one typed `LabResult`.
 
 `compute_lab` is the single place figures come from: reports, JSON, CSVs, plots, sweeps and the
-class roster all render its output. It is a plain module-level function of plain arguments, so a
-process pool or a Dask cluster can run it.
+class roster all render its result. The result holds plain figures only (no model, no
+recorder), so it comes back from a process pool or a Dask cluster unchanged; only the writers
+turn it into JSON (`LabResult.to_json`, the ``--json`` object documented in the README).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from tinygrad_lab.lab.analysis import affine_fold, diagnose, figures_of
-from tinygrad_lab.lab.part_a import make_data, run_stress_test
-from tinygrad_lab.lab.part_b import run_part_b
-from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab import nn
+from tinygrad_lab.lab.analysis import AffineFold, affine_fold, diagnose
+from tinygrad_lab.lab.part_a import RunResult, StressResult, TrainingObserver, run_stress_test
+from tinygrad_lab.lab.part_b import PartBResult, run_part_b
+from tinygrad_lab.lab.rules import LabConfig, LabRun
+from tinygrad_lab.tensor import Tensor
 from tinygrad_lab.trace import memory_by_layer
 
 PARTS = ("a", "b")
 
 
-def compute_lab(
-    roll: str,
-    seed: int = 0,
-    epochs: int | None = None,
-    activation: str | None = None,
-    added_layers: int | None = None,
-    parts: tuple[str, ...] = PARTS,
-) -> dict[str, Any]:
-    """Run the lab's parts for ``roll`` and return every figure (undefined values are None)."""
-    config = lab_config(roll, activation=activation, added_layers=added_layers)
-    results: dict[str, Any] = {
-        "roll": config.roll,
-        "seed": int(seed),
-        "epochs": config.epochs if epochs is None else int(epochs),
-        "config": {
-            "a": config.a,
-            "b": config.b,
-            "c": config.c,
-            "rules": [{"quantity": q, "rule": r, "value": v} for q, r, v in config.table()],
-            "hidden_width": config.hidden_width,
-            "hidden_layers": config.hidden_layers,
-            "learning_rate": config.learning_rate,
-            "activation": config.activation,
-            "init_range": config.init_range,
-            "added_layers": config.added_layers,
-            "assumptions": config.assumptions,
-        },
-    }
+@dataclass(frozen=True)
+class MemoryTable:
+    """Bytes each layer's training forward pass saves for backward (`memory_by_layer`)."""
+
+    per_layer: dict[str, int]
+    total: int
+    no_grad_total: int  # the same forward under no_grad: nothing is saved
+
+
+@dataclass
+class LabResult:
+    """Every figure of one run of the lab; a part not computed is None."""
+
+    run: LabRun
+    part_a: StressResult | None = None
+    memory: dict[str, MemoryTable] | None = None  # run name -> the table after its training
+    q2: AffineFold | None = None  # the trained run-2 network folded into one affine map
+    part_b: PartBResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` object: every figure as a number, None where undefined."""
+        run = self.run
+        out: dict[str, Any] = {
+            "roll": run.roll,
+            "seed": int(run.seed),
+            "epochs": run.epochs,
+            "config": _config_json(run.config),
+        }
+        if self.memory is not None:
+            out["memory"] = {name: asdict(table) for name, table in self.memory.items()}
+        if self.part_a is not None:
+            out["part_a"] = _part_a_json(self.part_a)
+        if self.q2 is not None:
+            out["q2"] = _q2_json(self.q2)
+        if self.part_b is not None:
+            out["part_b"] = asdict(self.part_b)
+        return clean(out)
+
+
+class _Measurements(TrainingObserver):
+    """What the lab measures on the trained network besides the stress test's figures: each
+    run's memory table, and Q2's fold of the trained run-2 network."""
+
+    def __init__(self) -> None:
+        self.memory: dict[str, MemoryTable] = {}
+        self.fold: AffineFold | None = None
+
+    def run_started(self, name: str, model: nn.Sequential, X: np.ndarray, y: np.ndarray) -> None:
+        self.X = X
+
+    def run_finished(self, name: str, model: nn.Sequential) -> None:
+        model.eval()  # a forward in eval mode is not a training step for the recorder
+        self.memory[name] = MemoryTable(**memory_by_layer(model, Tensor(self.X)))
+        model.train()
+        if name == "run2":
+            self.fold = affine_fold(model, self.X)
+
+
+def compute_lab(run: LabRun, parts: tuple[str, ...] = PARTS) -> LabResult:
+    """Run the lab's parts (``"a"``: Part A and Q2; ``"b"``: Part B) for ``run``."""
+    result = LabResult(run)
     if "a" in parts:
-        memory: dict[str, Any] = {}
-
-        def measure(run: str, model: Any, X: Any) -> None:
-            model.eval()  # a forward in eval mode is not a training step for the recorder
-            memory[run] = memory_by_layer(model, X)
-            model.train()
-
-        stress = run_stress_test(config, seed, epochs, keep_model=True, after_run=measure)
-        results["memory"] = memory
-        part_a = stress.figures()
-        for name, run in stress.runs().items():
-            verdict, explanation = diagnose(run)
-            part_a[name]["diagnosis"] = {"verdict": verdict, "explanation": explanation}
-        gri1, gri2 = stress.run1.gri, stress.run2.gri
-        part_a["gri_change"] = gri2 / gri1 if gri1 and gri2 is not None else None
-        part_a["weight_grad_norm_series"] = _grad_series(stress.recorder)
-        stress.recorder.detach()
-        results["part_a"] = part_a
-        X, _ = make_data(np.random.RandomState(seed), config.n_samples)
-        results["q2"] = figures_of(affine_fold(stress.model, X))
+        measured = _Measurements()
+        result.part_a = run_stress_test(run, measured)
+        result.memory, result.q2 = measured.memory, measured.fold
     if "b" in parts:
-        results["part_b"] = run_part_b(config).figures()
-    return clean(results)
+        result.part_b = run_part_b(run.config)
+    return result
 
 
-def _grad_series(recorder: Any) -> dict[str, list[float | None]]:
-    """Weight-gradient norm of every Linear layer at every step, keyed by the layer's label at
-    the last step. Run 1's hidden layers keep their positions through the break and the output
-    layer stays last, so each step's Linear layers map onto the final ones in that way; layers
-    inserted at the break have None before it."""
-    final_labels = [label for label in recorder.at_step() if label.endswith(":Linear")]
-    series: dict[str, list[float | None]] = {
-        label: [None] * recorder.step for label in final_labels
+# ------------------------------------------------------------------------------ JSON
+def rules_json(config: LabConfig) -> list[dict[str, Any]]:
+    """The spec table as JSON: one ``{quantity, rule, value}`` object a rule."""
+    return [{"quantity": q, "rule": r, "value": v} for q, r, v in config.table()]
+
+
+def _config_json(config: LabConfig) -> dict[str, Any]:
+    return {
+        "a": config.a,
+        "b": config.b,
+        "c": config.c,
+        "rules": rules_json(config),
+        "hidden_width": config.hidden_width,
+        "hidden_layers": config.hidden_layers,
+        "learning_rate": config.learning_rate,
+        "activation": config.activation,
+        "init_range": config.init_range,
+        "added_layers": config.added_layers,
+        "assumptions": config.assumptions,
     }
-    per_step: dict[int, list[tuple[int, float]]] = {}
-    for record in recorder.records:
-        if record.quantity == "weight_grad_norm" and record.layer.endswith(":Linear"):
-            position = int(record.layer.split(":")[0])
-            per_step.setdefault(record.step, []).append((position, record.value))
-    for step, values in per_step.items():
-        values.sort()
-        targets = final_labels[: len(values) - 1] + final_labels[-1:]
-        for label, (_, value) in zip(targets, values, strict=True):
-            series[label][step - 1] = value
-    return series
+
+
+def _run_json(run: RunResult) -> dict[str, Any]:
+    verdict, explanation = diagnose(run)
+    return {
+        **asdict(run),
+        "losses": {str(epoch): loss for epoch, loss in run.losses.items()},
+        "final_loss": run.final_loss,
+        "dead_layers": run.dead_layers,
+        "diagnosis": {"verdict": verdict, "explanation": explanation},
+    }
+
+
+def _part_a_json(stress: StressResult) -> dict[str, Any]:
+    return {
+        "seed": stress.run.seed,
+        "epochs": stress.run.epochs,
+        "mean_predictor_loss": stress.mean_predictor_loss,
+        **{name: _run_json(run) for name, run in stress.runs().items()},
+        "gri_change": stress.gri_change,
+        "weight_grad_norm_series": stress.weight_grad_norm_series,
+    }
+
+
+def _q2_json(fold: AffineFold) -> dict[str, Any]:
+    return {
+        "rank": fold.rank,
+        "max_abs_difference": fold.max_abs_difference,
+        "linear_layers": fold.linear_layers,
+        "effective_linear_layers": fold.effective_linear_layers,
+        "weight": fold.weight.tolist(),
+        "bias": fold.bias.tolist(),
+    }
 
 
 def clean(value: Any) -> Any:

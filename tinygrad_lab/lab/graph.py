@@ -7,13 +7,11 @@ import os
 from pathlib import Path
 
 import graphviz
-import numpy as np
 
 from tinygrad_lab import nn
 from tinygrad_lab.grad_mode import record_sites
-from tinygrad_lab.lab.network import build_network
-from tinygrad_lab.lab.part_a import make_data
-from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab.lab.part_a import draw_lab
+from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.tensor import Tensor
 from tinygrad_lab.viz import draw_graph, output_format, render, retain_grads
 
@@ -24,10 +22,7 @@ def lab_graph(
     """The graph of one forward pass (and, with ``grads``, its backward) of the run-1 network of
     ``roll`` on the lab's data, drawn from ``RandomState(seed)`` as the notebook draws them:
     data first, then the weights in layer order."""
-    config = lab_config(roll)
-    rng = np.random.RandomState(seed)
-    X, y = make_data(rng, config.n_samples)
-    model = build_network(config, rng)
+    X, y, model, _ = draw_lab(LabRun.from_roll(roll, seed))
     inputs, target = Tensor(X), Tensor(y)
     inputs.name, target.name = "X", "y"
     with record_sites():  # the layer view needs to know which layer made each op

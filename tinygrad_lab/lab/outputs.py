@@ -2,137 +2,226 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from json import dumps
 from pathlib import Path
 from typing import Any
 
+from tinygrad_lab.display import markdown_table
+from tinygrad_lab.lab.check import CheckResult, format_check
+from tinygrad_lab.lab.compute import LabResult, rules_json
+from tinygrad_lab.lab.part_a import RunResult
 from tinygrad_lab.lab.report import fmt, markdown_report, write_outputs
-from tinygrad_lab.lab.sweep import flatten, summarise
+from tinygrad_lab.lab.rules import LabConfig
+from tinygrad_lab.lab.sweep import Distribution, SweepSummary, summarise
 
-# The figures a sweep prints and a class summary lists, by their flattened names.
-KEY_FIGURES = [
-    "part_a.run1.losses.1",
-    "part_a.run1.losses.100",
-    "part_a.run1.losses.400",
-    "part_a.run1.grad_norm_first",
-    "part_a.run1.grad_norm_last",
-    "part_a.run1.gri",
-    "part_a.run1.r2",
-    "part_a.run2.losses.1",
-    "part_a.run2.losses.100",
-    "part_a.run2.losses.400",
-    "part_a.run2.grad_norm_first",
-    "part_a.run2.grad_norm_last",
-    "part_a.run2.gri",
-    "part_a.run2.r2",
-    "part_b.dense_parameters",
-    "part_b.conv_parameters",
-    "part_b.output_size",
-    "part_b.manual_convolution",
+
+@dataclass(frozen=True)
+class Figure:
+    """A key figure: its name (its path in the JSON, e.g. ``part_a.run1.gri``) and its value in
+    a result (None where undefined)."""
+
+    name: str
+    value: Callable[[LabResult], Any]
+
+
+def _run_figure(run: str, figure: str, value: Callable[[RunResult], Any]) -> Figure:
+    """A figure of run ``run`` ("run1" or "run2"), named as in the JSON."""
+    return Figure(f"part_a.{run}.{figure}", lambda result: value(result.part_a.runs()[run]))
+
+
+def part_a_figures(epochs: list[int], final_loss: bool = True) -> list[Figure]:
+    """Each run's loss at ``epochs`` (the reported ones) and its final loss, its gradient norms,
+    GRI and R²."""
+    figures = []
+    for run in ("run1", "run2"):
+        figures += [
+            _run_figure(run, f"losses.{epoch}", lambda x, epoch=epoch: x.losses.get(epoch))
+            for epoch in epochs
+        ]
+        if final_loss:
+            figures.append(_run_figure(run, "final_loss", lambda x: x.final_loss))
+        figures += [
+            _run_figure(run, "grad_norm_first", lambda x: x.grad_norm_first),
+            _run_figure(run, "grad_norm_last", lambda x: x.grad_norm_last),
+            _run_figure(run, "gri", lambda x: x.gri),
+            _run_figure(run, "r2", lambda x: x.r2),
+        ]
+    return figures
+
+
+PART_B_FIGURES = [
+    Figure("part_b.dense_parameters", lambda r: r.part_b.dense_parameters),
+    Figure("part_b.conv_parameters", lambda r: r.part_b.conv_parameters),
+    Figure("part_b.output_size", lambda r: r.part_b.output_size),
+    Figure("part_b.manual_convolution", lambda r: r.part_b.manual_convolution),
 ]
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, allow_nan=False)
+def key_figures(result: LabResult) -> list[Figure]:
+    """The figures seeds.csv and class_summary.csv list, for the parts in ``result``: Part A's
+    at the run's reported epochs (1, 100, the last), then Part B's answers."""
+    figures = part_a_figures(result.run.reported_epochs) if result.part_a is not None else []
+    return figures + (PART_B_FIGURES if result.part_b is not None else [])
 
 
-def write_single(args: argparse.Namespace, out: Path | None, results: dict[str, Any]) -> int:
-    if args.json:
-        print(_dump(results))
+def _print_json(value: Any) -> None:
+    print(dumps(value, allow_nan=False))
+
+
+def write_single(
+    result: LabResult, out: Path | None, json: bool = False, plots: bool = True
+) -> None:
+    """One run: the report (or, with ``json``, the JSON object) on stdout, and its files in
+    ``out``."""
+    if json:
+        _print_json(result.to_json())
     else:
-        print(markdown_report(results))
+        print(markdown_report(result))
     if out is not None:
-        written = write_outputs(out, results, plots=not args.no_plots)
-        if not args.json:
+        written = write_outputs(out, result, plots=plots)
+        if not json:
             print("\nwrote " + ", ".join(str(p) for p in written))
-    return 0
 
 
-def sweep_table(summary: dict[str, Any]) -> str:
-    lines = [
-        "| figure | median | q1 | q3 | min | max | undefined |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for key, entry in summary["distribution"].items():
-        if key.startswith("part_a.") and any(
-            key.endswith(k.split(".", 1)[1]) for k in KEY_FIGURES if k.startswith("part_a")
-        ):
-            lines.append(
-                f"| {key.removeprefix('part_a.')} | "
-                + " | ".join(fmt(entry.get(k), 4) for k in ("median", "q1", "q3", "min", "max"))
-                + f" | {entry['undefined']} |"
-            )
-    return "\n".join(lines)
+def sweep_table(results: list[LabResult]) -> str:
+    """Median, quartiles and range of Part A's key figures over the runs (the final loss is the
+    last reported epoch's, so it is not repeated)."""
+    rows = []
+    for figure in part_a_figures(results[0].run.reported_epochs, final_loss=False):
+        entry = Distribution.of(figure.value(r) for r in results)
+        stats = [entry.median, entry.q1, entry.q3, entry.min, entry.max]
+        rows.append([figure.name.removeprefix("part_a."), *stats, entry.undefined])
+    header = ["figure", "median", "q1", "q3", "min", "max", "undefined"]
+    return markdown_table(header, rows, fmt=lambda value: fmt(value, 4))
 
 
-def write_sweep(args: argparse.Namespace, out: Path | None, all_results: list[dict]) -> int:
-    summary = summarise(all_results) if "part_a" in all_results[0] else {"runs": len(all_results)}
-    text = ""
-    if "part_a" in all_results[0]:
-        text = "\n".join(
-            [
-                f"# Roll {all_results[0]['roll']}: {summary['runs']} seeds "
-                f"({summary['seeds'][0]}…{summary['seeds'][-1]})",
-                "",
-                sweep_table(summary),
-                "",
-                f"- GRI fell after the break in {fmt(summary['gri_fell_share'], 3)} of the "
-                f"{summary['gri_defined_runs']} seeds where both GRIs are defined.",
-                f"- A layer was dead (every unit 0 for every example) in "
-                f"{fmt(summary['dead_layer_share'], 3)} of the seeds.",
-                *[f"- Assumed default: {a}" for a in all_results[0]["config"]["assumptions"]],
-                "",
-            ]
-        )
-    if args.json:
-        print(_dump({"summary": summary, "runs": all_results}))
+def _sweep_text(results: list[LabResult], summary: SweepSummary) -> str:
+    return "\n".join(
+        [
+            f"# Roll {results[0].run.roll}: {summary.runs} seeds "
+            f"({summary.seeds[0]}…{summary.seeds[-1]})",
+            "",
+            sweep_table(results),
+            "",
+            f"- GRI fell after the break in {fmt(summary.gri_fell_share, 3)} of the "
+            f"{summary.gri_defined_runs} seeds where both GRIs are defined.",
+            f"- A layer was dead (every unit 0 for every example) in "
+            f"{fmt(summary.dead_layer_share, 3)} of the seeds.",
+            *[f"- Assumed default: {a}" for a in results[0].run.config.assumptions],
+            "",
+        ]
+    )
+
+
+def write_sweep(
+    results: list[LabResult], out: Path | None, json: bool = False, plots: bool = True
+) -> None:
+    """Several seeds of one roll: the summary on stdout, and sweep.md, sweep.json, seeds.csv
+    and the GRI plot in ``out``."""
+    has_part_a = results[0].part_a is not None
+    summary = summarise(results) if has_part_a else None
+    text = _sweep_text(results, summary) if summary else ""
+    document = {
+        "summary": summary.to_json() if summary else {"runs": len(results)},
+        "runs": [r.to_json() for r in results],
+    }
+    if json:
+        _print_json(document)
     else:
         print(text)
     if out is not None:
         (out / "sweep.md").write_text(text)
-        (out / "sweep.json").write_text(_dump({"summary": summary, "runs": all_results}))
-        _figures_csv(out / "seeds.csv", all_results)
-        if "part_a" in all_results[0] and not args.no_plots:
+        (out / "sweep.json").write_text(dumps(document, allow_nan=False))
+        _figures_csv(out / "seeds.csv", results)
+        if has_part_a and plots:
             from tinygrad_lab.lab.plots import plot_gri_seeds
 
-            plot_gri_seeds(all_results, out / "gri_seeds.png")
-    return 0
+            plot_gri_seeds(results, out / "gri_seeds.png")
 
 
-def _figures_csv(path: Path, all_results: list[dict]) -> None:
-    flats = [flatten(r) for r in all_results]
-    keys = [k for k in KEY_FIGURES if k in flats[0]]
+def _csv_cell(value: Any) -> Any:
+    """None and non-finite figures (the JSON's null) as empty cells."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return value
+
+
+def _figures_csv(path: Path, results: list[LabResult]) -> None:
+    figures = key_figures(results[0])
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["roll", "seed", "activation", "added_layers", "assumed_defaults"] + keys)
-        for results, flat in zip(all_results, flats, strict=True):
+        writer.writerow(
+            ["roll", "seed", "activation", "added_layers", "assumed_defaults"]
+            + [figure.name for figure in figures]
+        )
+        for result in results:
+            config = result.run.config
             writer.writerow(
                 [
-                    results["roll"],
-                    results["seed"],
-                    results["config"]["activation"],
-                    results["config"]["added_layers"],
-                    "; ".join(results["config"]["assumptions"]),
+                    result.run.roll,
+                    result.run.seed,
+                    config.activation,
+                    config.added_layers,
+                    "; ".join(config.assumptions),
                 ]
-                + ["" if flat[k] is None else flat[k] for k in keys]
+                + [_csv_cell(figure.value(result)) for figure in figures]
             )
 
 
-def write_class(args: argparse.Namespace, out: Path, all_results: list[dict]) -> int:
+def write_class(
+    results: list[LabResult], out: Path, json: bool = False, plots: bool = True
+) -> None:
     """One folder per roll (its report and files) plus class_summary.csv of expected figures."""
-    for results in all_results:
-        folder = (
-            out / results["roll"]
-            if len(all_results) == len({r["roll"] for r in all_results})
-            else (out / f"{results['roll']}-seed{results['seed']}")
-        )
+    one_seed_each = len(results) == len({r.run.roll for r in results})
+    for result in results:
+        run = result.run
+        folder = out / run.roll if one_seed_each else out / f"{run.roll}-seed{run.seed}"
         folder.mkdir(exist_ok=True)
-        write_outputs(folder, results, plots=not args.no_plots)
-    _figures_csv(out / "class_summary.csv", all_results)
-    if args.json:
-        print(_dump(all_results))
+        write_outputs(folder, result, plots=plots)
+    _figures_csv(out / "class_summary.csv", results)
+    if json:
+        _print_json([r.to_json() for r in results])
     else:
-        print(f"wrote {len(all_results)} report folders and {out / 'class_summary.csv'}")
-    return 0
+        print(f"wrote {len(results)} report folders and {out / 'class_summary.csv'}")
+
+
+def _spec_csv(configs: list[LabConfig], handle: Any) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(["roll"] + [q for q, _, _ in configs[0].table()] + ["assumed defaults"])
+    for config in configs:
+        writer.writerow(
+            [config.roll] + [v for _, _, v in config.table()] + ["; ".join(config.assumptions)]
+        )
+
+
+def write_spec(
+    configs: list[LabConfig], out: Path | None, json: bool = False, roster: bool = False
+) -> None:
+    """The rules: as JSON, as the table (one roll), or one CSV row a roll (a roster); and
+    spec.csv in ``out``."""
+    if json:
+        _print_json([{"roll": c.roll, "rules": rules_json(c)} for c in configs])
+    elif len(configs) == 1 and not roster:
+        print(configs[0].format_table())
+    else:
+        _spec_csv(configs, sys.stdout)
+    if out is not None:
+        with open(out / "spec.csv", "w", newline="") as handle:
+            _spec_csv(configs, handle)
+
+
+def write_check(results: list[CheckResult], out: Path | None, json: bool = False) -> None:
+    """The self-check: its report (or JSON: one object, or a list for several runs) on
+    stdout, and check.json (always a list) in ``out``."""
+    documents = [result.to_json() for result in results]
+    if json:
+        _print_json(documents[0] if len(documents) == 1 else documents)
+    else:
+        print("\n\n".join(format_check(result) for result in results))
+    if out is not None:
+        (out / "check.json").write_text(dumps(documents, indent=1, allow_nan=False))

@@ -1,23 +1,29 @@
 """Part A, the gradient-flow stress test (lab-spec §2), on tinygrad_lab's own layers.
 
-One ``np.random.RandomState(seed)`` draws, in the notebook's order, the data ``X``, every weight
-matrix of run 1 in layer order, then the matrices inserted at the break. So a run with seed ``s``
-gives the figures of the notebook's code run after ``np.random.seed(s)``.
+`run_stress_test` is the one place "run 1 → structural break → run 2" is written. One
+``np.random.RandomState(seed)`` draws, in the notebook's order, the data ``X``, every weight
+matrix of run 1 in layer order, then the matrices inserted at the break. So a run with seed
+``s`` gives the figures of the notebook's code run after ``np.random.seed(s)``. A
+`TrainingObserver` sees every run and epoch on the way (the self-check and the lab's memory
+tables are observers).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from tinygrad_lab import nn, optim
 from tinygrad_lab.lab.network import build_network, insert_hidden_layers
-from tinygrad_lab.lab.rules import LabConfig
+from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.tensor import Tensor
+
+RUNS = ("run1", "run2")  # before and after the structural break
 
 
 def make_data(rng: Any, n_samples: int = 400) -> tuple[np.ndarray, np.ndarray]:
@@ -27,9 +33,27 @@ def make_data(rng: Any, n_samples: int = 400) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def record_epochs(epochs: int) -> list[int]:
-    """The epochs whose loss the lab reports: 1, 100 and the last (those that exist)."""
-    return sorted({e for e in (1, 100, epochs) if 1 <= e <= epochs})
+def draw_lab(run: LabRun) -> tuple[np.ndarray, np.ndarray, nn.Sequential, Any]:
+    """The data and run 1's network, drawn as the notebook draws them: ``X`` first, then the
+    weights in layer order. The generator is returned too, for the break's draws."""
+    rng = np.random.RandomState(run.seed)
+    X, y = make_data(rng, run.config.n_samples)
+    return X, y, build_network(run.config, rng), rng
+
+
+class TrainingObserver:
+    """Sees the stress test as it trains; override the calls you need (each does nothing)."""
+
+    def run_started(self, name: str, model: nn.Sequential, X: np.ndarray, y: np.ndarray) -> None:
+        """Run ``name`` is about to train on ``X``, ``y``; ``model`` holds its initial weights
+        (for run 2, the trained ones and the inserted layers' initial ones)."""
+
+    def epoch_done(self, name: str, epoch: int, model: nn.Sequential, loss: float) -> None:
+        """Epoch ``epoch``'s backward has run and its optimizer step has not: the parameters'
+        ``.grad`` are this epoch's gradients, from the weights that gave ``loss``."""
+
+    def run_finished(self, name: str, model: nn.Sequential) -> None:
+        """Run ``name`` has trained; ``model`` holds its trained weights."""
 
 
 @dataclass
@@ -50,7 +74,8 @@ class RunResult:
 
     @property
     def final_loss(self) -> float:
-        return self.loss_history[-1]
+        """The last finite loss (NaN when the first was not)."""
+        return self.loss_history[-1] if self.loss_history else math.nan
 
     @property
     def dead_layers(self) -> list[str]:
@@ -59,41 +84,40 @@ class RunResult:
 
 @dataclass
 class StressResult:
-    """Both runs of the stress test for one roll number and seed."""
+    """Both runs of the stress test for one `LabRun`. Plain figures: no model, no recorder."""
 
-    config: LabConfig = field(repr=False)
-    seed: int
-    epochs: int
+    run: LabRun
     mean_predictor_loss: float  # variance of y: the loss of always predicting mean(y)
     run1: RunResult
     run2: RunResult
-    model: nn.Sequential | None = field(default=None, repr=False, compare=False)
-    recorder: nn.GradientRecorder | None = field(default=None, repr=False, compare=False)
+    # each Linear layer's ‖∇W‖ at every step of both runs, by its label in run 2 (None before
+    # a layer existed)
+    weight_grad_norm_series: dict[str, list[float | None]] = field(default_factory=dict)
 
     def runs(self) -> dict[str, RunResult]:
         return {"run1": self.run1, "run2": self.run2}
 
-    def figures(self) -> dict[str, Any]:
-        """Every reported figure as plain numbers (JSON-ready); undefined GRI is None."""
-        out: dict[str, Any] = {
-            "seed": self.seed,
-            "epochs": self.epochs,
-            "mean_predictor_loss": self.mean_predictor_loss,
-        }
-        for name, run in self.runs().items():
-            figures = asdict(run)
-            figures["losses"] = {str(k): v for k, v in run.losses.items()}
-            figures["final_loss"] = run.final_loss
-            figures["dead_layers"] = run.dead_layers
-            out[name] = figures
-        return out
+    @property
+    def gri_change(self) -> float | None:
+        """Run 2's GRI over run 1's; None when either is undefined (or run 1's is 0)."""
+        gri1, gri2 = self.run1.gri, self.run2.gri
+        return gri2 / gri1 if gri1 and gri2 is not None else None
+
+
+EpochHook = Callable[[int, nn.Sequential, float], None]
 
 
 def train(
-    model: nn.Sequential, X: Tensor, y: Tensor, learning_rate: float, epochs: int
+    model: nn.Sequential,
+    X: Tensor,
+    y: Tensor,
+    learning_rate: float,
+    epochs: int,
+    on_epoch: EpochHook | None = None,
 ) -> tuple[list[float], int | None]:
     """Full-batch gradient descent; the loss of an epoch is its forward pass, before the update.
-    Stops at the first non-finite loss and returns its epoch, instead of training on NaN."""
+    ``on_epoch(epoch, model, loss)`` runs after each backward, before the step. Stops at the
+    first non-finite loss and returns its epoch, instead of training on NaN."""
     optimizer = optim.SGD(model.parameters(), lr=learning_rate)
     loss_fn = nn.MSELoss()
     history: list[float] = []
@@ -105,29 +129,45 @@ def train(
         history.append(value)
         optimizer.zero_grad()
         loss.backward()
+        if on_epoch is not None:
+            on_epoch(epoch, model, value)
         optimizer.step()
     return history, None
 
 
+def gradient_ratio_index(first: float, last: float) -> tuple[float | None, str | None]:
+    """GRI = first / last, or ``(None, reason)`` when the ratio is undefined."""
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return None, "a gradient norm is not finite (training diverged)"
+    if last == 0 and first == 0:
+        return None, "both gradient norms are exactly 0 (0/0): no gradient reached either layer"
+    if last == 0:
+        return None, (
+            "the last hidden layer's weight gradient is exactly 0 (all its units dead), "
+            "so the ratio divides by zero"
+        )
+    return first / last, None
+
+
 def _summarise(
-    model: nn.Sequential,
     recorder: nn.GradientRecorder,
     history: list[float],
     diverged_at: int | None,
     mean_loss: float,
-    epochs: int,
-    hidden: int,
+    run: LabRun,
+    hidden_layers: int,
 ) -> RunResult:
+    """A run's figures from its loss history and the recorder's last step."""
     last = recorder.at_step()
-    linear = [label for label in last if label.endswith(":Linear")]
+    linear = [label for label in last if label.type == "Linear"]
     first_norm = last[linear[0]].get("weight_grad_norm", math.nan)
     last_norm = last[linear[-2]].get("weight_grad_norm", math.nan)
     gri, reason = gradient_ratio_index(first_norm, last_norm)
     final = history[-1] if history else math.nan
     return RunResult(
-        hidden_layers=hidden,
+        hidden_layers=hidden_layers,
         loss_history=history,
-        losses={e: history[e - 1] for e in record_epochs(epochs) if e <= len(history)},
+        losses={e: history[e - 1] for e in run.reported_epochs if e <= len(history)},
         grad_norm_first=first_norm,
         grad_norm_last=last_norm,
         gri=gri,
@@ -146,58 +186,45 @@ def _summarise(
     )
 
 
-def gradient_ratio_index(first: float, last: float) -> tuple[float | None, str | None]:
-    """GRI = first / last, or ``(None, reason)`` when the ratio is undefined."""
-    if not (math.isfinite(first) and math.isfinite(last)):
-        return None, "a gradient norm is not finite (training diverged)"
-    if last == 0 and first == 0:
-        return None, "both gradient norms are exactly 0 (0/0): no gradient reached either layer"
-    if last == 0:
-        return None, (
-            "the last hidden layer's weight gradient is exactly 0 (all its units dead), "
-            "so the ratio divides by zero"
-        )
-    return first / last, None
+def _grad_series(recorder: nn.GradientRecorder) -> dict[str, list[float | None]]:
+    """Weight-gradient norm of every Linear layer at every step, keyed by the layer's label at
+    the last step. Run 1's hidden layers keep their positions through the break and the output
+    layer stays last, so each step's Linear layers map onto the final ones in that way; layers
+    inserted at the break have None before it."""
+    final_labels = [label for label in recorder.at_step() if label.type == "Linear"]
+    series: dict[str, list[float | None]] = {
+        label: [None] * recorder.step for label in final_labels
+    }
+    per_step: dict[int, list[tuple[int, float]]] = {}
+    for record in recorder.records:
+        if record.quantity == "weight_grad_norm" and record.layer.type == "Linear":
+            per_step.setdefault(record.step, []).append((record.layer.position, record.value))
+    for step, values in per_step.items():
+        values.sort()
+        targets = final_labels[: len(values) - 1] + final_labels[-1:]
+        for label, (_, value) in zip(targets, values, strict=True):
+            series[label][step - 1] = value
+    return series
 
 
-def run_stress_test(
-    config: LabConfig,
-    seed: int = 0,
-    epochs: int | None = None,
-    keep_model: bool = False,
-    after_run: Callable[[str, nn.Sequential, Tensor], None] | None = None,
-) -> StressResult:
-    """Part A for one seed: run 1, the structural break, run 2. ``after_run(name, model, X)`` is
-    called after each run's training (the lab measures memory there)."""
-    epochs = config.epochs if epochs is None else epochs
-    if int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"epochs must be a positive whole number, got {epochs}")
-    rng = np.random.RandomState(seed)
-    X, y = make_data(rng, config.n_samples)
+def run_stress_test(run: LabRun, observer: TrainingObserver | None = None) -> StressResult:
+    """Part A for one run: run 1, the structural break, run 2, with a gradient recorder on the
+    network throughout; ``observer`` sees each run and epoch."""
+    observer = observer or TrainingObserver()
+    config = run.config
+    X, y, model, rng = draw_lab(run)
     mean_loss = float(np.mean((y - y.mean()) ** 2))
-    model = build_network(config, rng)
-    recorder = nn.GradientRecorder(model)
-    X_t, y_t = Tensor(X), Tensor(y)
-
-    history, diverged = train(model, X_t, y_t, config.learning_rate, epochs)
-    run1 = _summarise(model, recorder, history, diverged, mean_loss, epochs, config.hidden_layers)
-    if after_run:
-        after_run("run1", model, X_t)
-    insert_hidden_layers(model, config, rng)
-    history, diverged = train(model, X_t, y_t, config.learning_rate, epochs)
-    hidden2 = config.hidden_layers + config.added_layers
-    run2 = _summarise(model, recorder, history, diverged, mean_loss, epochs, hidden2)
-    if after_run:
-        after_run("run2", model, X_t)
-    if not keep_model:
-        recorder.detach()
-    return StressResult(
-        config,
-        int(seed),
-        int(epochs),
-        mean_loss,
-        run1,
-        run2,
-        model if keep_model else None,
-        recorder if keep_model else None,
-    )
+    data = Tensor(X), Tensor(y)
+    results: dict[str, RunResult] = {}
+    with nn.GradientRecorder(model) as recorder:
+        for name in RUNS:
+            if name == "run2":
+                insert_hidden_layers(model, config, rng)
+            observer.run_started(name, model, X, y)
+            hook = partial(observer.epoch_done, name)
+            history, diverged = train(model, *data, config.learning_rate, run.epochs, hook)
+            hidden = sum(isinstance(layer, nn.Linear) for layer in model) - 1
+            results[name] = _summarise(recorder, history, diverged, mean_loss, run, hidden)
+            observer.run_finished(name, model)
+        series = _grad_series(recorder)
+    return StressResult(run, mean_loss, results["run1"], results["run2"], series)

@@ -1,38 +1,21 @@
 """Part B (lab-spec §3), every figure computed by the framework: parameter counts from real
-layers, the output size from a real forward pass checked against the formula, and the manual
-convolution through the framework's convolution."""
+layers, the output size from a real forward pass checked against the formula
+(`tinygrad_lab.ops.conv_output_size`, its one home), and the manual convolution through the
+framework's convolution."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from tinygrad_lab import nn, ops
 from tinygrad_lab.grad_mode import no_grad
-from tinygrad_lab.lab.rules import LabConfig, output_size_fraction
+from tinygrad_lab.lab.rules import LabConfig
 from tinygrad_lab.tensor import Tensor
 
 DOCUMENTS_MANUAL_CONVOLUTION = -18  # what the notebook's text and the README claim (wrong)
-
-
-class OutputSizeError(ValueError):
-    """``(N - F + 2P) / S`` is not an integer: the configuration does not tile the input."""
-
-
-def output_size(n: int, f: int, stride: int, padding: int) -> int:
-    """``(N - F + 2P) / S + 1``, or `OutputSizeError` naming the configuration when the
-    division leaves a remainder (the filter does not tile the padded input)."""
-    size = Fraction(n - f + 2 * padding, stride) + 1
-    if size.denominator != 1 or size < 1:
-        raise OutputSizeError(
-            f"output size: (N − F + 2P) / S = ({n} − {f} + 2·{padding}) / {stride} = "
-            f"{n - f + 2 * padding}/{stride} is not a whole number: with N={n}, F={f}, "
-            f"S={stride}, P={padding} the filter does not tile the input"
-        )
-    return size.numerator
 
 
 def manual_matrix(a: int, b: int) -> np.ndarray:
@@ -64,37 +47,38 @@ class PartBResult:
     documents_claim: int = DOCUMENTS_MANUAL_CONVOLUTION
     notes: list[str] = field(default_factory=list)
 
-    def figures(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
-
-def run_part_b(config: LabConfig, rng: Any = None) -> PartBResult:
-    rng = np.random.RandomState(0) if rng is None else rng
-    n, neurons = config.image_side, config.dense_neurons
-    dense = nn.Linear(n * n, neurons, rng=rng)
-    conv = nn.Conv2d(1, config.conv_filters, config.conv_filter_size, rng=rng)
-
-    f, s, p = config.output_filter_size, config.output_stride, config.output_padding
+def _output_size(config: LabConfig, rng: Any) -> tuple[int | None, str | None, int]:
+    """The formula's size (or None and its error) and a real Conv2d forward pass's size; where
+    the formula gives a whole number, the two must agree."""
+    n, f = config.image_side, config.output_filter_size
+    s, p = config.output_stride, config.output_padding
     probe = nn.Conv2d(1, 1, f, stride=s, padding=p, rng=rng)
     with no_grad():
         forward_size = probe(Tensor(np.zeros((1, 1, n, n)))).shape[-1]
     try:
-        size, size_error = output_size(n, f, s, p), None
-    except OutputSizeError as err:
-        size, size_error = None, str(err)
+        size, error = ops.conv_output_size(n, f, s, p, exact=True), None
+    except ops.OutputSizeError as err:
+        size, error = None, str(err)
     if size is not None and size != forward_size:  # the formula and the layer must agree
         raise AssertionError(
             f"output size: formula gives {size}, Conv2d forward gives "
             f"{forward_size} for N={n}, F={f}, S={s}, P={p}"
         )
-    assert size is None or Fraction(size) == output_size_fraction(config)
+    return size, error, forward_size
 
+
+def _manual_convolution(config: LabConfig) -> tuple[np.ndarray, np.ndarray, float]:
+    """The 5×5 matrix, the filter over all its 3×3 windows, and over its centre region."""
     matrix = manual_matrix(config.a, config.b)
+    kernel = Tensor(manual_filter()[None, None])
     with no_grad():
-        conv_map = ops.Conv2d.apply(Tensor(matrix[None, None]), Tensor(manual_filter()[None, None]))
-        centre = ops.Conv2d.apply(
-            Tensor(matrix[None, None, 1:4, 1:4]), Tensor(manual_filter()[None, None])
-        ).item()
+        conv_map = ops.Conv2d.apply(Tensor(matrix[None, None]), kernel)
+        centre = ops.Conv2d.apply(Tensor(matrix[None, None, 1:4, 1:4]), kernel).item()
+    return matrix, conv_map.data[0, 0], centre
+
+
+def _notes(config: LabConfig, centre: float) -> list[str]:
     notes = []
     if centre != DOCUMENTS_MANUAL_CONVOLUTION:
         notes.append(
@@ -104,23 +88,37 @@ def run_part_b(config: LabConfig, rng: Any = None) -> PartBResult:
             f"computation: the documents' −18 is wrong."
         )
     notes.append(
-        f"The output-size question uses F = {f} (as the documents do), not the conv "
-        f"filter size F = {config.conv_filter_size} of the parameter question."
+        f"The output-size question uses F = {config.output_filter_size} (as the documents do), "
+        f"not the conv filter size F = {config.conv_filter_size} of the parameter question."
     )
+    return notes
+
+
+def run_part_b(config: LabConfig, rng: Any = None) -> PartBResult:
+    """Part B for ``config``: parameter counts, output size and the manual convolution."""
+    rng = np.random.RandomState(0) if rng is None else rng
+    n, neurons = config.image_side, config.dense_neurons
+    k, f = config.conv_filters, config.conv_filter_size
+    dense = nn.Linear(n * n, neurons, rng=rng)
+    conv = nn.Conv2d(1, k, f, rng=rng)
+    size, size_error, forward_size = _output_size(config, rng)
+    matrix, conv_map, centre = _manual_convolution(config)
     return PartBResult(
         dense_parameters=dense.num_parameters(),
         dense_layer=f"Linear({n}×{n} = {n * n} → {neurons})",
         conv_parameters=conv.num_parameters(),
-        conv_layer=(
-            f"Conv2d(1 → {config.conv_filters}, kernel {config.conv_filter_size}×"
-            f"{config.conv_filter_size})"
-        ),
+        conv_layer=f"Conv2d(1 → {k}, kernel {f}×{f})",
         output_size=size,
         output_size_error=size_error,
         output_size_forward=forward_size,
-        output_size_config={"N": n, "F": f, "S": s, "P": p},
+        output_size_config={
+            "N": n,
+            "F": config.output_filter_size,
+            "S": config.output_stride,
+            "P": config.output_padding,
+        },
         manual_matrix=matrix.tolist(),
-        manual_convolution_map=conv_map.data[0, 0].tolist(),
+        manual_convolution_map=conv_map.tolist(),
         manual_convolution=centre,
-        notes=notes,
+        notes=_notes(config, centre),
     )

@@ -1,9 +1,12 @@
-"""The lab's plots (matplotlib, optional extra ``plot``), drawn from `compute_lab`'s figures."""
+"""The lab's plots (matplotlib, optional extra ``plot``), drawn from `LabResult`s."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tinygrad_lab.lab.compute import LabResult
 
 
 def _pyplot() -> Any:
@@ -17,21 +20,28 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_losses(results: dict[str, Any], path: Path) -> Path:
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_losses(result: LabResult, path: Path) -> Path:
     """Loss per epoch of both runs, one after the other, with the break marked."""
     plt = _pyplot()
-    run1, run2 = results["part_a"]["run1"], results["part_a"]["run2"]
-    n1 = len(run1["loss_history"])
+    run1, run2 = result.part_a.run1, result.part_a.run2
+    n1 = len(run1.loss_history)
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(range(1, n1 + 1), run1["loss_history"], label=f"run 1 ({run1['hidden_layers']} hidden)")
+    ax.plot(range(1, n1 + 1), run1.loss_history, label=f"run 1 ({run1.hidden_layers} hidden)")
     ax.plot(
-        range(n1 + 1, n1 + len(run2["loss_history"]) + 1),
-        run2["loss_history"],
-        label=f"run 2 ({run2['hidden_layers']} hidden)",
+        range(n1 + 1, n1 + len(run2.loss_history) + 1),
+        run2.loss_history,
+        label=f"run 2 ({run2.hidden_layers} hidden)",
     )
     ax.axvline(n1 + 0.5, color="grey", linestyle="--", linewidth=1, label="structural break")
     ax.axhline(
-        results["part_a"]["mean_predictor_loss"],
+        result.part_a.mean_predictor_loss,
         color="black",
         linestyle=":",
         linewidth=1,
@@ -40,19 +50,16 @@ def plot_losses(results: dict[str, Any], path: Path) -> Path:
     ax.set(
         xlabel="epoch (runs 1 and 2 in sequence)",
         ylabel="MSE loss",
-        title=f"Loss curves — roll {results['roll']}, seed {results['seed']}",
+        title=f"Loss curves — roll {result.run.roll}, seed {result.run.seed}",
     )
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
-def plot_grad_norms(results: dict[str, Any], path: Path) -> Path:
+def plot_grad_norms(result: LabResult, path: Path) -> Path:
     """Weight-gradient norm of every Linear layer over all epochs (log scale)."""
     plt = _pyplot()
-    series = results["part_a"]["weight_grad_norm_series"]
+    series = result.part_a.weight_grad_norm_series
     fig, ax = plt.subplots(figsize=(8, 4.5))
     cmap = plt.get_cmap("viridis")
     for k, (label, values) in enumerate(series.items()):
@@ -63,7 +70,7 @@ def plot_grad_norms(results: dict[str, Any], path: Path) -> Path:
                 steps, norms, color=cmap(k / max(len(series) - 1, 1)), label=label, linewidth=1.2
             )
     ax.axvline(
-        len(results["part_a"]["run1"]["loss_history"]) + 0.5,
+        len(result.part_a.run1.loss_history) + 0.5,
         color="grey",
         linestyle="--",
         linewidth=1,
@@ -75,16 +82,13 @@ def plot_grad_norms(results: dict[str, Any], path: Path) -> Path:
         title="Per-layer weight-gradient norms (layer labels as in run 2)",
     )
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
-def plot_gri_seeds(all_results: list[dict[str, Any]], path: Path) -> Path:
+def plot_gri_seeds(results: list[LabResult], path: Path) -> Path:
     """GRI of run 1 against run 2 for every seed; undefined GRIs are listed in the title."""
     plt = _pyplot()
-    pairs = [(r["part_a"]["run1"]["gri"], r["part_a"]["run2"]["gri"]) for r in all_results]
+    pairs = [(r.part_a.run1.gri, r.part_a.run2.gri) for r in results]
     defined = [(a, b) for a, b in pairs if a is not None and b is not None]
     fig, ax = plt.subplots(figsize=(6, 5.5))
     if defined:
@@ -106,10 +110,7 @@ def plot_gri_seeds(all_results: list[dict[str, Any]], path: Path) -> Path:
     ax.set(
         xlabel="GRI, run 1",
         ylabel="GRI, run 2 (after the break)",
-        title=f"GRI across {len(pairs)} seeds — roll {all_results[0]['roll']}"
+        title=f"GRI across {len(pairs)} seeds — roll {results[0].run.roll}"
         + (f" ({undefined} undefined)" if undefined else ""),
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

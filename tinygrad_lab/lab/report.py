@@ -1,132 +1,146 @@
-"""The lab's report (Markdown), results.json and CSV files, rendered from `compute_lab`'s dict."""
+"""The lab's report (Markdown), results.json and CSV files, rendered from a `LabResult`."""
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 from typing import Any
 
-from tinygrad_lab.lab.analysis import EXPLODING_GRI, NO_LEARNING_R2, VANISHING_GRI
+from tinygrad_lab.display import cell, markdown_table
+from tinygrad_lab.lab.analysis import (
+    EXPLODING_GRI,
+    NO_LEARNING_R2,
+    VANISHING_GRI,
+    AffineFold,
+    diagnose,
+)
+from tinygrad_lab.lab.compute import LabResult, MemoryTable
+from tinygrad_lab.lab.part_a import RunResult, StressResult
+from tinygrad_lab.lab.part_b import PartBResult
+from tinygrad_lab.lab.rules import LabConfig
 
 
 def fmt(value: Any, digits: int = 6) -> str:
-    if value is None:
-        return "undefined"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
+    """A figure in the report: ``digits`` significant digits, "undefined" for None or a
+    non-finite float (as the JSON's null)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        value = None
+    return cell(value, digits)
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(fmt(cell) for cell in row) + " |" for row in rows]
-    return lines + [""]
+    return [markdown_table(header, rows, fmt=fmt), ""]
 
 
-def _run_section(title: str, run: dict[str, Any], memory: dict[str, Any] | None) -> list[str]:
-    lines = [f"### {title}: {run['hidden_layers']} hidden layers", ""]
-    lines += _table(["epoch", "loss"], [[int(e), v] for e, v in run["losses"].items()])
-    if run["diverged_at"] is not None:
+def _run_summary(title: str, run: RunResult) -> list[str]:
+    lines = [f"### {title}: {run.hidden_layers} hidden layers", ""]
+    lines += _table(["epoch", "loss"], [[epoch, loss] for epoch, loss in run.losses.items()])
+    if run.diverged_at is not None:
         lines += [
-            f"**The loss stopped being finite at epoch {run['diverged_at']}**; training "
+            f"**The loss stopped being finite at epoch {run.diverged_at}**; training "
             "stopped there.",
             "",
         ]
-    gri = (
-        fmt(run["gri"])
-        if run["gri"] is not None
-        else (f"undefined ({run['gri_undefined_reason']})")
-    )
-    lines += [
-        f"- ‖∇W_first‖ (first weight matrix, last epoch) = {fmt(run['grad_norm_first'])}",
+    gri = fmt(run.gri) if run.gri is not None else f"undefined ({run.gri_undefined_reason})"
+    verdict, explanation = diagnose(run)
+    return lines + [
+        f"- ‖∇W_first‖ (first weight matrix, last epoch) = {fmt(run.grad_norm_first)}",
         f"- ‖∇W_last‖ (weight matrix of the last hidden layer, `grads_W[-2]`) = "
-        f"{fmt(run['grad_norm_last'])}",
+        f"{fmt(run.grad_norm_last)}",
         f"- **GRI** = ‖∇W_first‖ / ‖∇W_last‖ = {gri}",
-        f"- R² against the mean predictor = {fmt(run['r2'], 4)} (final loss "
-        f"{fmt(run['final_loss'])})",
-        f"- **Diagnosis: {run['diagnosis']['verdict']}.** {run['diagnosis']['explanation']}",
-        "",
-        "Every layer at the last epoch (gradient norms; dead fraction = share of units that output "
-        "0 for every example):",
+        f"- R² against the mean predictor = {fmt(run.r2, 4)} (final loss {fmt(run.final_loss)})",
+        f"- **Diagnosis: {verdict}.** {explanation}",
         "",
     ]
-    rows = []
-    for label, norms in run["layer_grad_norms"].items():
-        rows.append(
-            [
-                label,
+
+
+def _layer_table(run: RunResult) -> list[str]:
+    rows = [
+        [label]
+        + [
+            "—" if value is None else value
+            for value in (
                 norms.get("weight_grad_norm"),
                 norms.get("bias_grad_norm"),
                 norms.get("output_grad_norm"),
-                run["dead_fractions"].get(label),
-            ]
-        )
-    lines += _table(
-        ["layer", "‖∇W‖", "‖∇b‖", "‖∂L/∂output‖", "dead fraction"],
-        [[r[0]] + [("—" if v is None else v) for v in r[1:]] for r in rows],
-    )
-    if memory:
-        lines += [
-            "Bytes each layer's training forward pass saves for backward (freed by backward):",
-            "",
+                run.dead_fractions.get(label),
+            )
         ]
-        lines += _table(["layer", "bytes saved"], [[k, v] for k, v in memory["per_layer"].items()])
-        lines += [
-            f"Total: {memory['total']:,} bytes; the same forward pass under `no_grad` (inference) "
-            f"saves {memory['no_grad_total']:,} bytes.",
-            "",
-        ]
-    return lines
+        for label, norms in run.layer_grad_norms.items()
+    ]
+    return [
+        "Every layer at the last epoch (gradient norms; dead fraction = share of units that output "
+        "0 for every example):",
+        "",
+        *_table(["layer", "‖∇W‖", "‖∇b‖", "‖∂L/∂output‖", "dead fraction"], rows),
+    ]
 
 
-def markdown_report(results: dict[str, Any]) -> str:
-    """The lab's answers, with every figure taken from ``results``."""
-    cfg = results["config"]
-    lines = [f"# Lab 6 — Deep network structural stress test: roll number {results['roll']}", ""]
+def _memory_table(memory: MemoryTable) -> list[str]:
+    return [
+        "Bytes each layer's training forward pass saves for backward (freed by backward):",
+        "",
+        *_table(["layer", "bytes saved"], [[k, v] for k, v in memory.per_layer.items()]),
+        f"Total: {memory.total:,} bytes; the same forward pass under `no_grad` (inference) "
+        f"saves {memory.no_grad_total:,} bytes.",
+        "",
+    ]
+
+
+def _run_section(title: str, run: RunResult, memory: MemoryTable | None) -> list[str]:
+    lines = _run_summary(title, run) + _layer_table(run)
+    return lines + (_memory_table(memory) if memory else [])
+
+
+def markdown_report(result: LabResult) -> str:
+    """The lab's answers, with every figure taken from ``result``."""
+    run, config = result.run, result.run.config
+    lines = [f"# Lab 6 — Deep network structural stress test: roll number {run.roll}", ""]
     lines += [
-        f"Computed by tinygrad_lab with seed {results['seed']} and {results['epochs']} "
+        f"Computed by tinygrad_lab with seed {run.seed} and {run.epochs} "
         "epochs a run. A run with seed s reproduces the course notebook's code run after "
         "`np.random.seed(s)`.",
         "",
     ]
-    if cfg["assumptions"]:
+    if config.assumptions:
         lines += ["> **Assumed defaults** (the course documents leave these rules open):"]
-        lines += [f"> - {a}" for a in cfg["assumptions"]] + [""]
-    lines += [f"## Configuration (a = {cfg['a']}, b = {cfg['b']}, c = {cfg['c']})", ""]
-    lines += _table(
-        ["quantity", "rule", "value"],
-        [[r["quantity"], r["rule"], r["value"]] for r in cfg["rules"]],
-    )
-    if "part_a" in results:
-        lines += _part_a(results)
-    if "q2" in results:
-        q2 = results["q2"]
-        lines += [
-            "## Q2 by experiment: without activations, one affine map remains",
-            "",
-            f"The trained run-2 network's {q2['linear_layers']} Linear layers with every "
-            "activation replaced by Identity were multiplied out into a single `x @ W + b` "
-            f"(W of shape {len(q2['weight'])}×{len(q2['weight'][0])}, rank {q2['rank']}). "
-            f"It reproduces the network's output to within {fmt(q2['max_abs_difference'], 3)}"
-            f" (rounding error), so the effective number of linear layers is "
-            f"**{q2['effective_linear_layers']}**: depth without non-linearity adds no "
-            "representational power; the model is linear regression.",
-            "",
-        ]
-    if "part_b" in results:
-        lines += _part_b(results["part_b"])
+        lines += [f"> - {a}" for a in config.assumptions] + [""]
+    lines += [f"## Configuration (a = {config.a}, b = {config.b}, c = {config.c})", ""]
+    lines += _table(["quantity", "rule", "value"], [list(row) for row in config.table()])
+    if result.part_a is not None:
+        lines += _part_a(result.part_a, result.memory or {})
+    if result.q2 is not None:
+        lines += _q2(result.q2)
+    if result.part_b is not None:
+        lines += _part_b(result.part_b)
     return "\n".join(lines)
 
 
-def _part_a(results: dict[str, Any]) -> list[str]:
-    part, cfg = results["part_a"], results["config"]
-    run1, run2 = part["run1"], part["run2"]
+def _q2(fold: AffineFold) -> list[str]:
+    rows, columns = fold.weight.shape
+    return [
+        "## Q2 by experiment: without activations, one affine map remains",
+        "",
+        f"The trained run-2 network's {fold.linear_layers} Linear layers with every "
+        "activation replaced by Identity were multiplied out into a single `x @ W + b` "
+        f"(W of shape {rows}×{columns}, rank {fold.rank}). "
+        f"It reproduces the network's output to within {fmt(fold.max_abs_difference, 3)}"
+        f" (rounding error), so the effective number of linear layers is "
+        f"**{fold.effective_linear_layers}**: depth without non-linearity adds no "
+        "representational power; the model is linear regression.",
+        "",
+    ]
+
+
+def _part_a(stress: StressResult, memory: dict[str, MemoryTable]) -> list[str]:
+    run1, run2, n = stress.run1, stress.run2, stress.run.config.n_samples
     lines = [
         "## Part A — gradient-flow stress test",
         "",
-        f"Data: N = 400, X ~ U(−2, 2)³, y = sin(x0) + 0.5·x1² − 0.8·x2. The mean predictor's "
-        f"loss (variance of y) is {fmt(part['mean_predictor_loss'])}.",
+        f"Data: N = {n}, X ~ U(−2, 2)³, y = sin(x0) + 0.5·x1² − 0.8·x2. The mean predictor's "
+        f"loss (variance of y) is {fmt(stress.mean_predictor_loss)}.",
         "",
         f"Diagnosis thresholds: vanishing when GRI < {VANISHING_GRI}, exploding when GRI > "
         f"{EXPLODING_GRI} or the loss is not finite, dead network when an activation layer "
@@ -134,68 +148,74 @@ def _part_a(results: dict[str, Any]) -> list[str]:
         "network learned little beyond the mean.",
         "",
     ]
-    memory = results.get("memory", {})
     lines += _run_section("Run 1", run1, memory.get("run1"))
     lines += [
         "### The structural break",
         "",
-        f"{run2['hidden_layers'] - run1['hidden_layers']} hidden layers inserted just "
+        f"{run2.hidden_layers - run1.hidden_layers} hidden layers inserted just "
         "before the output layer, trained weights kept, then the same training again.",
         "",
     ]
     lines += _run_section("Run 2", run2, memory.get("run2"))
-    change = part["gri_change"]
+    return lines + _answers(stress)
+
+
+def _answers(stress: StressResult) -> list[str]:
+    """Q1, Q3, Q4 and Q5, from the figures."""
+    run1, run2, config = stress.run1, stress.run2, stress.run.config
+    change = stress.gri_change
     if change is None:
         verdict = "cannot be compared: a GRI is undefined"
     else:
         verdict = ("fell" if change < 1 else "rose") + f" by a factor of {fmt(change, 3)}"
-    lines += [
+    return [
         "### What the figures say",
         "",
-        f"- Q1: GRI went from {fmt(run1['gri'], 4)} (run 1) to {fmt(run2['gri'], 4)} (run 2): "
+        f"- Q1: GRI went from {fmt(run1.gri, 4)} (run 1) to {fmt(run2.gri, 4)} (run 2): "
         f"it {verdict}. GRI > 1 means the first layer receives a larger weight gradient than "
         "the last hidden layer, < 1 a smaller one; one seed is not evidence — run "
         "`--seeds 0-49` to see how much GRI varies between seeds.",
-        f"- Q3: depth did {'not ' if run2['final_loss'] >= run1['final_loss'] else ''}"
-        f"lower the loss: run 1 ended at {fmt(run1['final_loss'])}, run 2 at "
-        f"{fmt(run2['final_loss'])} (R² {fmt(run1['r2'], 3)} → {fmt(run2['r2'], 3)}).",
+        f"- Q3: depth did {'not ' if run2.final_loss >= run1.final_loss else ''}"
+        f"lower the loss: run 1 ended at {fmt(run1.final_loss)}, run 2 at "
+        f"{fmt(run2.final_loss)} (R² {fmt(run1.r2, 3)} → {fmt(run2.r2, 3)}).",
         f"- Q4: a solution that ignored the roll-number rules shows at once in the "
-        f"architecture: this roll needs width {cfg['hidden_width']}, "
-        f"{cfg['hidden_layers']} hidden layers, learning rate {fmt(cfg['learning_rate'])}, "
-        f"{cfg['activation']} activations, init ±{fmt(cfg['init_range'], 4)} and "
-        f"{cfg['added_layers']} layers added at the break.",
-        f"- Q5: in run 2 the first layer's weight gradient is {fmt(run2['grad_norm_first'])} "
-        f"against {fmt(run2['grad_norm_last'])} at the last hidden layer.",
+        f"architecture: {_architecture(config)}.",
+        f"- Q5: in run 2 the first layer's weight gradient is {fmt(run2.grad_norm_first)} "
+        f"against {fmt(run2.grad_norm_last)} at the last hidden layer.",
         "",
     ]
-    return lines
 
 
-def _part_b(part: dict[str, Any]) -> list[str]:
-    size = part["output_size_config"]
+def _architecture(config: LabConfig) -> str:
+    return (
+        f"this roll needs width {config.hidden_width}, "
+        f"{config.hidden_layers} hidden layers, learning rate {fmt(config.learning_rate)}, "
+        f"{config.activation} activations, init ±{fmt(config.init_range, 4)} and "
+        f"{config.added_layers} layers added at the break"
+    )
+
+
+def _part_b(part: PartBResult) -> list[str]:
+    size = part.output_size_config
     size_text = (
-        str(part["output_size"])
-        if part["output_size"] is not None
-        else f"**error**: {part['output_size_error']}"
+        str(part.output_size)
+        if part.output_size is not None
+        else f"**error**: {part.output_size_error}"
     )
     lines = ["## Part B — structural reading", ""]
     lines += _table(
         ["quantity", "value", "how it was computed"],
         [
-            [
-                "dense parameters",
-                part["dense_parameters"],
-                f"{part['dense_layer']}.num_parameters()",
-            ],
-            ["conv parameters", part["conv_parameters"], f"{part['conv_layer']}.num_parameters()"],
+            ["dense parameters", part.dense_parameters, f"{part.dense_layer}.num_parameters()"],
+            ["conv parameters", part.conv_parameters, f"{part.conv_layer}.num_parameters()"],
             [
                 f"output size (N={size['N']}, F={size['F']}, S={size['S']}, P={size['P']})",
                 size_text,
-                f"formula, checked against a Conv2d forward pass ({part['output_size_forward']})",
+                f"formula, checked against a Conv2d forward pass ({part.output_size_forward})",
             ],
             [
                 "manual convolution (centre 3×3 region)",
-                part["manual_convolution"],
+                part.manual_convolution,
                 "the framework's Conv2d on the 5×5 matrix",
             ],
         ],
@@ -206,28 +226,32 @@ def _part_b(part: dict[str, Any]) -> list[str]:
         "parameters depend only on the filter size and count.",
         "",
     ]
-    lines += [f"- {note}" for note in part["notes"]] + [""]
-    return lines
+    return lines + [f"- {note}" for note in part.notes] + [""]
 
 
-def write_outputs(out: Path, results: dict[str, Any], plots: bool = True) -> list[Path]:
+def write_loss_history(path: Path, history: list[float]) -> Path:
+    """One run's loss at every epoch, as CSV (epoch, loss)."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["epoch", "loss"])
+        writer.writerows(enumerate(history, start=1))
+    return path
+
+
+def write_outputs(out: Path, result: LabResult, plots: bool = True) -> list[Path]:
     """report.md, results.json, one CSV per loss history and the plots, into ``out``."""
     written = [out / "report.md", out / "results.json"]
-    written[0].write_text(markdown_report(results) + "\n")
-    written[1].write_text(json.dumps(results, indent=1, allow_nan=False) + "\n")
-    for name in ("run1", "run2"):
-        if "part_a" in results:
-            path = out / f"loss_history_{name}.csv"
-            with open(path, "w", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["epoch", "loss"])
-                writer.writerows(enumerate(results["part_a"][name]["loss_history"], start=1))
-            written.append(path)
-    if plots and "part_a" in results:
+    written[0].write_text(markdown_report(result) + "\n")
+    written[1].write_text(json.dumps(result.to_json(), indent=1, allow_nan=False) + "\n")
+    if result.part_a is None:
+        return written
+    for name, run in result.part_a.runs().items():
+        written.append(write_loss_history(out / f"loss_history_{name}.csv", run.loss_history))
+    if plots:
         from tinygrad_lab.lab.plots import plot_grad_norms, plot_losses
 
         written += [
-            plot_losses(results, out / "loss_curves.png"),
-            plot_grad_norms(results, out / "grad_norms.png"),
+            plot_losses(result, out / "loss_curves.png"),
+            plot_grad_norms(result, out / "grad_norms.png"),
         ]
     return written

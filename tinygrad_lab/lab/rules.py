@@ -1,4 +1,9 @@
-"""The lab's roll-number rules (lab-spec §1 and §3) as one configuration object.
+"""The lab's roll-number rules (lab-spec §1 and §3) as one table, and `LabRun`, the description
+of one run that every part of the lab shares.
+
+Each row of `RULES` holds a quantity, its rule as the spec writes it, and how its value is
+computed, so the text and the value cannot drift apart; `lab_config` builds the `LabConfig`
+from the rows.
 
 Two rules are left open by the course documents; they get documented defaults here, which a
 caller can override, and the configuration remembers whether a default was assumed:
@@ -16,14 +21,19 @@ reproduces the notebook's code for any roll, and the reports still say a default
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
+from numbers import Integral
+from types import SimpleNamespace
 
+from tinygrad_lab.display import cell
 from tinygrad_lab.nn import get_activation
+from tinygrad_lab.ops import OutputSizeError, conv_output_size
 
 EXAMPLE_ROLL = "102303346"
 DEFAULT_ODD_ACTIVATION = "relu"  # the notebook's code uses ReLU whatever a is
 DEFAULT_ADDED_LAYERS = 3  # the notebook's code adds 3 whatever b is
+EPOCHS = 400  # epochs a run (lab-spec §2)
 ROLL_RULE = "a roll number is a string of at least three decimal digits, e.g. 102303346"
 
 
@@ -41,17 +51,141 @@ def parse_roll(roll: object) -> str:
     return text
 
 
+def record_epochs(epochs: int) -> list[int]:
+    """The epochs whose loss the lab reports: 1, 100 and the last (those that exist)."""
+    return sorted({e for e in (1, 100, epochs) if 1 <= e <= epochs})
+
+
+# ------------------------------------------------------------------------------ the table
+Values = SimpleNamespace  # the digits a, b, c, then each row's value under its field's name
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """A rule: its quantity, its text, and its value computed from the digits and the rows
+    above. ``quantity`` None: a rule other rules use that the spec's table does not show."""
+
+    quantity: str | None
+    rule: str
+    value: Callable[[Values], object]
+    field: str | None = None  # the LabConfig field the value sets
+    shown: Callable[[Values], object] | None = None  # the table's value, when not ``value``
+
+
+@dataclass(frozen=True)
+class OpenRuleRow:
+    """A rule the documents define for some rolls only: the override when one is given, else
+    the rule's value, else the documented default (recorded as assumed)."""
+
+    quantity: str
+    rule: str
+    ruled: Callable[[Values], object | None]  # None where the documents leave the rule open
+    open_case: Callable[[Values], str]  # which case is open, e.g. "a is odd"
+    default: object
+    field: str
+
+
+def _output_size(v: Values) -> int | None:
+    try:
+        return conv_output_size(
+            v.image_side, v.output_filter_size, v.output_stride, v.output_padding, exact=True
+        )
+    except OutputSizeError:
+        return None
+
+
+def _output_size_shown(v: Values) -> str:
+    if v.output_size is not None:
+        return str(v.output_size)
+    n, f, s, p = v.image_side, v.output_filter_size, v.output_stride, v.output_padding
+    # conv_output_size gives whole sizes only; the real quotient is shown to say how far off
+    return f"not an integer: ({n} − {f} + 2·{p}) / {s} + 1 = {(n - f + 2 * p) / s + 1:g}"
+
+
+RULES: tuple[RuleRow | OpenRuleRow, ...] = (
+    RuleRow("hidden width", "6 + a", lambda v: 6 + v.a, "hidden_width"),
+    RuleRow("hidden layers", "4 + (b mod 3)", lambda v: 4 + v.b % 3, "hidden_layers"),
+    RuleRow("learning rate", "0.002 × (c + 1)", lambda v: 0.002 * (v.c + 1), "learning_rate"),
+    OpenRuleRow(
+        "activation",
+        "ReLU when a is even",
+        lambda v: "relu" if v.a % 2 == 0 else None,
+        lambda v: "a is odd",
+        DEFAULT_ODD_ACTIVATION,
+        "activation",
+    ),
+    RuleRow(
+        "weight init",
+        "Uniform[−1/(a+1), +1/(a+1)]",
+        lambda v: 1 / (v.a + 1),
+        "init_range",
+        shown=lambda v: f"±1/{v.a + 1} (±{v.init_range:.6g})",
+    ),
+    RuleRow("bias init", "0", lambda v: 0),
+    OpenRuleRow(
+        "structural break",
+        "b mod 3 = 1 → add 3 hidden layers",
+        lambda v: 3 if v.b % 3 == 1 else None,
+        lambda v: f"b mod 3 = {v.b % 3}",
+        DEFAULT_ADDED_LAYERS,
+        "added_layers",
+    ),
+    RuleRow("image side N", "24 + a", lambda v: 24 + v.a, "image_side"),
+    RuleRow("dense hidden neurons", "32 + b", lambda v: 32 + v.b, "dense_neurons"),
+    RuleRow(
+        "dense parameters",
+        "N²·neurons + neurons",
+        lambda v: v.image_side**2 * v.dense_neurons + v.dense_neurons,
+    ),
+    RuleRow("conv filter size F", "3 + (c mod 2)", lambda v: 3 + v.c % 2, "conv_filter_size"),
+    RuleRow("conv filters K", "8 + a", lambda v: 8 + v.a, "conv_filters"),
+    RuleRow(
+        "conv parameters",
+        "F²·K + K (1 input channel)",
+        lambda v: v.conv_filter_size**2 * v.conv_filters + v.conv_filters,
+    ),
+    # the output-size question's own F, S and P (its F is 3, not the conv filter size)
+    RuleRow(None, "F = 3", lambda v: 3, "output_filter_size"),
+    RuleRow(None, "S = 1 + (b mod 2)", lambda v: 1 + v.b % 2, "output_stride"),
+    RuleRow(None, "P = c mod 2", lambda v: v.c % 2, "output_padding"),
+    RuleRow(
+        "output size",
+        "((N − F + 2P) / S) + 1, F = 3, S = 1 + (b mod 2), P = c mod 2",
+        _output_size,
+        "output_size",
+        shown=_output_size_shown,
+    ),
+)
+
+
 @dataclass(frozen=True)
 class Rule:
+    """A row of the spec's table, evaluated for one roll."""
+
     quantity: str
     rule: str
     value: object
     assumed: bool = False  # True when a documented default filled a rule the documents leave open
 
 
+def _evaluate(row: RuleRow | OpenRuleRow, v: Values, override: object) -> Rule:
+    """Evaluate ``row`` for the digits in ``v``, record its value there, return its table row."""
+    if isinstance(row, RuleRow):
+        value = row.value(v)
+        if row.field is not None:
+            setattr(v, row.field, value)
+        return Rule(row.quantity or "", row.rule, row.shown(v) if row.shown else value)
+    ruled = row.ruled(v)
+    value = override if override is not None else ruled if ruled is not None else row.default
+    setattr(v, row.field, value)
+    text = row.rule + ("" if ruled is not None else f"; {row.open_case(v)}: not defined")
+    text += " (overridden)" if override is not None else ""
+    return Rule(row.quantity, text, value, assumed=override is None and ruled is None)
+
+
 @dataclass(frozen=True)
 class LabConfig:
-    """Every figure the roll number fixes. Build it with `lab_config`."""
+    """Every figure the roll number fixes, from `RULES`. Build it with `lab_config`."""
 
     roll: str
     a: int
@@ -65,17 +199,18 @@ class LabConfig:
     added_layers: int
     activation_assumed: bool
     added_layers_assumed: bool
-    # Part A data and training
-    n_samples: int = 400
-    epochs: int = 400
     # Part B
-    image_side: int = 0
-    dense_neurons: int = 0
-    conv_filter_size: int = 0
-    conv_filters: int = 0
-    output_filter_size: int = 3
-    output_stride: int = 1
-    output_padding: int = 0
+    image_side: int
+    dense_neurons: int
+    conv_filter_size: int
+    conv_filters: int
+    output_filter_size: int
+    output_stride: int
+    output_padding: int
+    output_size: int | None  # None when the formula does not give a whole number
+    # Part A data and training (lab-spec §2); a LabRun may train other epochs
+    n_samples: int = 400
+    epochs: int = EPOCHS
     rules: tuple[Rule, ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -98,10 +233,11 @@ class LabConfig:
         ]
 
     def format_table(self) -> str:
-        rows = [("quantity", "rule", "value")] + [(q, r, _fmt(v)) for q, r, v in self.table()]
+        # the spec command's own layout (" | " columns), kept as users know it
+        rows = [("quantity", "rule", "value")] + [(q, r, cell(v, 6)) for q, r, v in self.table()]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = [
-            " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            " | ".join(text.ljust(w) for text, w in zip(row, widths, strict=True)).rstrip()
             for row in rows
         ]
         lines.insert(1, "-+-".join("-" * w for w in widths))
@@ -110,28 +246,11 @@ class LabConfig:
     def _repr_markdown_(self) -> str:
         from tinygrad_lab.display import markdown_table
 
-        rows = [(q, r, _fmt(v)) for q, r, v in self.table()]
+        rows = [(q, r, cell(v, 6)) for q, r, v in self.table()]
         return (
             f"**roll number {self.roll}**: a={self.a}, b={self.b}, c={self.c}\n\n"
             + markdown_table(["quantity", "rule", "value"], rows)
         )
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def output_size_fraction(config: LabConfig) -> Fraction:
-    """``(N - F + 2P) / S + 1`` exactly, for Part B's output-size question."""
-    n, f, s, p = (
-        config.image_side,
-        config.output_filter_size,
-        config.output_stride,
-        config.output_padding,
-    )
-    return Fraction(n - f + 2 * p, s) + 1
 
 
 def lab_config(
@@ -140,79 +259,64 @@ def lab_config(
     """The configuration of roll number ``roll``; ``activation`` and ``added_layers`` override
     the rules (or the documented defaults where the documents leave a rule open)."""
     roll = parse_roll(roll)
-    a, b, c = int(roll[-1]), int(roll[-2]), int(roll[-3])
     if activation is not None:
         get_activation(activation)  # a ValueError naming the known ones
     if added_layers is not None and (int(added_layers) != added_layers or added_layers < 0):
         raise ValueError(f"added layers must be a whole number >= 0, got {added_layers}")
-    ruled_activation = "relu" if a % 2 == 0 else None
-    ruled_added = 3 if b % 3 == 1 else None
-    act = activation or ruled_activation or DEFAULT_ODD_ACTIVATION
-    act_assumed = activation is None and ruled_activation is None
-    added = (
-        int(added_layers)
-        if added_layers is not None
-        else (ruled_added if ruled_added is not None else DEFAULT_ADDED_LAYERS)
-    )
-    added_assumed = added_layers is None and ruled_added is None
-    width, layers = 6 + a, 4 + (b % 3)
-    lr, r = 0.002 * (c + 1), 1 / (a + 1)
-    n, neurons, f, k = 24 + a, 32 + b, 3 + (c % 2), 8 + a
-    stride, padding = 1 + (b % 2), c % 2
-
-    act_rule = "ReLU when a is even" + ("" if a % 2 == 0 else "; a is odd: not defined")
-    added_rule = "b mod 3 = 1 → add 3 hidden layers" + (
-        "" if b % 3 == 1 else f"; b mod 3 = {b % 3}: not defined"
-    )
-    if activation is not None:
-        act_rule += " (overridden)"
-    if added_layers is not None:
-        added_rule += " (overridden)"
-    rules = (
-        Rule("hidden width", "6 + a", width),
-        Rule("hidden layers", "4 + (b mod 3)", layers),
-        Rule("learning rate", "0.002 × (c + 1)", lr),
-        Rule("activation", act_rule, act, act_assumed),
-        Rule("weight init", "Uniform[−1/(a+1), +1/(a+1)]", f"±1/{a + 1} (±{r:.6g})"),
-        Rule("bias init", "0", 0),
-        Rule("structural break", added_rule, added, added_assumed),
-        Rule("image side N", "24 + a", n),
-        Rule("dense hidden neurons", "32 + b", neurons),
-        Rule("dense parameters", "N²·neurons + neurons", n * n * neurons + neurons),
-        Rule("conv filter size F", "3 + (c mod 2)", f),
-        Rule("conv filters K", "8 + a", k),
-        Rule("conv parameters", "F²·K + K (1 input channel)", f * f * k + k),
-        Rule(
-            "output size",
-            "((N − F + 2P) / S) + 1, F = 3, S = 1 + (b mod 2), P = c mod 2",
-            _output_size_text(n, 3, stride, padding),
-        ),
-    )
-    return LabConfig(
-        roll=roll,
-        a=a,
-        b=b,
-        c=c,
-        hidden_width=width,
-        hidden_layers=layers,
-        learning_rate=lr,
-        activation=act,
-        init_range=r,
-        added_layers=added,
-        activation_assumed=act_assumed,
-        added_layers_assumed=added_assumed,
-        image_side=n,
-        dense_neurons=neurons,
-        conv_filter_size=f,
-        conv_filters=k,
-        output_stride=stride,
-        output_padding=padding,
-        rules=rules,
-    )
+    overrides = {
+        "activation": activation,
+        "added_layers": None if added_layers is None else int(added_layers),
+    }
+    v = Values(a=int(roll[-1]), b=int(roll[-2]), c=int(roll[-3]))
+    rules, assumed = [], {}
+    for row in RULES:
+        rule = _evaluate(row, v, overrides.get(row.field or ""))
+        if row.quantity is not None:
+            rules.append(rule)
+        if isinstance(row, OpenRuleRow):
+            assumed[f"{row.field}_assumed"] = rule.assumed
+    fields = {row.field: getattr(v, row.field) for row in RULES if row.field}
+    return LabConfig(roll=roll, a=v.a, b=v.b, c=v.c, **fields, **assumed, rules=tuple(rules))
 
 
-def _output_size_text(n: int, f: int, s: int, p: int) -> str:
-    size = Fraction(n - f + 2 * p, s) + 1
-    if size.denominator != 1:
-        return f"not an integer: ({n} − {f} + 2·{p}) / {s} + 1 = {float(size):g}"
-    return str(size.numerator)
+@dataclass(frozen=True)
+class LabRun:
+    """One run of the lab: a roll's configuration (overrides applied), the seed and the epochs
+    a run. Compute, check, sweeps and the command line all take it; it pickles, so process
+    pools and Dask can run it."""
+
+    config: LabConfig
+    seed: int = 0
+    epochs: int = EPOCHS
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.epochs, bool)
+            or not isinstance(self.epochs, Integral)
+            or self.epochs < 1
+        ):
+            raise ValueError(f"epochs must be a positive whole number, got {self.epochs}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, Integral) or self.seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0, got {self.seed}")
+
+    @classmethod
+    def from_roll(
+        cls,
+        roll: object,
+        seed: int = 0,
+        epochs: int | None = None,
+        activation: str | None = None,
+        added_layers: int | None = None,
+    ) -> LabRun:
+        """The run of roll number ``roll`` (see `lab_config` for the overrides)."""
+        config = lab_config(roll, activation=activation, added_layers=added_layers)
+        return cls(config, seed, config.epochs if epochs is None else epochs)
+
+    @property
+    def roll(self) -> str:
+        return self.config.roll
+
+    @property
+    def reported_epochs(self) -> list[int]:
+        """1, 100 and the last epoch, those this run has."""
+        return record_epochs(self.epochs)

@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tinygrad_lab.lab.compute import compute_lab
-from tinygrad_lab.lab.rules import RollNumberError, parse_roll
+from tinygrad_lab.lab.compute import LabResult, compute_lab
+from tinygrad_lab.lab.rules import LabRun, RollNumberError, parse_roll
 
 
 class SweepError(ValueError):
@@ -78,21 +80,22 @@ def dask_executor(address: str) -> Executor:
 
 
 def run_many(
-    tasks: list[dict[str, Any]],
+    runs: list[LabRun],
     executor: Executor | None = None,
     workers: int | None = None,
     progress: bool = True,
-    fn: Callable[..., dict[str, Any]] = compute_lab,
-) -> list[dict[str, Any]]:
-    """``fn(**task)`` for every task, in task order, on ``executor`` (a local process pool of
-    ``workers`` processes when None), with a progress bar."""
+    fn: Callable[[LabRun], Any] = compute_lab,
+) -> list[Any]:
+    """``fn(run)`` for every run, in order, on ``executor`` (a local process pool of ``workers``
+    processes when None), with a progress bar. ``fn`` must pickle (a module-level function, or
+    a ``functools.partial`` of one)."""
     own = executor is None
     if own:
         executor = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
     try:
-        futures = {executor.submit(fn, **task): k for k, task in enumerate(tasks)}
-        results: list[Any] = [None] * len(tasks)
-        for future in _progress(as_completed(futures), len(tasks), progress):
+        futures = {executor.submit(fn, run): k for k, run in enumerate(runs)}
+        results: list[Any] = [None] * len(runs)
+        for future in _progress(as_completed(futures), len(runs), progress):
             results[futures[future]] = future.result()
     finally:
         if own:
@@ -111,8 +114,46 @@ def _progress(items: Iterable, total: int, enabled: bool) -> Iterable:
 
 
 # ------------------------------------------------------------------------------ summaries
+@dataclass(frozen=True)
+class Distribution:
+    """One figure over many runs: how many runs, how many left it undefined, and (when any
+    defined it) its median, quartiles and range."""
+
+    runs: int
+    undefined: int
+    median: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @classmethod
+    def of(cls, values: Iterable[float | None]) -> Distribution:
+        values = list(values)
+        defined = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+        if not len(defined):
+            return cls(len(values), len(values))
+        q1, median, q3 = np.percentile(defined, [25, 50, 75])
+        return cls(
+            len(values),
+            len(values) - len(defined),
+            float(median),
+            float(q1),
+            float(q3),
+            float(defined.min()),
+            float(defined.max()),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"runs": self.runs, "undefined": self.undefined}
+        if self.median is not None:
+            out |= {k: getattr(self, k) for k in ("median", "q1", "q3", "min", "max")}
+        return out
+
+
 def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, float | None]:
-    """Scalar figures of a result as ``{"part_a.run1.gri": value, ...}`` (lists left out)."""
+    """Scalar figures of a JSON object as ``{"part_a.run1.gri": value, ...}`` (lists left
+    out)."""
     flat: dict[str, float | None] = {}
     for key, value in results.items():
         name = f"{prefix}{key}"
@@ -126,36 +167,46 @@ def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, float | None
 SUMMARY_SKIP = ("seed", "config.", "part_b.", "q2.weight", "q2.bias")
 
 
-def summarise(all_results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Median and quartiles of every numeric figure over runs, the share of runs in which GRI fell
-    after the break, and the share with a dead layer."""
-    flats = [flatten(r) for r in all_results]
+@dataclass(frozen=True)
+class SweepSummary:
+    """Part A over many seeds (or rolls)."""
+
+    seeds: list[int]
+    gri_fell_share: float | None  # share of runs with both GRIs defined where run 2's is lower
+    gri_defined_runs: int
+    dead_layer_share: float  # share of runs with a dead layer in run 1 or run 2
+    distribution: dict[str, Distribution]  # every numeric figure of the JSON, by its path
+
+    @property
+    def runs(self) -> int:
+        return len(self.seeds)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "seeds": self.seeds,
+            "gri_fell_share": self.gri_fell_share,
+            "gri_defined_runs": self.gri_defined_runs,
+            "dead_layer_share": self.dead_layer_share,
+            "distribution": {k: d.to_json() for k, d in self.distribution.items()},
+        }
+
+
+def summarise(results: list[LabResult]) -> SweepSummary:
+    """Median and quartiles of every numeric figure over runs (of Part A), the share of runs in
+    which GRI fell after the break, and the share with a dead layer."""
+    # "every figure" is what the JSON holds, so the distribution is taken over its numbers
+    flats = [flatten(r.to_json()) for r in results]
     keys = [k for k in flats[0] if not k.startswith(SUMMARY_SKIP)]
-    distribution = {}
-    for key in keys:
-        values = np.array([f[key] for f in flats if f.get(key) is not None], dtype=float)
-        entry: dict[str, Any] = {"runs": len(flats), "undefined": len(flats) - len(values)}
-        if len(values):
-            q1, median, q3 = np.percentile(values, [25, 50, 75])
-            entry.update(
-                median=float(median),
-                q1=float(q1),
-                q3=float(q3),
-                min=float(values.min()),
-                max=float(values.max()),
-            )
-        distribution[key] = entry
-    both = [(r["part_a"]["run1"]["gri"], r["part_a"]["run2"]["gri"]) for r in all_results]
+    distribution = {k: Distribution.of(flat.get(k) for flat in flats) for k in keys}
+    stresses = [r.part_a for r in results if r.part_a is not None]
+    both = [(s.run1.gri, s.run2.gri) for s in stresses]
     defined = [(g1, g2) for g1, g2 in both if g1 is not None and g2 is not None]
-    dead = [
-        bool(r["part_a"]["run1"]["dead_layers"] or r["part_a"]["run2"]["dead_layers"])
-        for r in all_results
-    ]
-    return {
-        "runs": len(all_results),
-        "seeds": [r["seed"] for r in all_results],
-        "gri_fell_share": (sum(g2 < g1 for g1, g2 in defined) / len(defined)) if defined else None,
-        "gri_defined_runs": len(defined),
-        "dead_layer_share": sum(dead) / len(dead),
-        "distribution": distribution,
-    }
+    dead = [bool(s.run1.dead_layers or s.run2.dead_layers) for s in stresses]
+    return SweepSummary(
+        seeds=[int(r.run.seed) for r in results],
+        gri_fell_share=(sum(g2 < g1 for g1, g2 in defined) / len(defined)) if defined else None,
+        gri_defined_runs=len(defined),
+        dead_layer_share=sum(dead) / len(dead),
+        distribution=distribution,
+    )

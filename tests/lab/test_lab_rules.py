@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from tinygrad_lab.lab.rules import (
     DEFAULT_ADDED_LAYERS,
     DEFAULT_ODD_ACTIVATION,
+    RULES,
     RollNumberError,
     lab_config,
-    output_size_fraction,
     parse_roll,
 )
 
@@ -32,7 +32,21 @@ def test_every_rule_follows_the_last_three_digits(roll):
     assert config.conv_filter_size == 3 + c % 2 and config.conv_filters == 8 + a
     assert (config.output_stride, config.output_padding) == (1 + b % 2, c % 2)
     assert config.output_filter_size == 3
-    assert output_size_fraction(config) == Fraction(24 + a - 3 + 2 * (c % 2), 1 + b % 2) + 1
+    size = Fraction(24 + a - 3 + 2 * (c % 2), 1 + b % 2) + 1
+    shown = dict((q, v) for q, _, v in config.table())["output size"]
+    if size.denominator == 1:
+        assert config.output_size == size.numerator and shown == str(size.numerator)
+    else:  # not a whole number: no size, and the table says by how much
+        assert config.output_size is None
+        assert shown.startswith("not an integer") and shown.endswith(f"= {float(size):g}")
+
+
+def test_the_spec_table_is_the_rules_table_in_order():
+    config = lab_config("102303346")
+    shown = [row.quantity for row in RULES if row.quantity is not None]
+    assert [q for q, _, _ in config.table()] == shown
+    rules = {row.quantity: row.rule for row in RULES}
+    assert all(rule.startswith(rules[q]) for q, rule, _ in config.table())
 
 
 @given(roll=rolls)

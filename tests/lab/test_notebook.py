@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "experiments" / "lab6.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "experiments" / "lab6.ipynb"
 
 
 def test_notebook_is_committed_without_outputs():

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from tinygrad_lab import nn
 from tinygrad_lab.lab.analysis import affine_fold, diagnose, fold_linear
 from tinygrad_lab.lab.part_a import RunResult, gradient_ratio_index, run_stress_test
-from tinygrad_lab.lab.part_b import OutputSizeError, output_size, run_part_b
-from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab.lab.part_b import run_part_b
+from tinygrad_lab.lab.rules import LabRun, lab_config
+from tinygrad_lab.ops import OutputSizeError, conv_output_size
 
 rolls = st.text(alphabet="0123456789", min_size=3, max_size=9)
 
@@ -41,8 +42,10 @@ def test_part_b_counts_come_from_real_layers_and_match_the_formulas(roll):
 
 def test_non_integer_output_size_is_an_error_naming_the_configuration():
     with pytest.raises(OutputSizeError, match=r"N=30, F=3, S=2, P=1"):
-        output_size(30, 3, 2, 1)
-    assert output_size(30, 3, 1, 1) == 30
+        conv_output_size(30, 3, 2, 1, exact=True)
+    assert conv_output_size(30, 3, 1, 1, exact=True) == 30
+    part_b = run_part_b(lab_config("016"))  # N = 30, F = 3, S = 2, P = 0: 27/2
+    assert part_b.output_size is None and "N=30, F=3, S=2, P=0" in part_b.output_size_error
 
 
 @given(first=st.floats(0, 10), last=st.floats(0, 10))
@@ -102,7 +105,7 @@ def test_low_r2_is_called_out_in_the_diagnosis():
 
 
 def test_stress_test_reports_r2_against_the_mean_predictor():
-    result = run_stress_test(lab_config("102303346"), seed=3, epochs=20)
+    result = run_stress_test(LabRun(lab_config("102303346"), seed=3, epochs=20))
     for run in (result.run1, result.run2):
         assert math.isclose(run.r2, 1 - run.loss_history[-1] / result.mean_predictor_loss)
     assert result.run2.hidden_layers == 8
@@ -110,7 +113,9 @@ def test_stress_test_reports_r2_against_the_mean_predictor():
 
 def test_epochs_must_be_positive():
     with pytest.raises(ValueError, match="epochs must be a positive"):
-        run_stress_test(lab_config("102303346"), epochs=0)
+        LabRun(lab_config("102303346"), epochs=0)
+    with pytest.raises(ValueError, match="epochs must be a positive"):
+        LabRun.from_roll("102303346", epochs=-3)
 
 
 def test_results_are_json_safe_with_undefined_values_as_null():

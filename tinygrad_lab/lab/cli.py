@@ -7,42 +7,49 @@ one line on stderr and exit status 2, before anything is written.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-from tinygrad_lab.lab.rules import EXAMPLE_ROLL, RollNumberError, lab_config
+from tinygrad_lab.lab.rules import (
+    EPOCHS,
+    EXAMPLE_ROLL,
+    LabConfig,
+    LabRun,
+    RollNumberError,
+    lab_config,
+    parse_roll,
+)
 from tinygrad_lab.nn import ACTIVATIONS
+
+T = TypeVar("T")
 
 
 class UsageError(Exception):
     """A one-line error for the user; exit status 2."""
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive whole number, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value}")
-    return value
+def _whole_number(minimum: int, expected: str, must_be: str) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum``, with errors in the user's words."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {must_be}, got {value}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+positive_int = _whole_number(1, "a positive whole number", "a positive whole number")
+non_negative_int = _whole_number(0, "a whole number >= 0", ">= 0")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,13 +59,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="tinygrad-lab",
-        description="Run the course lab (Lab 6: deep network structural stress test) with "
-        "tinygrad_lab, for one roll number, many seeds, or a whole class.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _common_options() -> argparse.ArgumentParser:
+    """Who (a roll or a roster), the rules' overrides, and the outputs: every command but graph."""
     common = _Parser(add_help=False)
     who = common.add_mutually_exclusive_group()
     who.add_argument("--roll", help=f"roll number, at least three digits (e.g. {EXAMPLE_ROLL})")
@@ -85,12 +87,16 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print one JSON object with every figure on stdout"
     )
     common.add_argument("--out", type=Path, metavar="DIR", help="write reports and files here")
+    return common
 
+
+def _running_options() -> argparse.ArgumentParser:
+    """Seeds, epochs and where the runs run: the commands that train."""
     running = _Parser(add_help=False)
     seeds = running.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     seeds.add_argument("--seeds", metavar="RANGE", help="several seeds: 0-49, 1,5,9, ...")
-    running.add_argument("--epochs", type=positive_int, help="epochs a run (default 400)")
+    running.add_argument("--epochs", type=positive_int, help=f"epochs a run (default {EPOCHS})")
     running.add_argument(
         "--workers",
         type=positive_int,
@@ -103,7 +109,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     running.add_argument("--no-progress", action="store_true", help="no progress bar")
     running.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    return running
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tinygrad-lab",
+        description="Run the course lab (Lab 6: deep network structural stress test) with "
+        "tinygrad_lab, for one roll number, many seeds, or a whole class.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common, running = _common_options(), _running_options()
     sub.add_parser("spec", parents=[common], help="the roll-number configuration table")
     sub.add_parser("stress-test", parents=[common, running], help="Part A (and Q2)")
     sub.add_parser("part-b", parents=[common, running], help="Part B")
@@ -133,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     try:
         return _dispatch(args)
-    except (UsageError, RollNumberError, ValueError, ImportError, RuntimeError) as err:
+    except (UsageError, RollNumberError, ValueError, ImportError) as err:
         print(f"tinygrad-lab: error: {err}", file=sys.stderr)
         return 2
 
@@ -144,65 +160,51 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "graph":
             return _graph(args)
-        rolls = _rolls(args)
+        configs = _configs(args)
         if args.command == "spec":
-            return _spec(args, rolls)
+            return _spec(args, configs)
+        runs = _lab_runs(args, configs)
         if args.command == "check":
-            return _check(args, rolls)
-        return _run(args, rolls)
+            return _check(args, runs)
+        return _run(args, runs)
     except SweepError as err:
         raise UsageError(str(err)) from None
 
 
-def _rolls(args: argparse.Namespace) -> list[str]:
+def _configs(args: argparse.Namespace) -> list[LabConfig]:
+    """Each roll (of --roll, or of the --rolls roster) parsed once, with the overrides."""
     from tinygrad_lab.lab.sweep import read_roster
 
     if args.rolls is not None:
-        return read_roster(args.rolls)
-    if args.roll is None:
-        raise UsageError(f"give --roll R (e.g. --roll {EXAMPLE_ROLL}) or --rolls roster.csv")
-    return [lab_config(args.roll).roll]
-
-
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {"activation": args.activation, "added_layers": args.added_layers}
-
-
-def _spec(args: argparse.Namespace, rolls: list[str]) -> int:
-    configs = [lab_config(roll, **_overrides(args)) for roll in rolls]
-    out = _prepare_out(args.out) if args.out else None
-    if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "roll": c.roll,
-                        "rules": [
-                            dict(zip(("quantity", "rule", "value"), row, strict=True))
-                            for row in c.table()
-                        ],
-                    }
-                    for c in configs
-                ]
-            )
-        )
-    elif len(configs) == 1 and args.rolls is None:
-        print(configs[0].format_table())
+        rolls = read_roster(args.rolls)
+    elif args.roll is not None:
+        rolls = [args.roll]
     else:
-        _spec_csv(configs, sys.stdout)
-    if out:
-        with open(out / "spec.csv", "w", newline="") as handle:
-            _spec_csv(configs, handle)
+        raise UsageError(f"give --roll R (e.g. --roll {EXAMPLE_ROLL}) or --rolls roster.csv")
+    return [
+        lab_config(roll, activation=args.activation, added_layers=args.added_layers)
+        for roll in rolls
+    ]
+
+
+def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun]:
+    """Every (roll, seed) of the command as a `LabRun`, rolls first."""
+    from tinygrad_lab.lab.sweep import parse_seeds
+
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
+    return [
+        LabRun(config, seed, config.epochs if args.epochs is None else args.epochs)
+        for config in configs
+        for seed in seeds
+    ]
+
+
+def _spec(args: argparse.Namespace, configs: list[LabConfig]) -> int:
+    from tinygrad_lab.lab.outputs import write_spec
+
+    out = _prepare_out(args.out) if args.out else None
+    write_spec(configs, out, json=args.json, roster=args.rolls is not None)
     return 0
-
-
-def _spec_csv(configs: list, handle: Any) -> None:
-    writer = csv.writer(handle)
-    writer.writerow(["roll"] + [q for q, _, _ in configs[0].table()] + ["assumed defaults"])
-    for config in configs:
-        writer.writerow(
-            [config.roll] + [v for _, _, v in config.table()] + ["; ".join(config.assumptions)]
-        )
 
 
 def _prepare_out(out: Path) -> Path:
@@ -219,80 +221,55 @@ def _prepare_out(out: Path) -> Path:
     return out
 
 
-def _run(args: argparse.Namespace, rolls: list[str]) -> int:
-    from tinygrad_lab.lab.compute import compute_lab
-    from tinygrad_lab.lab.sweep import dask_executor, parse_seeds
+def _run_all(args: argparse.Namespace, runs: list[LabRun], fn: Callable[[LabRun], T]) -> list[T]:
+    """``fn(run)`` for every run: here when there is one, else on a pool or Dask."""
+    if len(runs) == 1 and args.scheduler is None:
+        return [fn(runs[0])]
+    from tinygrad_lab.lab.sweep import dask_executor, run_many
 
-    seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
-    for roll in rolls:  # check every override and roll before any work
-        lab_config(roll, **_overrides(args))
+    executor = dask_executor(args.scheduler) if args.scheduler else None
+    progress = not args.no_progress and not args.json
+    return run_many(runs, executor=executor, workers=args.workers, progress=progress, fn=fn)
+
+
+def _run(args: argparse.Namespace, runs: list[LabRun]) -> int:
+    from tinygrad_lab.lab import outputs
+    from tinygrad_lab.lab.compute import compute_lab
+
     if args.rolls is not None and args.out is None:
         raise UsageError("--rolls needs --out DIR for the per-roll folders and class summary")
     out = _prepare_out(args.out) if args.out else None
-    parts = PARTS[args.command]
-    tasks = [
-        dict(roll=roll, seed=seed, epochs=args.epochs, parts=parts, **_overrides(args))
-        for roll in rolls
-        for seed in seeds
-    ]
-    if len(tasks) == 1 and args.scheduler is None:
-        all_results = [compute_lab(**tasks[0])]
-    else:
-        from tinygrad_lab.lab.sweep import run_many
-
-        executor = dask_executor(args.scheduler) if args.scheduler else None
-        all_results = run_many(
-            tasks,
-            executor=executor,
-            workers=args.workers,
-            progress=not args.no_progress and not args.json,
-        )
-    from tinygrad_lab.lab import outputs
-
+    results = _run_all(args, runs, partial(compute_lab, parts=PARTS[args.command]))
+    options = {"json": args.json, "plots": not args.no_plots}
     if args.rolls is not None:
-        return outputs.write_class(args, out, all_results)
-    if len(seeds) > 1:
-        return outputs.write_sweep(args, out, all_results)
-    return outputs.write_single(args, out, all_results[0])
-
-
-def _check(args: argparse.Namespace, rolls: list[str]) -> int:
-    from tinygrad_lab.lab.check import check_lab, format_check
-    from tinygrad_lab.lab.sweep import parse_seeds, run_many
-
-    seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
-    for roll in rolls:
-        lab_config(roll, **_overrides(args))
-    tasks = [
-        dict(roll=roll, seed=seed, epochs=args.epochs, **_overrides(args))
-        for roll in rolls
-        for seed in seeds
-    ]
-    if len(tasks) == 1:
-        results = [check_lab(**tasks[0])]
+        outputs.write_class(results, out, **options)
+    elif len(runs) > 1:
+        outputs.write_sweep(results, out, **options)
     else:
-        results = run_many(
-            tasks,
-            workers=args.workers,
-            fn=check_lab,
-            progress=not args.no_progress and not args.json,
-        )
-    if args.json:
-        print(json.dumps(results[0] if len(results) == 1 else results, allow_nan=False))
-    else:
-        print("\n\n".join(format_check(r) for r in results))
-    if args.out:
-        out = _prepare_out(args.out)
-        (out / "check.json").write_text(json.dumps(results, indent=1, allow_nan=False))
-    return 0 if all(r["passed"] for r in results) else 1
+        outputs.write_single(results[0], out, **options)
+    return 0
+
+
+def _check(args: argparse.Namespace, runs: list[LabRun]) -> int:
+    from tinygrad_lab.lab.check import check_lab
+    from tinygrad_lab.lab.outputs import write_check
+
+    out = _prepare_out(args.out) if args.out else None
+    results = _run_all(args, runs, check_lab)
+    write_check(results, out, json=args.json)
+    return 0 if all(r.passed for r in results) else 1
 
 
 def _graph(args: argparse.Namespace) -> int:
     from tinygrad_lab.lab.graph import graph_command
+    from tinygrad_lab.viz import GraphvizNotFoundError
 
-    lab_config(args.roll)
+    roll = parse_roll(args.roll)
     _prepare_out(args.out.parent if str(args.out.parent) else Path("."))
-    path = graph_command(args.roll, args.out, layers=args.layers, grads=args.grads, seed=args.seed)
+    try:
+        path = graph_command(roll, args.out, layers=args.layers, grads=args.grads, seed=args.seed)
+    except GraphvizNotFoundError as err:  # no dot: the DOT source is written instead
+        raise UsageError(str(err)) from None
     print(f"wrote {path}")
     return 0
 

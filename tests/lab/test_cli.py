@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from tinygrad_lab.cli import main
+from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
+from tinygrad_lab.lab.rules import LabRun
 
 ROLL = "102303346"
 
@@ -23,7 +24,7 @@ def test_json_holds_every_reported_figure_as_numbers(capsys):
     code, out, _ = run(capsys, "lab", "--roll", ROLL, "--seed", "5", "--epochs", "30", "--json")
     assert code == 0
     results = json.loads(out)
-    assert results == json.loads(json.dumps(compute_lab(ROLL, 5, 30)))
+    assert results == json.loads(json.dumps(compute_lab(LabRun.from_roll(ROLL, 5, 30)).to_json()))
     run1 = results["part_a"]["run1"]
     assert set(run1["losses"]) == {"1", "30"}
     assert isinstance(run1["gri"], float) and isinstance(run1["grad_norm_first"], float)
@@ -138,3 +139,26 @@ def test_graph_command_without_dot_is_one_line_and_keeps_the_dot_source(tmp_path
     assert code == 2 and "apt-get install graphviz" in err and len(err.strip().splitlines()) == 1
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
     assert not out.exists()
+
+
+def test_the_command_loads_graphviz_only_for_the_graph_command():
+    code = (
+        "import sys\n"
+        "from tinygrad_lab.lab.cli import main\n"
+        "assert main(['spec', '--roll', '102303346']) == 0\n"
+        "assert main(['part-b', '--roll', '102303346', '--json']) == 0\n"
+        "assert 'graphviz' not in sys.modules, 'graphviz was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_unexpected_error_is_not_passed_off_as_a_usage_error(monkeypatch, capsys):
+    from tinygrad_lab.lab import compute
+
+    def broken(run, parts):
+        raise RuntimeError("a bug, not the user's mistake")
+
+    monkeypatch.setattr(compute, "compute_lab", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["part-b", "--roll", ROLL])

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from notebook_oracle import notebook_lab, notebook_part_b
 
-from tinygrad_lab.lab.part_a import record_epochs, run_stress_test
+from tinygrad_lab.lab.part_a import run_stress_test
 from tinygrad_lab.lab.part_b import run_part_b
-from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab.lab.rules import LabRun, lab_config, record_epochs
 
 # The notebook's code hard-codes ReLU and 3 added layers, which are also the documented defaults
 # where the rules are open (odd a; b mod 3 of 0 or 2): every roll number reproduces it.
@@ -33,7 +33,7 @@ def assert_same_run(ours, theirs):
 @settings(max_examples=6)
 @given(roll=rolls, seed=seeds)
 def test_part_a_equals_the_notebooks_code_for_any_roll_and_seed(roll, seed):
-    result = run_stress_test(lab_config(roll), seed)
+    result = run_stress_test(LabRun(lab_config(roll), seed))
     with np.errstate(invalid="ignore", divide="ignore"):  # the notebook's GRI of a dead layer
         run1, run2 = notebook_lab(roll, seed)
     assert_same_run(result.run1, run1)
@@ -42,7 +42,7 @@ def test_part_a_equals_the_notebooks_code_for_any_roll_and_seed(roll, seed):
 
 def test_example_roll_reproduces_the_notebook_for_several_seeds_with_reported_epochs():
     for seed in (0, 1, 42):
-        result = run_stress_test(lab_config("102303346"), seed)
+        result = run_stress_test(LabRun(lab_config("102303346"), seed))
         notebook = notebook_lab("102303346", seed)
         for ours, theirs in zip((result.run1, result.run2), notebook, strict=True):
             assert_same_run(ours, theirs)
@@ -74,7 +74,7 @@ def test_a_dead_inserted_layer_gives_undefined_gri_with_the_reason_never_nan():
     # gradient norms are exactly 0 and the notebook's own code would print GRI = nan (0/0)
     from tinygrad_lab.lab.analysis import diagnose
 
-    result = run_stress_test(lab_config("102303346"), 54)
+    result = run_stress_test(LabRun(lab_config("102303346"), 54))
     with np.errstate(invalid="ignore"):  # the notebook's own 0/0
         notebook = notebook_lab("102303346", 54)
     assert_same_run(result.run2, notebook[1])

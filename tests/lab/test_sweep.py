@@ -1,0 +1,230 @@
+"""Seed sweeps and class rosters: the same figures in a pool, on Dask, and one by one."""
+
+import csv
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tinygrad_lab.lab.cli import main
+from tinygrad_lab.lab.compute import compute_lab
+from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.sweep import SweepError, parse_seeds, read_roster, run_many, summarise
+
+ROLL = "102303346"
+EPOCHS = 15
+
+
+def tasks(seeds):
+    return [LabRun.from_roll(ROLL, s, EPOCHS) for s in seeds]
+
+
+def one_by_one(seeds, parts=("a", "b")):
+    return [compute_lab(run, parts) for run in tasks(seeds)]
+
+
+def as_json(results):
+    return [result.to_json() for result in results]
+
+
+def test_parse_seeds():
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert parse_seeds("7") == [7]
+    assert parse_seeds("1,5-6,9") == [1, 5, 6, 9]
+    for bad in ("", "5-2", "a", "-3", "1,,2"):
+        with pytest.raises(SweepError):
+            parse_seeds(bad)
+
+
+def test_process_pool_gives_the_figures_of_running_one_by_one():
+    seeds = [0, 1, 2]
+    assert as_json(run_many(tasks(seeds), workers=2, progress=False)) == as_json(one_by_one(seeds))
+
+
+def test_any_executor_is_accepted():
+    with ThreadPoolExecutor(2) as pool:
+        pooled = run_many(tasks([4, 5]), executor=pool, progress=False)
+    assert as_json(pooled) == as_json(one_by_one([4, 5]))
+
+
+def test_summary_has_quartiles_and_shares():
+    results = one_by_one([0, 1, 2, 3])
+    summary = summarise(results)
+    gri = [r.part_a.run1.gri for r in results]
+    entry = summary.distribution["part_a.run1.gri"]
+    assert entry.min == min(gri) and entry.max == max(gri)
+    assert entry.q1 <= entry.median <= entry.q3
+    fell = [r.part_a.run2.gri < r.part_a.run1.gri for r in results]
+    assert summary.gri_fell_share == sum(fell) / 4
+    assert 0 <= summary.dead_layer_share <= 1
+
+
+def _distributed():
+    """Dask's distributed, which CI installs (the dask extra): fails there if missing."""
+    if os.environ.get("CI") == "true":
+        import distributed
+
+        return distributed
+    return pytest.importorskip("distributed")
+
+
+@pytest.fixture
+def local_cluster():
+    """A two-process Dask cluster. Its nannies set MALLOC_TRIM_THRESHOLD_, the BLAS thread
+    counts and PYTHONHASHSEED in this process's environment; they are put back after, so that
+    later tests (the benchmarks' pinned environment) see their own."""
+    distributed = _distributed()
+    saved = dict(os.environ)
+    try:
+        with distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            yield distributed, cluster
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_scheduler_option_runs_on_a_dask_cluster_with_the_local_figures(capsys, local_cluster):
+    _, cluster = local_cluster
+    code = main(
+        [
+            "stress-test",
+            "--roll",
+            ROLL,
+            "--seeds",
+            "0-2",
+            "--epochs",
+            str(EPOCHS),
+            "--scheduler",
+            cluster.scheduler_address,
+            "--json",
+        ]
+    )
+    assert code == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    local = as_json(one_by_one([0, 1, 2], parts=("a",)))
+    assert runs == json.loads(json.dumps(local))
+
+
+def test_dask_executor_figures_equal_local(local_cluster):
+    distributed, cluster = local_cluster
+    with distributed.Client(cluster) as client:
+        remote = run_many(tasks([0, 1, 2]), executor=client.get_executor(), progress=False)
+    assert as_json(remote) == as_json(one_by_one([0, 1, 2]))
+
+
+def test_unreachable_scheduler_is_one_line_exit_2(capsys):
+    code = main(
+        [
+            "stress-test",
+            "--roll",
+            ROLL,
+            "--seeds",
+            "0-1",
+            "--epochs",
+            "2",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ]
+    )
+    _, err = capsys.readouterr()
+    assert code == 2 and "cannot reach the Dask scheduler" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_seed_sweep_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    code = main(
+        [
+            "stress-test",
+            "--roll",
+            ROLL,
+            "--seeds",
+            "0-2",
+            "--epochs",
+            str(EPOCHS),
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    saved = json.loads((out / "sweep.json").read_text())
+    part_a_only = as_json(one_by_one([0, 1, 2], parts=("a",)))
+    assert saved["runs"] == json.loads(json.dumps(part_a_only))
+    assert (out / "gri_seeds.png").read_bytes()[:4] == b"\x89PNG"
+    assert "GRI fell after the break" in capsys.readouterr().out
+
+
+def test_roster_writes_a_folder_per_roll_and_a_class_summary(tmp_path, capsys):
+    roster = tmp_path / "class.csv"
+    roster.write_text("roll number\n102303346\n102303151\n")
+    assert read_roster(roster) == ["102303346", "102303151"]
+    out = tmp_path / "class"
+    code = main(
+        [
+            "lab",
+            "--rolls",
+            str(roster),
+            "--epochs",
+            str(EPOCHS),
+            "--out",
+            str(out),
+            "--no-plots",
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    assert (out / "102303346" / "report.md").exists() and (out / "102303151" / "results.json")
+    with open(out / "class_summary.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["roll"] for r in rows] == ["102303346", "102303151"]
+    expected = compute_lab(LabRun.from_roll("102303151", 0, EPOCHS))
+    assert float(rows[1]["part_a.run1.gri"]) == expected.part_a.run1.gri
+    assert "assumed default: relu" in rows[1]["assumed_defaults"]
+
+
+def test_roster_with_a_bad_row_names_it(tmp_path, capsys):
+    roster = tmp_path / "class.csv"
+    roster.write_text("roll\n102303346\n12\n")
+    code = main(["lab", "--rolls", str(roster), "--out", str(tmp_path / "o")])
+    assert code == 2 and "row 3" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def _final_loss_columns(rows, runs_json, epochs):
+    """Each row's final loss and last reported epoch's loss equal its JSON's last loss."""
+    assert len(rows) == len(runs_json)
+    for row, results in zip(rows, runs_json, strict=True):
+        for run in ("run1", "run2"):
+            last = results["part_a"][run]["loss_history"][-1]
+            assert float(row[f"part_a.{run}.final_loss"]) == last
+            assert float(row[f"part_a.{run}.losses.{epochs}"]) == last
+            assert f"part_a.{run}.losses.400" not in row
+
+
+def test_seeds_csv_keeps_the_final_loss_whatever_the_epochs(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    argv = ["stress-test", "--roll", ROLL, "--seeds", "0-1", "--epochs", "5", "--out", str(out)]
+    assert main([*argv, "--no-progress", "--workers", "2"]) == 0
+    with open(out / "seeds.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    runs = json.loads((out / "sweep.json").read_text())["runs"]
+    _final_loss_columns(rows, runs, 5)
+    assert "run1.losses.5" in capsys.readouterr().out  # the sweep's table lists it too
+
+
+def test_class_summary_keeps_the_final_loss_whatever_the_epochs(tmp_path, capsys):
+    roster = tmp_path / "class.csv"
+    roster.write_text("102303346\n102303151\n")
+    out = tmp_path / "class"
+    argv = ["lab", "--rolls", str(roster), "--epochs", "5", "--out", str(out), "--no-plots"]
+    assert main([*argv, "--no-progress", "--workers", "2"]) == 0
+    with open(out / "class_summary.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    runs = [json.loads((out / r["roll"] / "results.json").read_text()) for r in rows]
+    _final_loss_columns(rows, runs, 5)
