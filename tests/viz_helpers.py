@@ -89,3 +89,10 @@ def chain(length: int) -> Tensor:
     for _ in range(length):
         x = x.tanh()
     return x
+
+
+def hide_dot(monkeypatch, tmp_path) -> None:
+    """Make graphviz's `dot` unfindable for one test (an empty PATH)."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))

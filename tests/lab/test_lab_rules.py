@@ -96,3 +96,10 @@ def test_bad_overrides_are_errors():
         lab_config("123", activation="swish")
     with pytest.raises(ValueError, match="added layers"):
         lab_config("123", added_layers=-1)
+
+
+def test_spec_shows_every_rule_in_jupyter():
+    config = lab_config("102303346")
+    rows = [line for line in config._repr_markdown_().splitlines() if line.startswith("|")][2:]
+    assert len(rows) == len(config.table())
+    assert rows[0] == "| hidden width | 6 + a | 12 |"

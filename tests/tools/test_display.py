@@ -1,10 +1,9 @@
-"""Jupyter displays: Tensors, Modules, the spec, the recorder and traces as Markdown tables."""
+"""Jupyter displays: Tensors, Modules, the recorder and traces as Markdown tables."""
 
 import numpy as np
 
 import tinygrad_lab as tl
 from tinygrad_lab import nn
-from tinygrad_lab.lab.rules import lab_config
 from tinygrad_lab.trace import trace_backward
 
 
@@ -19,13 +18,6 @@ def test_module_shows_one_row_a_layer_with_shapes_and_counts():
     assert len(rows) == len(model)
     assert "Linear(3 → 4)" in rows[0] and "weight (3, 4)" in rows[0] and rows[0].endswith("16 |")
     assert f"{model.num_parameters():,} parameters" in text
-
-
-def test_spec_shows_every_rule():
-    config = lab_config("102303346")
-    rows = table_rows(config._repr_markdown_())
-    assert len(rows) == len(config.table())
-    assert rows[0] == "| hidden width | 6 + a | 12 |"
 
 
 def test_recorder_shows_the_last_step_per_layer():

@@ -10,17 +10,20 @@ from hypothesis import strategies as st
 import tinygrad_lab as tl
 from tinygrad_lab import nn
 from tinygrad_lab.grad_mode import state
-from tinygrad_lab.lab.network import build_network
-from tinygrad_lab.lab.rules import lab_config
 from tinygrad_lab.trace import memory_by_layer, saved_memory, trace_backward
 from tinygrad_lab.viz import draw_graph
 
 
-def lab_model(roll="102303346", seed=0):
+def lab_model(seed=0, width=12, hidden=5):
+    """The lab's network for roll 102303346 (3 → 12×5 → 1, ReLU, U(-1/7, 1/7)) on its data."""
     rng = np.random.RandomState(seed)
     X = rng.uniform(-2, 2, (40, 3))
     y = (np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2 - 0.8 * X[:, 2]).reshape(-1, 1)
-    return build_network(lab_config(roll), rng), tl.Tensor(X), tl.Tensor(y)
+    sizes, layers = [3] + [width] * hidden + [1], []
+    for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(fan_in, fan_out, init=nn.init.uniform(-1 / 7, 1 / 7), rng=rng))
+        layers += [nn.ReLU()] if k < hidden else []
+    return nn.Sequential(*layers), tl.Tensor(X), tl.Tensor(y)
 
 
 def test_lab_trace_reads_like_the_notebooks_backward_loop():

@@ -121,19 +121,7 @@ def draw_graph(
     """
     trace = getattr(trace, "visit_order", trace)  # a BackwardTrace numbers its visits
     _check_options(tensor, model, layers or collapse, max_nodes, trace, rankdir)
-    nodes, edges = graph_nodes(tensor)
-    if grads and not any(n.kind == "tensor" and n.obj.grad is not None for n in nodes):
-        raise ValueError(
-            "draw_graph: grads=True, but no tensor of the graph has a gradient: call backward() "
-            "first (and retain_grads(tensor) before it to keep the non-leaf gradients)"
-        )
-    children: list[tuple[str, Module]] = []
-    if layers or collapse:
-        children = assign_layers(nodes, model)
-    if collapse:
-        nodes, edges = collapse_layers(nodes, edges, children)
-    nodes, edges = apply_budget(nodes, edges, max_nodes)
-
+    nodes, edges, children = _shown(tensor, model, grads, layers, collapse, max_nodes)
     names = {id(p): name for name, p in model.named_parameters()} if model is not None else {}
     labeler = _Labeler(tensor, names, grads, values, trace)
     scale = GradScale.of(n for n in map(labeler.norm, nodes) if n is not None)
@@ -152,6 +140,26 @@ def draw_graph(
     if grads:
         graph.attr(label=_legend(scale), labelloc="b", labeljust="l")
     return graph
+
+
+def _shown(
+    tensor: Tensor, model: Any, grads: bool, layers: bool, collapse: bool, max_nodes: int
+) -> tuple[list[Node], list[tuple[Node, Node]], list[tuple[str, Module]]]:
+    """The nodes and edges to draw (layers assigned, collapsed, within the budget), and the
+    model's children that the layer view clusters by."""
+    nodes, edges = graph_nodes(tensor)
+    if grads and not any(n.kind == "tensor" and n.obj.grad is not None for n in nodes):
+        raise ValueError(
+            "draw_graph: grads=True, but no tensor of the graph has a gradient: call backward() "
+            "first (and retain_grads(tensor) before it to keep the non-leaf gradients)"
+        )
+    children: list[tuple[str, Module]] = []
+    if layers or collapse:
+        children = assign_layers(nodes, model)
+    if collapse:
+        nodes, edges = collapse_layers(nodes, edges, children)
+    nodes, edges = apply_budget(nodes, edges, max_nodes)
+    return nodes, edges, children
 
 
 def _declare(
