@@ -4,7 +4,10 @@
 `record_sites` (each new op remembers the user code line and the Module that made it, which
 traces and layer drawings need) are context managers and decorators. They are thread-local, as
 PyTorch's grad mode is: a ``no_grad()`` in one thread must not stop another thread's training.
-The engine reads them through ``state`` on every op.
+The engine reads them through ``state``. Reading a thread-local costs more than an op's own
+bookkeeping, so the engine first reads `switched`, the number of switches on in any thread:
+while it is 0 (training, as usual) every thread is in the default mode and ``state`` need not
+be read at all.
 """
 
 from __future__ import annotations
@@ -27,6 +30,14 @@ class _State(threading.local):
 
 
 state = _State()
+switched = 0  # switches entered and not yet left, over all threads
+_lock = threading.Lock()
+
+
+def _count(change: int) -> None:
+    global switched
+    with _lock:  # `switched += 1` is not atomic
+        switched += change
 
 
 class _Switch(contextlib.ContextDecorator):
@@ -50,11 +61,13 @@ class _Switch(contextlib.ContextDecorator):
         self._previous = {name: getattr(state, name) for name in self.flags}
         for name, value in self.flags.items():
             setattr(state, name, value)
+        _count(+1)
         return self
 
     def __exit__(self, *exc: object) -> None:
         for name, value in self._previous.items():
             setattr(state, name, value)
+        _count(-1)
 
 
 class no_grad(_Switch):  # noqa: N801  (PyTorch's name)
@@ -111,7 +124,7 @@ def _each_resume(func: Callable, switch: Callable[[], _Switch]) -> Callable:
 
 def is_grad_enabled() -> bool:
     """False inside ``no_grad``."""
-    return state.grad_enabled
+    return not switched or state.grad_enabled
 
 
 @contextlib.contextmanager
@@ -119,7 +132,9 @@ def observe_backward(observer: Callable) -> Iterator[None]:
     """Inside, ``observer(node, ctx, grad, input_grads)`` is called for every node each backward
     visits (how `trace_backward` sees backward without backward knowing about traces)."""
     state.backward_observers.append(observer)
+    _count(+1)
     try:
         yield
     finally:
         state.backward_observers.remove(observer)
+        _count(-1)

@@ -1,35 +1,15 @@
-"""The walks of the graph, for backward, the backward trace and the graph drawings.
+"""The walk of the graph for the backward trace and the graph drawings.
 
 The graph is held by the tensors themselves: a tensor made by an op has ``_ctx``, the op's
-`Function` node, whose ``parents`` are its input tensors, and ``ctx.seq``, the node's number in
-order of creation. Two orders, both without recursion (a chain of 100,000 ops is fine), and
-nothing here changes the graph:
-
-- `newest_first`, backward's: the nodes under a root from the last made to the first. A node is
-  always made after its inputs, so every tensor comes after all the tensors made from it: once
-  it is reached, every gradient it will receive has arrived.
-- `topological_order`, the drawings' and traces': every tensor, each after all of its inputs.
+`Function` node, whose ``parents`` are its input tensors. `topological_order` lists every
+tensor under a root, each after all of its inputs, without recursion (a chain of 100,000 ops
+is fine); nothing here changes the graph. (Backward needs no walk of its own: it takes the
+nodes newest first, by their creation number ``ctx.seq``, see `Tensor.backward`.)
 """
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterator
 from typing import Any
-
-
-def newest_first(root: Any) -> Iterator[Any]:
-    """The non-leaf tensors under ``root`` that require grad (``root`` first), newest first."""
-    pending = [(-root._ctx.seq, root)]  # a heap: the largest creation number pops first
-    seen = {id(root)}
-    while pending:
-        node = heapq.heappop(pending)[1]
-        yield node
-        for parent in node._ctx.parents:
-            if parent._ctx is not None and parent.requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
-                heapq.heappush(pending, (-parent._ctx.seq, parent))
-
 
 _INPUTS_DONE = object()  # on the stack: the tensor under this marker has all its inputs listed
 

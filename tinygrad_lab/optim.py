@@ -56,17 +56,18 @@ class SGD(Optimizer):
         self._velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
+        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
         for k, p in enumerate(self.params):
             grad = p.grad
             if grad is None:
                 continue
-            if self.weight_decay:
-                grad = grad + self.weight_decay * p.data
-            if self.momentum:
+            if weight_decay:
+                grad = grad + weight_decay * p.data
+            if momentum:
                 v = self._velocity[k]
-                self._velocity[k] = grad.copy() if v is None else self.momentum * v + grad
+                self._velocity[k] = grad.copy() if v is None else momentum * v + grad
                 grad = self._velocity[k]
-            p.data -= self.lr * grad  # lr * g, exactly as the notebook computes it
+            p.data -= lr * grad  # lr * g, exactly as the notebook computes it
 
 
 class Adam(Optimizer):

@@ -19,10 +19,10 @@ are looked up when a method runs, never at import time, so no import order matte
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import os
 import sys
-import weakref
 import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -30,16 +30,16 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lab import grad_mode
 from tinygrad_lab.display import tensor_markdown
 from tinygrad_lab.grad_mode import state
-from tinygrad_lab.graph import newest_first
 from tinygrad_lab.hooks import RemovableHandle, add_hook
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _DTYPES = (*_FLOAT_DTYPES, np.dtype(bool))
 _creation = itertools.count()  # numbers the recorded nodes in order of creation
 _writes = 0  # in-place writes made so far through any tensor: backward's one-compare shortcut
-_write_log: deque = deque(maxlen=64)  # (write number, weakref to the array written), newest last
+_write_log: deque = deque(maxlen=64)  # (write number, array written), the newest last
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -89,8 +89,7 @@ class Function:
     parents: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
     saved_tensors: tuple[np.ndarray, ...] | None = ()  # None once backward released them
-    _versions: tuple[int, ...] = ()  # the inputs' versions when their arrays were saved
-    _writes = -1  # the in-place write count then (-1: saved without save_for_backward)
+    _writes = -1  # how many in-place writes had been made when the op ran (set by apply)
     # Filled only while sites are recorded (anomaly mode, traces): the user code line that
     # created the node, and the innermost Module running when it was created.
     site: str | None = None
@@ -106,10 +105,8 @@ class Function:
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Keep arrays for ``backward``; released after backward unless ``retain_graph``.
-        The inputs' versions are noted, so that backward can tell if one changed in place."""
+        (Backward checks that none of them was changed in place since.)"""
         self.saved_tensors = arrays
-        self._versions = tuple([p._version for p in self.parents])
-        self._writes = _writes
 
     @property
     def name(self) -> str:
@@ -128,9 +125,9 @@ class Function:
     # `apply` runs once per op and backward's loop once per node: millions of times in a
     # sweep. They are the only code in the package written for speed, in these ways:
     # - apply builds its output with `_new` (no __init__ conversion: forward returned an
-    #   ndarray) and reads each mode switch of `grad_mode.state` once;
-    # - list comprehensions, not generator expressions (faster in CPython), and the array
-    #   slot `_data` rather than the `data` property;
+    #   ndarray) and reads the thread's modes only when some switch is on (`grad_mode`);
+    # - one plain loop over the inputs, not comprehensions (each of which makes a function
+    #   object in CPython 3.11), and the array slot `_data` rather than the `data` property;
     # - backward compares each gradient's shape and dtype with its input's directly and calls
     #   `_fit` (check, unbroadcast, cast) only when they differ; the versions of saved inputs
     #   are compared only when some in-place write happened since the node saved them;
@@ -138,24 +135,34 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **settings: Any) -> Tensor:
         """Run the op forward on ``inputs`` (Tensors or array-likes) and record it in the graph."""
-        parents = tuple([x if isinstance(x, Tensor) else Tensor(x) for x in inputs])
+        needs, arrays = [], []
+        for x in inputs:
+            if not isinstance(x, Tensor):  # numbers and arrays enter the graph as constants
+                inputs = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in inputs)
+                needs, arrays = [t.requires_grad for t in inputs], [t._data for t in inputs]
+                break
+            needs.append(x.requires_grad)
+            arrays.append(x._data)
         ctx = cls()
-        ctx.parents = parents
-        ctx.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
+        ctx.parents, ctx.needs_input_grad = inputs, tuple(needs)
+        ctx._writes = _writes  # backward compares: was anything written in place since?
         try:
-            out = cls.forward(ctx, *[p._data for p in parents], **settings)
+            out = cls.forward(ctx, *arrays, **settings)
         except ValueError as err:
             if str(err).startswith(cls.__name__):
                 raise
             # Name the op and every input shape (numpy's message names neither); chained, so
             # the traceback still shows the line of forward that failed.
-            shapes = ", ".join(str(p.shape) for p in parents)
+            shapes = ", ".join(str(p.shape) for p in inputs)
             raise ValueError(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from err
         if type(out) is not np.ndarray:
             out = _as_output(out, cls)
-        if state.record_sites:  # traces, layer drawings and anomaly mode: off the main line
-            _note_site(ctx, out)
-        if state.grad_enabled and True in needs and out.dtype.kind == "f":
+        recording = True
+        if grad_mode.switched:  # a mode is on in some thread: read this thread's
+            if state.record_sites:  # traces, layer drawings and anomaly mode
+                _note_site(ctx, out)
+            recording = state.grad_enabled
+        if recording and True in needs and out.dtype.kind == "f":
             ctx.seq = next(_creation)
             return Tensor._new(out, ctx)
         return Tensor._new(out, None)
@@ -200,16 +207,8 @@ class Tensor:
     the engine stores is an array of its own.
     """
 
-    __slots__ = (
-        "_data",
-        "grad",
-        "requires_grad",
-        "_ctx",
-        "_hooks",
-        "_retains_grad",
-        "name",
-        "_version",
-    )
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "name")
+    __slots__ += ("_version", "_written_at")
     __hash__ = object.__hash__  # graph bookkeeping keys tensors by identity
     # NumPy defers to our reflected operators: `ndarray + Tensor` is a Tensor, not an object array.
     __array_ufunc__ = None
@@ -227,6 +226,7 @@ class Tensor:
         self._retains_grad = False
         self.name: str | None = None  # a label for graphs ("X", "loss"); draw_graph shows it
         self._version = 0  # raised by every in-place write
+        self._written_at = 0  # the number of its last in-place write (0: none)
 
     @classmethod
     def _new(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
@@ -234,7 +234,8 @@ class Tensor:
         tensor = cls.__new__(cls)
         tensor._data, tensor.grad, tensor._ctx = data, None, ctx
         tensor.requires_grad = ctx is not None
-        tensor._hooks, tensor._retains_grad, tensor.name, tensor._version = None, False, None, 0
+        tensor._hooks, tensor._retains_grad, tensor.name = None, False, None
+        tensor._version = tensor._written_at = 0
         return tensor
 
     # ------------------------------------------------------------------------- basics
@@ -264,7 +265,7 @@ class Tensor:
         """The value of a one-element tensor as a Python float."""
         if self._data.size != 1:
             raise ValueError(f"item: tensor has {self._data.size} elements {self.shape}, not one")
-        return float(self._data.reshape(()))
+        return float(self._data.item())
 
     __float__ = item
 
@@ -521,20 +522,22 @@ class Tensor:
         graph as they were.
         """
         seed = _seed(self, grad)
-        grads = {self: seed}  # tensor -> the gradient that has arrived so far
+        grads = {self: seed}  # tensor -> the sum of the gradients that have reached it
+        # Tensors made by an op that some gradient has reached, as a heap: the newest (largest
+        # creation number) pops first. A node is made after its inputs, so a tensor pops after
+        # every tensor made from it: all its gradient has arrived by then.
+        waiting = [(-self._ctx.seq, self)] if self._ctx is not None else []
         kept: list[tuple[Tensor, np.ndarray]] = []  # (tensor, grad) to store in tensor.grad
         visited: list[Tensor] = []
-        observed = state.anomaly or bool(state.backward_observers)
-        nodes = newest_first(self) if self._ctx is not None else ()
-        for node in nodes:  # every tensor after all the tensors made from it
-            grad = grads.pop(node, None)
-            if grad is None:  # no gradient reached it (its users returned None)
-                continue
+        observed = grad_mode.switched and (state.anomaly or bool(state.backward_observers))
+        while waiting:
+            node = heapq.heappop(waiting)[1]
+            grad = grads.pop(node)
             if node._hooks:
                 grad = _run_hooks(node, grad)
             if node._retains_grad:
                 kept.append((node, grad))
-            _visit(node, grad, grads, observed)
+            _visit(node, grad, grads, waiting, observed)
             visited.append(node)
         for leaf, grad in grads.items():  # what is left are the leaves, with their sums
             kept.append((leaf, _run_hooks(leaf, grad) if leaf._hooks else grad))
@@ -566,15 +569,17 @@ def _seed(root: Tensor, grad: Any) -> np.ndarray:
     return grad
 
 
-def _visit(node: Tensor, grad: np.ndarray, grads: dict, observed: bool) -> None:
-    """Run ``node``'s op backward and add each input's gradient to ``grads``."""
+def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed: bool) -> None:
+    """Run ``node``'s op backward and add each input's gradient to ``grads``; an input made by
+    an op joins ``waiting`` when its first gradient arrives."""
     ctx = node._ctx
-    if ctx.saved_tensors is None:
+    saved = ctx.saved_tensors
+    if saved is None:
         raise RuntimeError(
             f"backward: the graph through {ctx.name} was already freed by an earlier "
             "backward; pass retain_graph=True to the first backward() to go through it twice"
         )
-    if ctx.saved_tensors and ctx._writes != _writes:  # something was written in place since
+    if saved and ctx._writes != _writes:  # something was written in place since
         _check_versions(node, ctx)
     if observed:
         _observe_before(ctx)
@@ -588,18 +593,25 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, observed: bool) -> None:
         )
     if observed:
         _observe(node, ctx, grad, input_grads)
-    for i, (parent, parent_grad) in enumerate(zip(parents, input_grads, strict=True)):
+    i = -1
+    for parent, parent_grad in zip(parents, input_grads, strict=True):
+        i += 1
         if parent_grad is None or not parent.requires_grad:
             continue
         data = parent._data
         if (
             type(parent_grad) is not np.ndarray
             or parent_grad.shape != data.shape
-            or parent_grad.dtype != data.dtype
+            or parent_grad.dtype is not data.dtype  # (NumPy's float dtypes are singletons)
         ):
             parent_grad = _fit(parent_grad, parent, ctx, i)
         previous = grads.get(parent)
-        grads[parent] = parent_grad if previous is None else previous + parent_grad
+        if previous is not None:
+            grads[parent] = previous + parent_grad
+            continue
+        grads[parent] = parent_grad
+        if parent._ctx is not None:
+            heapq.heappush(waiting, (-parent._ctx.seq, parent))
 
 
 def _commit(kept: list[tuple[Tensor, np.ndarray]], seed: np.ndarray) -> None:
@@ -657,32 +669,39 @@ def _fit(grad: Any, parent: Tensor, ctx: Function, i: int) -> np.ndarray:
 def _written(tensor: Tensor) -> None:
     """Note an in-place write: the tensor's version goes up, and backward's shortcut is off."""
     global _writes
-    tensor._version += 1
     _writes += 1
-    _write_log.append((_writes, weakref.ref(tensor._data)))
+    tensor._version += 1
+    tensor._written_at = _writes
+    _write_log.append((_writes, tensor._data))
 
 
 def _check_versions(node: Tensor, ctx: Function) -> None:
     """Refuse to run ``ctx.backward`` if an array it saved was changed in place since."""
     saved = [a for a in ctx.saved_tensors if isinstance(a, np.ndarray)]
-    versions = zip(ctx.parents, ctx._versions, strict=False)  # () if saved by hand: no versions
-    owners = [(f"input {i}", p, v) for i, (p, v) in enumerate(versions)]
-    owners.append(("output", node, 0))  # an op's output starts at version 0
-    for what, tensor, version in owners:
-        if tensor._version != version and _shares(saved, tensor._data):
+    owners = [(f"input {i}", p) for i, p in enumerate(ctx.parents)] + [("output", node)]
+    for what, tensor in owners:
+        if tensor._written_at > ctx._writes and _shares(saved, tensor._data):
             raise RuntimeError(
                 f"backward: {ctx.name} (created at {ctx.site or _NO_SITE}) saved its {what} "
-                f"of shape {tensor.shape} for backward at version {version}, but it was "
-                f"changed in place since (version {tensor._version} now), so its gradient "
-                f"would be wrong. {_ADVICE}"
+                f"of shape {tensor.shape} for backward at version {_version_then(tensor, ctx)}, "
+                f"but it was changed in place since (version {tensor._version} now), so its "
+                f"gradient would be wrong. {_ADVICE}"
             )
     for number, array in tuple(_write_log):  # writes through another tensor sharing memory
-        if number > ctx._writes and array() is not None and _shares(saved, array()):
+        if number > ctx._writes and _shares(saved, array):
             raise RuntimeError(
                 f"backward: an array that {ctx.name} (created at {ctx.site or _NO_SITE}) saved "
                 "for backward was changed in place since, through a tensor that shares its "
                 f"memory (a view or a detached copy), so its gradient would be wrong. {_ADVICE}"
             )
+
+
+def _version_then(tensor: Tensor, ctx: Function) -> str:
+    """The tensor's version when ``ctx`` ran: its version now, less the writes logged since."""
+    log = tuple(_write_log)
+    since = sum(1 for number, array in log if number > ctx._writes and array is tensor._data)
+    complete = log and log[0][0] <= ctx._writes + 1  # the log reaches back to then
+    return str(tensor._version - since) if complete else f"{tensor._version - since} or less"
 
 
 def _shares(arrays: list[np.ndarray], data: np.ndarray) -> bool:

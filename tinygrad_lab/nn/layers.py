@@ -58,15 +58,18 @@ class Linear(Module):
             (bias_init or nn_init.zeros())(self.bias, rng)
 
     def forward(self, x: Any) -> Tensor:
-        x = _as_tensor(x)
-        shape = x.data.shape  # (the array's attribute: cheaper than the Tensor's properties)
-        if not shape or shape[-1] != self.in_features:
-            raise ValueError(
-                f"{self.extra_repr_short()} expects input (..., {self.in_features}), got {shape}"
-            )
-        if self.bias is None:
-            return ops.Affine.apply(x, self.weight)
-        return ops.Affine.apply(x, self.weight, self.bias)
+        try:
+            if self.bias is None:
+                return ops.Affine.apply(x, self.weight)
+            return ops.Affine.apply(x, self.weight, self.bias)
+        except ValueError:  # a wrong input shape, named for the layer (checked only on failure)
+            shape = np.shape(x.data if isinstance(x, Tensor) else x)
+            if shape[-1:] != (self.in_features,):
+                raise ValueError(
+                    f"{self.extra_repr_short()} expects input (..., {self.in_features}), "
+                    f"got {shape}"
+                ) from None
+            raise
 
     def extra_repr_short(self) -> str:
         return f"Linear({self.in_features} → {self.out_features})"

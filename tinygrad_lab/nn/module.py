@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_lab import grad_mode
 from tinygrad_lab.display import markdown_table
 from tinygrad_lab.grad_mode import no_grad
 from tinygrad_lab.grad_mode import state as _state
@@ -155,7 +156,7 @@ class Module:
             self._forward_pre_hooks
             or self._forward_hooks
             or self._backward_hooks
-            or _state.record_sites
+            or (grad_mode.switched and _state.record_sites)
         ):
             return self.forward(*inputs)  # no hook, no trace: the common case, kept cheap
         for hook in list(self._forward_pre_hooks.values()):

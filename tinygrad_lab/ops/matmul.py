@@ -21,6 +21,19 @@ def _check_inner(op: str, a: np.ndarray, b: np.ndarray) -> None:
         )
 
 
+def sum_rows(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=0)`` of a 2-D array, to the bit, in fewer instructions where it can.
+
+    For a C-contiguous (N, W) array with W > 1, NumPy's reduction and ``einsum("ij->j")`` both
+    add the rows one after another into W running sums, so they agree exactly; einsum's loop
+    costs a fraction of the reduction's (this sum was the costliest NumPy call of the lab's
+    epoch). Otherwise NumPy's reduction orders the additions its own way (pairwise for one
+    column): keep it."""
+    if a.ndim == 2 and a.shape[1] > 1 and a.flags.c_contiguous:
+        return np.einsum("ij->j", a)
+    return np.add.reduce(a, axis=0)
+
+
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -54,25 +67,22 @@ class Affine(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        # one cheap test on the way every layer takes; the message is worked out on failure
-        if (
-            x.ndim == 0
-            or w.ndim != 2
-            or x.shape[-1] != w.shape[0]
-            or (b is not None and b.shape != w.shape[1:])
-        ):
-            _check_inner("Affine", x, w)  # names the inner dimensions when they are the fault
+        if w.ndim != 2 or (b is not None and b.shape != w.shape[1:]):
             raise ValueError(
                 f"Affine: weight {w.shape} must be 2-D (in, out) and bias "
                 f"{None if b is None else b.shape} must be (out,)"
             )
+        try:
+            out = x @ w
+        except ValueError:
+            _check_inner("Affine", x, w)  # names the inner dimensions when they are the fault
+            raise
         ctx.save_for_backward(x, w)
-        out = x @ w
         if b is not None:
-            if b.dtype == out.dtype or out.dtype == np.result_type(out, b):
+            if b.dtype is out.dtype:
                 out += b  # out is a fresh array: add the bias in place
             else:
-                out = out + b
+                out = out + b  # (mixed dtypes: NumPy's promotion)
         return out
 
     @staticmethod
@@ -85,5 +95,5 @@ class Affine(Function):
         dw = x.T @ grad if needs[1] else None  # dW = A_prevᵀ dZ
         if len(needs) == 2:
             return dx, dw
-        db = grad.sum(axis=0) if needs[2] else None  # db = Σ dZ
+        db = sum_rows(grad) if needs[2] else None  # db = Σ dZ
         return dx, dw, db
