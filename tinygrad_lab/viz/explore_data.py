@@ -173,7 +173,7 @@ def explorer_data(rec: Recorded, max_nodes: int) -> dict[str, Any]:
             "saved_bytes": sum(o["saved_bytes"] for o in ops.values()),
             "loss": _number(float(rec.loss.data.reshape(()))),
             "sites_recorded": any(n.obj.site for n in nodes if n.kind == "op"),
-            "hidden_nodes": len(nodes) - len(shown),
+            "hidden_nodes": sum(node.id not in shown for node in nodes),
             "max_nodes": max_nodes,
         },
         "tensors": tensor_entries,
