@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import html
+import importlib
 import json
 import re
 from pathlib import Path
@@ -15,6 +16,8 @@ from viz_helpers import require_dot
 
 import tinygrad_lab as tl
 from tinygrad_lab.viz import ExplorerPage, explore
+
+ASSETS = importlib.import_module("tinygrad_lab.viz.explore").ASSETS  # the function shadows it
 
 PACKAGE = Path(tl.__file__).parent
 ROOT = PACKAGE.parent
@@ -94,7 +97,7 @@ def test_the_page_files_are_package_data():
         name.strip() for name in config["options.package_data"]["tinygrad_lab.viz"].split(",")
     }
     assets = {p.name for p in (PACKAGE / "viz").iterdir() if p.suffix in (".js", ".css", ".html")}
-    assert listed == assets == {"explorer.js", "explorer.css", "explorer.html"}
+    assert listed == assets == set(ASSETS) == {"explorer.js", "explorer.css", "explorer.html"}
 
 
 def test_explore_is_a_top_level_tool():

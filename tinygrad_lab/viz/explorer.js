@@ -2,23 +2,28 @@
  *
  * Plain JavaScript, no framework and no build step. Everything it shows comes from the JSON in
  * <script id="explorer-data">, written by tinygrad_lab.viz.explore:
- *   data.backward / data.forward  op ids in visit order (step k shows op k; step 0 is the start)
+ *   data.backward, data.forward  op ids in visit order: step k shows op k, step 0 the start
  *   data.ops[id]      op, layer, site, inputs, output, grad_in, grad_out, saved_bytes, steps
  *   data.tensors[id]  name, shape, grad and value: {norm, color, font, at, histogram}
- * A tensor is coloured once step >= its "at" (its gradient, or its value, has arrived).
+ * A tensor is coloured once the step reaches its "at": its gradient (or value) has arrived.
  */
 (function () {
   "use strict";
 
   var data = JSON.parse(document.getElementById("explorer-data").textContent);
-  var WAITING = { fill: "#eeeeee", font: "#8c8c8c" }; // a gradient (or value) not there yet
+  var WAITING = { fill: "#eeeeee", font: "#8c8c8c" }; // a gradient or value not there yet
+  var SVG = "http://www.w3.org/2000/svg";
   var state = { mode: "backward", step: 0, timer: null };
   var drawn = {}; // drawn node id -> its <g class="node"> in the SVG
-  var edges = []; // {el, from, to}, one per SVG edge
+  var edges = []; // {el, from, to}: one per SVG edge
   var producer = {}; // tensor id -> the op that made it
-  var $ = function (id) { return document.getElementById(id); };
 
-  // ------------------------------------------------------------------ numbers as the trace prints them
+  function $(id) { return document.getElementById(id); }
+  function field(name) { return document.querySelector('[data-field="' + name + '"]'); }
+  function set(name, text) { field(name).textContent = text; }
+  function each(object, fn) { Object.keys(object).forEach(function (k) { fn(object[k], k); }); }
+
+  // ---------------------------------------------------------------- numbers, as the trace prints
   function g3(x) { // Python's format(x, ".3g")
     if (x === null || x === undefined) return "—";
     if (typeof x === "string") return x; // "nan", "inf", "-inf"
@@ -35,13 +40,9 @@
     return text.indexOf(".") < 0 ? text : text.replace(/0+$/, "").replace(/\.$/, "");
   }
   function bytes(n) { return n.toLocaleString("en-US") + " bytes"; }
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
-  // ------------------------------------------------------------------ the SVG graph
-  function shapesOf(g) {
-    return Array.prototype.filter.call(g.querySelectorAll("polygon, ellipse, path"), function (s) {
-      return s.getAttribute("fill") !== "none";
-    });
-  }
+  // ---------------------------------------------------------------- the SVG graph
   function indexGraph() {
     document.querySelectorAll("#graph g.node").forEach(function (g) {
       var title = g.querySelector("title");
@@ -55,45 +56,50 @@
       var ends = g.querySelector("title").textContent.split("->");
       edges.push({ el: g, from: ends[0], to: ends[1] });
     });
-    Object.keys(data.ops).forEach(function (id) { producer[data.ops[id].output] = data.ops[id]; });
+    each(data.ops, function (op) { producer[op.output] = op; });
   }
-  function fill(g, color, font) { // null restores the colours dot drew
+  function shapesOf(g) {
+    var shapes = g.querySelectorAll("polygon, ellipse, path");
+    return Array.prototype.filter.call(shapes, function (s) {
+      return s.getAttribute("fill") !== "none";
+    });
+  }
+  function paint(g, color, font) { // null, null: the colours dot drew
     shapesOf(g).forEach(function (s) { s.style.fill = color || ""; });
     g.querySelectorAll("text").forEach(function (t) { t.style.fill = font || ""; });
   }
 
-  // ------------------------------------------------------------------ what a step shows
+  // ---------------------------------------------------------------- what a step shows
   function order() { return data[state.mode]; }
+  function stepOf(op) { return op[state.mode + "_step"]; }
   function currentOp() { return state.step ? data.ops[order()[state.step - 1]] : null; }
-  function info(tensor) { return tensor[state.mode === "backward" ? "grad" : "value"]; }
+  function info(tensor) { return state.mode === "backward" ? tensor.grad : tensor.value; }
   function arrived(tensor) {
     var i = info(tensor);
     return i !== null && i.at !== null && i.at <= state.step;
   }
 
   function paintTensors() {
-    Object.keys(data.tensors).forEach(function (id) {
-      var t = data.tensors[id];
+    each(data.tensors, function (t) {
       var g = drawn[t.drawn];
       if (!g || t.drawn === "more") return;
-      if (arrived(t)) fill(g, info(t).color, info(t).font);
-      else if (state.mode === "backward" && !t.requires_grad) fill(g, null, null); // a constant
-      else fill(g, WAITING.fill, WAITING.font);
+      if (arrived(t)) paint(g, info(t).color, info(t).font);
+      else if (state.mode === "backward" && !t.requires_grad) paint(g, null, null); // constant
+      else paint(g, WAITING.fill, WAITING.font);
     });
   }
   function paintOps(current) {
     var here = current ? current.drawn : null;
-    Object.keys(data.ops).forEach(function (id) {
-      var op = data.ops[id];
+    each(data.ops, function (op) {
       var g = drawn[op.drawn];
-      var step = op[state.mode + "_step"];
       if (!g || op.drawn === "more") return;
       g.classList.toggle("current", op.drawn === here);
-      g.classList.toggle("pending", step === null || step > state.step);
+      g.classList.toggle("pending", stepOf(op) === null || stepOf(op) > state.step);
     });
     if (drawn.more) drawn.more.classList.toggle("current", here === "more");
     edges.forEach(function (e) {
-      e.el.classList.toggle("flow", here !== null && here !== "more" && (e.from === here || e.to === here));
+      var touches = e.from === here || e.to === here;
+      e.el.classList.toggle("flow", here !== null && here !== "more" && touches);
     });
   }
 
@@ -104,39 +110,31 @@
     $("step-label").textContent = "step " + state.step + " / " + order().length;
     paintTensors();
     paintOps(op);
-    showPanel(op);
+    if (op) showOp(op);
+    else showStart();
     if (op) scrollToNode(drawn[op.drawn]);
   }
-  function scrollToNode(g) { // by hand: scrollIntoView would also scroll a notebook around us
-    if (!g) return;
-    var pane = $("graph"), box = g.getBoundingClientRect(), view = pane.getBoundingClientRect();
-    if (box.top >= view.top && box.bottom <= view.bottom && box.left >= view.left && box.right <= view.right) return;
+  function scrollToNode(g) { // by hand: scrollIntoView would scroll a notebook around us too
+    var pane = $("graph");
+    var box = g.getBoundingClientRect(), view = pane.getBoundingClientRect();
+    var inside = box.top >= view.top && box.bottom <= view.bottom &&
+      box.left >= view.left && box.right <= view.right;
+    if (inside) return;
     pane.scrollTop += box.top + box.height / 2 - (view.top + view.height / 2);
     pane.scrollLeft += box.left + box.width / 2 - (view.left + view.width / 2);
   }
-  function jumpTo(id) { // a click on a node: its op's step, or the step its tensor's data arrived
+  function jumpTo(id) { // a click: an op's step, or the step at which a tensor's data arrived
     var op = data.ops[id], tensor = data.tensors[id];
-    if (op && op[state.mode + "_step"] !== null) go(op[state.mode + "_step"]);
+    if (op && stepOf(op) !== null) go(stepOf(op));
     else if (tensor && info(tensor) && info(tensor).at !== null) go(info(tensor).at);
   }
 
-  // ------------------------------------------------------------------ the side panel
-  function field(name) { return document.querySelector('[data-field="' + name + '"]'); }
-  function set(name, text) { field(name).textContent = text; }
-  function label(tensorId, kind) {
-    var t = data.tensors[tensorId];
-    if (t.name) return t.name;
-    if (kind === "output") return "its output";
-    if (producer[tensorId]) return "from " + producer[tensorId].op;
-    return t.kind === "parameter" ? "parameter" : "input";
-  }
-
-  function showPanel(op) {
+  // ---------------------------------------------------------------- the side panel
+  function showOp(op) {
     var backward = state.mode === "backward";
-    set("norm-head", backward ? "‖grad‖" : "‖value‖");
-    set("source-title", (backward ? "backward" : "forward") + " source");
-    if (!op) return showStart(backward);
-    var hidden = op.drawn === "more" ? " It is drawn inside the “… more nodes” box: pass a larger max_nodes= to draw it." : "";
+    var out = data.tensors[op.output];
+    var hidden = op.drawn !== "more" ? "" : " It is drawn inside the “… more nodes” box: " +
+      "pass a larger max_nodes= to draw it.";
     set("step", "step " + state.step + " of " + order().length);
     set("op", op.op);
     set("layer", op.layer || "— (outside the model)");
@@ -144,53 +142,62 @@
     set("saved", bytes(op.saved_bytes));
     set("explain", (backward ? explainBackward(op) : explainForward(op)) + hidden);
     showFlows(op, backward);
-    var out = data.tensors[op.output];
-    var shown = backward ? out.grad : out.value;
-    set("histogram-title", (backward ? "entries of the gradient it received" : "entries of its output") + " (" + out.shape + ")");
-    showHistogram(shown ? shown.histogram : null);
-    set("source", data.sources[op.source][backward ? "backward" : "forward"]);
+    set("histogram-title", (backward ? "entries of the gradient it received" :
+      "entries of its output") + " (" + out.shape + ")");
+    showHistogram(backward ? out.grad && out.grad.histogram : out.value.histogram);
+    set("source", data.sources[op.source][state.mode]);
+    showHeadings(backward);
   }
   function explainBackward(op) {
     var sent = op.grad_out.filter(function (g) { return g !== null; }).length;
-    return op.op + " receives ∂loss/∂output and sends ∂loss/∂input to " + sent + " of its " +
-      op.inputs.length + " input" + (op.inputs.length === 1 ? "" : "s") + ", through the backward below.";
+    return op.op + " receives ∂loss/∂output and sends ∂loss/∂input to " + sent +
+      " of its " + plural(op.inputs.length, "input") + ", through the backward below.";
   }
   function explainForward(op) {
-    return op.op + " computes its output from " + op.inputs.length + " input" +
-      (op.inputs.length === 1 ? "" : "s") + " and keeps " + bytes(op.saved_bytes) + " for backward.";
+    return op.op + " computes its output from " + plural(op.inputs.length, "input") +
+      " and keeps " + bytes(op.saved_bytes) + " for backward.";
   }
-  function showStart(backward) {
-    var loss = Object.keys(data.tensors).filter(function (id) { return data.tensors[id].kind === "output"; })[0];
+  function showStart() {
+    var backward = state.mode === "backward";
+    var loss = Object.keys(data.tensors).filter(function (id) {
+      return data.tensors[id].kind === "output";
+    })[0];
     set("step", "start");
     set("op", backward ? "Backward starts at the loss" : "Forward starts at the inputs");
-    set("explain", backward
-      ? "The forward pass is done. Backward seeds ∂loss/∂loss = 1, then visits every node after all the nodes that used its output. Press ▶ or → to visit node 1."
-      : "The inputs and parameters are ready. Forward runs each op once its inputs exist. Press ▶ or → to run op 1.");
+    set("explain", backward ?
+      "The forward pass is done. Backward seeds ∂loss/∂loss = 1, then visits every node " +
+      "after all the nodes that used its output. Press ▶ or → to visit node 1." :
+      "The inputs and parameters are ready. Forward runs each op once its inputs exist. " +
+      "Press ▶ or → to run op 1.");
     set("layer", "—");
     set("site", "—");
     set("saved", bytes(data.meta.saved_bytes) + " in all");
-    var body = field("flows");
-    body.textContent = "";
-    body.appendChild(flowRow("loss", loss, backward ? data.tensors[loss].grad : data.tensors[loss].value, "output"));
+    field("flows").textContent = "";
+    field("flows").appendChild(flowRow("loss", loss, info(data.tensors[loss]), "output"));
     set("histogram-title", "");
-    showHistogram(null, " ");
+    showHistogram(null);
     set("source", "");
+    showHeadings(backward);
+  }
+  function showHeadings(backward) {
+    set("norm-head", backward ? "‖grad‖" : "‖value‖");
+    set("source-title", (backward ? "backward" : "forward") + " source");
   }
   function showFlows(op, backward) {
-    var body = field("flows");
+    var body = field("flows"), out = op.output;
     body.textContent = "";
-    if (backward) body.appendChild(flowRow("receives at", op.output, { norm: op.grad_in }, "output"));
+    if (backward) body.appendChild(flowRow("receives at", out, { norm: op.grad_in }, "output"));
     op.inputs.forEach(function (id, k) {
       var norm = backward ? { norm: op.grad_out[k] } : data.tensors[id].value;
       body.appendChild(flowRow((backward ? "sends to input " : "input ") + k, id, norm, "input"));
     });
-    if (!backward) body.appendChild(flowRow("output", op.output, data.tensors[op.output].value, "output"));
+    if (!backward) body.appendChild(flowRow("output", out, data.tensors[out].value, "output"));
   }
-  function flowRow(role, tensorId, norm, kind) {
+  function flowRow(role, tensorId, norm, kind) { // one row: role, tensor, shape, norm
     var t = data.tensors[tensorId];
     var row = document.createElement("tr");
-    row.setAttribute("data-role", kind);
     var chip = document.createElement("span");
+    row.setAttribute("data-role", kind);
     chip.className = "chip";
     chip.style.background = arrived(t) ? info(t).color : WAITING.fill;
     row.append(
@@ -205,53 +212,64 @@
     td.appendChild(document.createTextNode(text));
     return td;
   }
+  function label(tensorId, kind) {
+    var t = data.tensors[tensorId];
+    if (t.name) return t.name;
+    if (kind === "output") return "its output";
+    if (producer[tensorId]) return "from " + producer[tensorId].op;
+    return t.kind === "parameter" ? "parameter" : "input";
+  }
 
-  var SVG = "http://www.w3.org/2000/svg";
   function svgElement(name, attributes, text) {
     var el = document.createElementNS(SVG, name);
-    Object.keys(attributes).forEach(function (k) { el.setAttribute(k, attributes[k]); });
+    each(attributes, function (value, key) { el.setAttribute(key, value); });
     if (text !== undefined) el.textContent = text;
     return el;
   }
-  function showHistogram(h, blank) {
+  function showHistogram(h) { // bars of the counts, min and max under them
     var box = field("histogram");
     box.textContent = "";
-    if (!h || !h.counts.length) {
-      if (!blank) box.appendChild(Object.assign(document.createElement("p"), { className: "empty", textContent: "no entries to show" }));
-      return;
-    }
-    var width = 400, height = 110, plot = 80, top = Math.max.apply(null, h.counts);
-    var svg = svgElement("svg", { viewBox: "0 0 " + width + " " + height, role: "img" });
-    var bar = width / h.counts.length;
-    h.counts.forEach(function (c, k) {
-      var tall = c ? Math.max(1, (plot * c) / top) : 0;
-      svg.appendChild(svgElement("rect", { x: k * bar + 1, y: plot - tall, width: bar - 2, height: tall, fill: "#1f5fa8" }, undefined));
+    if (!h || !h.counts.length) return;
+    var width = 400, plot = 80, top = Math.max.apply(null, h.counts), bar = width / h.counts.length;
+    var svg = svgElement("svg", { viewBox: "0 0 " + width + " 110", role: "img" });
+    var grey = { "font-size": 12, fill: "#59636e" };
+    h.counts.forEach(function (count, k) {
+      var tall = count ? Math.max(1, (plot * count) / top) : 0;
+      svg.appendChild(svgElement("rect", {
+        x: k * bar + 1, y: plot - tall, width: bar - 2, height: tall, fill: "#1f5fa8" }));
     });
-    svg.appendChild(svgElement("line", { x1: 0, y1: plot + 0.5, x2: width, y2: plot + 0.5, stroke: "#999" }));
-    svg.appendChild(svgElement("text", { x: 0, y: plot + 16, "font-size": 12, fill: "#59636e" }, g3(h.min)));
-    svg.appendChild(svgElement("text", { x: width, y: plot + 16, "font-size": 12, fill: "#59636e", "text-anchor": "end" }, g3(h.max)));
-    var note = h.size.toLocaleString("en-US") + " entries · mean " + g3(h.mean) + (h.nonfinite ? " · " + h.nonfinite + " NaN/inf" : "");
-    svg.appendChild(svgElement("text", { x: width / 2, y: plot + 28, "font-size": 12, fill: "#59636e", "text-anchor": "middle" }, note));
+    svg.appendChild(svgElement("line", {
+      x1: 0, y1: plot + 0.5, x2: width, y2: plot + 0.5, stroke: "#999" }));
+    svg.appendChild(svgElement("text", Object.assign({ x: 0, y: plot + 16 }, grey), g3(h.min)));
+    svg.appendChild(svgElement("text", Object.assign(
+      { x: width, y: plot + 16, "text-anchor": "end" }, grey), g3(h.max)));
+    var note = h.size.toLocaleString("en-US") + " entries · mean " + g3(h.mean) +
+      (h.nonfinite ? " · " + h.nonfinite + " NaN or inf" : "");
+    svg.appendChild(svgElement("text", Object.assign(
+      { x: width / 2, y: plot + 28, "text-anchor": "middle" }, grey), note));
     box.appendChild(svg);
   }
 
   function showLegend() {
-    var legend = $("legend"), backward = state.mode === "backward";
-    legend.textContent = "";
+    var backward = state.mode === "backward";
     var title = document.createElement("span");
-    title.textContent = backward ? "‖gradient‖, log scale (pale = vanishing):" : "‖value‖, log scale:";
     var ramp = document.createElement("span");
+    title.textContent = backward ?
+      "‖gradient‖, log scale (pale = vanishing):" : "‖value‖, log scale:";
     ramp.className = "ramp";
     data.legend[state.mode].forEach(function (stop, k) {
-      var s = document.createElement("span");
-      s.style.background = stop[0];
-      s.style.color = k > 2 ? "#fff" : "#000";
-      s.textContent = stop[1];
-      ramp.appendChild(s);
+      var swatch = document.createElement("span");
+      swatch.style.background = stop[0];
+      swatch.style.color = k > 2 ? "#fff" : "#000";
+      swatch.textContent = stop[1];
+      ramp.appendChild(swatch);
     });
-    legend.append(title, ramp, swatch(WAITING.fill, backward ? "gradient not arrived yet" : "not computed yet"), swatch("#ffffff", "current node", "current"));
+    $("legend").textContent = "";
+    $("legend").append(title, ramp,
+      key(WAITING.fill, backward ? "gradient not arrived yet" : "not computed yet"),
+      key("#ffffff", "current node", "current"));
   }
-  function swatch(color, text, extra) {
+  function key(color, text, extra) {
     var item = document.createElement("span"), box = document.createElement("span");
     box.className = "swatch" + (extra ? " " + extra : "");
     box.style.background = color;
@@ -259,7 +277,7 @@
     return item;
   }
 
-  // ------------------------------------------------------------------ controls
+  // ---------------------------------------------------------------- controls
   function pause() {
     clearInterval(state.timer);
     state.timer = null;
@@ -276,14 +294,16 @@
       if (state.step >= order().length) pause();
     }, Number($("speed").value));
   }
-  function setMode(mode) {
+  function setMode(mode) { // keeps the current op, at its step in the other order
     var op = currentOp();
     pause();
     state.mode = mode;
-    document.querySelectorAll(".modes button").forEach(function (b) { b.classList.toggle("on", b.dataset.mode === mode); });
+    document.querySelectorAll(".modes button").forEach(function (b) {
+      b.classList.toggle("on", b.dataset.mode === mode);
+    });
     $("slider").max = order().length;
     showLegend();
-    go(op && op[mode + "_step"] !== null ? op[mode + "_step"] : 0);
+    go(op && stepOf(op) !== null ? stepOf(op) : 0);
   }
   function wire() {
     $("first").onclick = function () { pause(); go(0); };
@@ -293,12 +313,14 @@
     $("play").onclick = play;
     $("slider").oninput = function () { pause(); go(Number(this.value)); };
     $("speed").onchange = function () { if (state.timer) { pause(); play(); } };
-    document.querySelectorAll(".modes button").forEach(function (b) { b.onclick = function () { setMode(b.dataset.mode); }; });
+    document.querySelectorAll(".modes button").forEach(function (b) {
+      b.onclick = function () { setMode(b.dataset.mode); };
+    });
+    var keys = { ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last", " ": "play" };
     document.addEventListener("keydown", function (event) {
       var tag = event.target.tagName;
-      if (tag === "INPUT" || tag === "SELECT" || event.altKey || event.ctrlKey || event.metaKey) return;
-      var keys = { ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last", " ": "play" };
-      if (!keys[event.key]) return;
+      var typing = tag === "INPUT" || tag === "SELECT";
+      if (typing || event.altKey || event.ctrlKey || event.metaKey || !keys[event.key]) return;
       event.preventDefault();
       $(keys[event.key]).click();
     });
@@ -307,6 +329,6 @@
   indexGraph();
   wire();
   setMode("backward");
-  window.backpropExplorer = { go: go, setMode: setMode, state: state };
+  window.backpropExplorer = { go: go, setMode: setMode, state: state }; // for the tests
   document.body.setAttribute("data-ready", "true");
 })();
