@@ -2,7 +2,8 @@
 teaching how backpropagation really works.
 
 ``import tinygrad_lab`` loads the engine, `nn`, `optim` and `gradcheck`, and needs only NumPy.
-The tools load on first use: `viz` (graphviz drawings: ``draw_graph``), `trace`
+The tools load on first use: `viz` (graphviz drawings: ``draw_graph``; the backprop explorer
+in the browser: ``explore``), `trace`
 (``trace_backward``, ``memory_by_layer``) and `reference` (the course notebook's matrix-form
 backprop and ``compare``, the self-check against it).
 """
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 _TOOLS = ("viz", "trace", "reference")
 _TOOL_FUNCTIONS = {
     "draw_graph": "viz",
+    "explore": "viz",
     "trace_backward": "trace",
     "memory_by_layer": "trace",
     "compare": "reference",
@@ -56,6 +58,7 @@ __all__ = [
     "detect_anomaly",
     "draw_graph",
     "enable_grad",
+    "explore",
     "gradcheck",
     "is_grad_enabled",
     "memory_by_layer",

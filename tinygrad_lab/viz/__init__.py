@@ -8,12 +8,16 @@ To see every node's gradient, and the layers of a model::
     retain_grads(loss)                  # keep the gradient of every tensor, not only leaves
     loss.backward()
     draw_graph(loss, model=model, grads=True, layers=True)
+
+To step through backward in the browser, one node at a time: ``explore(loss, model=model,
+path="backprop.html")`` (see `tinygrad_lab.viz.explore`).
 """
 
 from __future__ import annotations
 
 from tinygrad_lab.tensor import Tensor
 from tinygrad_lab.viz.draw import GRAD_RAMP, GradScale, draw_graph, grad_norm, ramp_color
+from tinygrad_lab.viz.explore import ExplorerPage, explore
 from tinygrad_lab.viz.render import GraphvizNotFoundError, output_format, render
 from tinygrad_lab.viz.walk import tensors
 
@@ -30,10 +34,12 @@ def retain_grads(tensor: Tensor) -> Tensor:
 
 
 __all__ = [
+    "ExplorerPage",
     "GRAD_RAMP",
     "GradScale",
     "GraphvizNotFoundError",
     "draw_graph",
+    "explore",
     "grad_norm",
     "output_format",
     "ramp_color",

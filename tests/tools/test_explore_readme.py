@@ -1,0 +1,37 @@
+"""The README's explorer section: its three-line example runs after the README's other examples
+(it is fenced as ``py``, not ``python``, so that tests/test_readme.py, which needs no `dot`,
+does not run it), and the screenshot it shows is there."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from viz_helpers import require_dot
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def explorer_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text.split("## Step through backward in the browser\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_example_writes_a_page_after_the_other_examples(tmp_path, monkeypatch):
+    require_dot()
+    monkeypatch.chdir(tmp_path)  # the example writes backprop.html where it runs
+    (example,) = re.findall(r"```py\n(.*?)```", explorer_section(), flags=re.S)
+    assert len(example.strip().splitlines()) == 3
+    namespace: dict = {}
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
+        exec(compile(block, str(README), "exec"), namespace)  # noqa: S102
+    exec(compile(example, str(README), "exec"), namespace)  # noqa: S102
+    page = (tmp_path / "backprop.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Backprop explorer" in page
+    assert "1:Scale" in page  # the README's own layer, in its cluster and the trace
+
+
+def test_the_readme_shows_the_explorer_screenshot():
+    (image,) = re.findall(r"!\[[^\]]+\]\((docs/[^)]+)\)", explorer_section())
+    assert image == "docs/explorer.png"
+    assert (README.parent / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
