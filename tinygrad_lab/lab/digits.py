@@ -543,7 +543,7 @@ def plot_grad_norms(result: DigitsResult, path: Path) -> Path:
     centres = np.arange(1, epochs + 1) - 0.5
     for k, layer in enumerate(result.weight_layers()):
         values = result.grad_norms[layer]["weight_grad_norm"]
-        colour = plt.get_cmap("viridis")(k / max(len(result.weight_layers()) - 1, 1))
+        colour = f"C{k}"  # matplotlib's default cycle: dark enough on white
         norm_ax.plot(
             np.arange(1, len(values) + 1) / steps, values, color=colour, alpha=0.25, linewidth=0.8
         )
@@ -573,7 +573,7 @@ def plot_grad_norms(result: DigitsResult, path: Path) -> Path:
     gri_ax.xaxis.get_major_locator().set_params(integer=True)
     gri_ax.legend(fontsize=9)
     for ax in (norm_ax, gri_ax):
-        ax.grid(alpha=0.3, which="both")
+        ax.grid(alpha=0.3)
     return _save(plt, fig, path)
 
 
