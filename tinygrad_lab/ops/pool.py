@@ -1,6 +1,7 @@
 """2-D pooling on NCHW input: every kH×kW window of the (padded) input gives one output entry,
-its largest (`MaxPool2d`) or its mean (`AvgPool2d`). As in `Conv2d`, the windows are a strided
-view of the input (no copy); backward loops only over the kH×kW offsets of a window.
+its largest (`MaxPool2d`) or its mean (`AvgPool2d`). Forward and backward loop only over the
+kH×kW offsets within a window, each a strided view of the input (no copy), as `Conv2d`'s
+backward does; nothing loops over output pixels.
 
 Unlike PyTorch, which floors, the windows must tile the padded input exactly: a remainder is an
 `OutputSizeError` naming N, F, S and P (the same check as ``conv_output_size(..., exact=True)``),
@@ -10,7 +11,6 @@ because silently dropping the last rows and columns of an image is rarely what w
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from tinygrad_lab.ops.conv import OutputSizeError, conv_output_size
 from tinygrad_lab.tensor import Function
@@ -49,12 +49,6 @@ def pool_output_size(
     return sizes[0], sizes[1]
 
 
-def _windows(xp: np.ndarray, kernel: Pair, stride: Pair) -> np.ndarray:
-    """(N, C, OH, OW, kH, kW): every window of the padded input, a strided view."""
-    view = sliding_window_view(xp, kernel, axis=(2, 3))
-    return view[:, :, :: stride[0], :: stride[1]]
-
-
 def _pad(x: np.ndarray, padding: Pair, value: float) -> np.ndarray:
     (ph, pw) = padding
     if not ph and not pw:
@@ -62,23 +56,35 @@ def _pad(x: np.ndarray, padding: Pair, value: float) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def _scatter(share: np.ndarray, ctx: Function) -> np.ndarray:
-    """The gradient of the input from each window's share (N, C, OH, OW, kH, kW): every window
-    sends each entry's share back to the pixel it covered, summed where windows overlap."""
+def _offsets(xp: np.ndarray, ctx: Function) -> list[tuple[tuple[slice, ...], np.ndarray]]:
+    """For each offset (i, j) within a window, the (N, C, OH, OW) view of the padded input that
+    holds entry (i, j) of every window, with its index into ``xp``. Pooling is then element-wise
+    work on kH·kW such views: far faster in NumPy than reducing the small window axes."""
+    (kh, kw), (sh, sw), (oh, ow) = ctx.kernel, ctx.stride, ctx.output_size
+    views = []
+    for i in range(kh):
+        for j in range(kw):
+            index = (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+            views.append((index, xp[index]))
+    return views
+
+
+def _gather(ctx: Function, indexes: list[tuple], shares: list[np.ndarray]) -> np.ndarray:
+    """The input's gradient: each offset's share (N, C, OH, OW) sent back to the pixels it was
+    read from (``indexes``, as `_offsets` gives them), summed where windows overlap; the
+    padding's gradient is cut off."""
     (n, c, h, w), (ph, pw) = ctx.input_shape, ctx.padding
-    (sh, sw), (oh, ow) = ctx.stride, share.shape[2:4]
-    dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=share.dtype)
-    for i in range(share.shape[4]):
-        for j in range(share.shape[5]):
-            dxp[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += share[:, :, :, :, i, j]
+    dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=shares[0].dtype)
+    for index, share in zip(indexes, shares, strict=True):
+        dxp[index] += share
     return dxp[:, :, ph : ph + h, pw : pw + w]
 
 
-def _setup(ctx: Function, x: np.ndarray, kernel: Pair, stride: Pair | None, padding: Pair):
+def _setup(ctx: Function, x: np.ndarray, kernel: Pair, stride: Pair | None, padding: Pair) -> None:
+    """Check the geometry (before anything is computed) and keep it on ``ctx``."""
     stride = kernel if stride is None else stride
-    pool_output_size(ctx.name, x.shape, kernel, stride, padding)
+    ctx.output_size = pool_output_size(ctx.name, x.shape, kernel, stride, padding)
     ctx.input_shape, ctx.kernel, ctx.stride, ctx.padding = x.shape, kernel, stride, padding
-    return stride
 
 
 class MaxPool2d(Function):
@@ -87,19 +93,26 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride=None, padding=(0, 0)):
-        stride = _setup(ctx, x, kernel_size, stride, padding)
+        _setup(ctx, x, kernel_size, stride, padding)
         xp = _pad(x, padding, -np.inf)
-        out = _windows(xp, kernel_size, stride).max(axis=(4, 5))
+        views = [view for _, view in _offsets(xp, ctx)]
+        out = views[0].copy()
+        for view in views[1:]:
+            np.maximum(out, view, out=out)
         ctx.save_for_backward(xp, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         xp, out = ctx.saved_tensors
-        winners = _windows(xp, ctx.kernel, ctx.stride) == out[..., None, None]
-        count = winners.sum(axis=(4, 5), dtype=grad.dtype)
+        offsets = _offsets(xp, ctx)
+        winners = [view == out for _, view in offsets]
+        count = np.zeros(out.shape, dtype=grad.dtype)  # how many entries tie for the maximum
+        for won in winners:
+            count += won
+        share = grad / count
         # d max/dx = 1 at the window's maximum (1/k each for k ties), 0 elsewhere
-        return _scatter(winners * (grad / count)[..., None, None], ctx)
+        return _gather(ctx, [index for index, _ in offsets], [won * share for won in winners])
 
 
 class AvgPool2d(Function):
@@ -108,11 +121,15 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride=None, padding=(0, 0)):
-        stride = _setup(ctx, x, kernel_size, stride, padding)
-        return _windows(_pad(x, padding, 0.0), kernel_size, stride).mean(axis=(4, 5))
+        _setup(ctx, x, kernel_size, stride, padding)
+        offsets = _offsets(_pad(x, padding, 0.0), ctx)
+        total = offsets[0][1].copy()
+        for _, view in offsets[1:]:
+            total += view
+        ctx.indexes = [index for index, _ in offsets]  # where each offset reads: no array kept
+        return total / len(offsets)
 
     @staticmethod
     def backward(ctx, grad):
-        kh, kw = ctx.kernel
-        share = grad[..., None, None] / (kh * kw)  # d mean/dx = 1/(kH·kW) for each window entry
-        return _scatter(np.broadcast_to(share, (*grad.shape, kh, kw)), ctx)
+        share = grad / len(ctx.indexes)  # d mean/dx = 1/(kH·kW) for each entry of the window
+        return _gather(ctx, ctx.indexes, [share] * len(ctx.indexes))
