@@ -207,7 +207,7 @@ def _progress(loader: DataLoader, epoch: int, epochs: int, enabled: bool) -> Any
     return tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=True)
 
 
-def _train_epoch(model: nn.Module, optimizer: optim.Optimizer, batches: Any) -> tuple[float, float]:
+def train_epoch(model: nn.Module, optimizer: optim.Optimizer, batches: Any) -> tuple[float, float]:
     """One pass over the training batches: (mean loss, accuracy) as they were trained."""
     model.train()
     loss_fn = nn.CrossEntropyLoss()
@@ -270,7 +270,7 @@ def train_digits(
         for epoch in range(1, config.epochs + 1):
             start = time.perf_counter()
             bar = _progress(loader, epoch, config.epochs, progress)
-            train_loss, train_accuracy = _train_epoch(model, optimizer, bar)
+            train_loss, train_accuracy = train_epoch(model, optimizer, bar)
             seconds = time.perf_counter() - start
             test_loss, predicted = evaluate(model, data.x_test, data.y_test)
             accuracy = float((predicted == data.y_test).mean())
