@@ -183,8 +183,12 @@ def test_without_scikit_learn_the_error_names_the_extra_and_writes_nothing(
         (["--batch-size", "x"], "--batch-size: expected a number, got 'x'"),
         (["--lr", "-1"], "--lr: must be at least"),
         (["--seed", "-2"], "--seed: must be at least 0, got -2"),
+        (["--batch-size", "5000"], "a batch of 5000 is more than the 1347 training images"),
     ],
 )
-def test_bad_options_are_one_line_errors_with_status_2(capsys, argv, message):
-    assert main(["digits", *argv]) == 2
+def test_bad_options_are_one_line_errors_with_status_2_before_anything_is_written(
+    tmp_path, capsys, argv, message
+):
+    assert main(["digits", *argv, "--out", str(tmp_path / "report")]) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "report").exists()

@@ -56,7 +56,7 @@ class DigitsConfig:
     dropout: float = 0.25
 
 
-FAST = DigitsConfig(epochs=4, channels=(8, 16))  # the test suite's: about 93% in a second
+FAST = DigitsConfig(epochs=4, channels=(8, 16))  # the test suite's: 94% (seed 0) in four epochs
 
 
 # ---------------------------------------------------------------------------------- data
@@ -237,6 +237,15 @@ def evaluate(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> tuple[
     return loss.item(), logits.data.argmax(axis=1)
 
 
+def _check_batch_size(config: DigitsConfig, data: DigitsData) -> None:
+    """A batch larger than the training set would make epochs of no step (drop_last)."""
+    if config.batch_size > len(data.y_train):
+        raise ValueError(
+            f"digits: a batch of {config.batch_size} is more than the "
+            f"{len(data.y_train)} training images"
+        )
+
+
 def _one_blas_thread() -> Any:
     """Train on one BLAS thread (threadpoolctl comes with scikit-learn): the network's matrix
     products are small (a batch of 32), so more threads mostly wait on each other (4× slower
@@ -264,6 +273,7 @@ def train_digits(
         seed=rngs.shuffle,
         drop_last=True,  # every step a full batch; the few left over sit that epoch out
     )
+    _check_batch_size(config, data)
     optimizer = optim.Adam(model.parameters(), lr=config.learning_rate)
     history = []
     with _one_blas_thread(), nn.GradientRecorder(model) as recorder:
@@ -645,6 +655,7 @@ def digits_command(args: argparse.Namespace, prepare_out: Any) -> int:
         config, seed=args.seed, **{k: v for k, v in overrides.items() if v is not None}
     )
     data = load_data()  # an ImportError naming the extra, before anything is written
+    _check_batch_size(config, data)
     plots = args.out is not None and not args.no_plots
     if plots:
         _pyplot()
