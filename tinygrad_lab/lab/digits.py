@@ -398,7 +398,8 @@ def _confusion_table(result: DigitsResult) -> list[str]:
 
 
 def _gradient_section(result: DigitsResult) -> list[str]:
-    header = ["layer", "‖∇W‖ epoch 1", f"‖∇W‖ epoch {len(result.epochs)}", "output grad, last"]
+    final = len(result.epochs)
+    header = ["layer", "‖∇W‖ epoch 1", f"‖∇W‖ epoch {final}", f"‖∂L/∂output‖ epoch {final}"]
     rows = []
     for layer in result.weight_layers():
         weights = result.epoch_means(layer, "weight_grad_norm")
