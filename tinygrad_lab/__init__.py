@@ -21,6 +21,7 @@ from tinygrad_lab.grad_mode import (
 )
 from tinygrad_lab.gradcheck import GradcheckError, gradcheck
 from tinygrad_lab.hooks import RemovableHandle
+from tinygrad_lab.serialization import load, save
 from tinygrad_lab.tensor import Function, Tensor, concatenate, stack
 
 __version__ = "0.1.0"
@@ -61,11 +62,13 @@ __all__ = [
     "explore",
     "gradcheck",
     "is_grad_enabled",
+    "load",
     "memory_by_layer",
     "nn",
     "no_grad",
     "optim",
     "record_sites",
+    "save",
     "stack",
     "trace_backward",
 ]

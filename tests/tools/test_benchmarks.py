@@ -18,6 +18,7 @@ TIMING = {
     "W1": ["numpy", "tinygrad_lab", "tinygrad_lab + recorder", "torch"],
     "W2": ["numpy", "tinygrad_lab", "torch"],
     "W3": ["numpy", "tinygrad_lab", "torch"],
+    "W6": ["numpy", "tinygrad_lab", "torch"],
 }
 
 
@@ -86,7 +87,7 @@ def test_chain_and_memory_workloads_are_reported(quick_run) -> None:
         assert list(r["by_steps"]) == ["50", "100", "200"]
         assert all(row["peak_bytes"] > 0 for row in r["by_steps"].values())
     workloads_with_targets = {t["workload"] for t in report["targets"]}
-    assert workloads_with_targets == {"W1", "W2", "W3", "W4", "W5"}
+    assert workloads_with_targets == {"W1", "W2", "W3", "W4", "W5", "W6"}
     assert "| W4 " in proc.stdout and "| W5 " in proc.stdout
 
 

@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from tinygrad_lab.lab.digits import add_digits_arguments, digits_command
 from tinygrad_lab.lab.rules import (
     EPOCHS,
     EXAMPLE_ROLL,
@@ -136,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", type=Path, required=True, help="file: .svg, .png, .pdf or .dot")
     graph.add_argument("--layers", action="store_true", help="one cluster per layer")
     graph.add_argument("--grads", action="store_true", help="colour by gradient norm")
+    add_digits_arguments(sub.add_parser("digits", help="train a CNN on handwritten digits"))
     return parser
 
 
@@ -160,6 +162,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "graph":
             return _graph(args)
+        if args.command == "digits":
+            return digits_command(args, _prepare_out)
         configs = _configs(args)
         if args.command == "spec":
             return _spec(args, configs)

@@ -15,8 +15,11 @@ from tinygrad_lab.nn.activations import (
     register_activation,
 )
 from tinygrad_lab.nn.container import Sequential
+from tinygrad_lab.nn.dropout import Dropout
 from tinygrad_lab.nn.layers import Conv2d, CrossEntropyLoss, Flatten, Linear, MSELoss
 from tinygrad_lab.nn.module import Module, Parameter
+from tinygrad_lab.nn.normalization import BatchNorm1d, BatchNorm2d
+from tinygrad_lab.nn.pooling import AvgPool2d, MaxPool2d
 from tinygrad_lab.nn.recorder import GradientRecorder, LayerLabel, Record
 
 __all__ = [
@@ -43,3 +46,4 @@ __all__ = [
     "init",
     "register_activation",
 ]
+__all__ += ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "MaxPool2d"]  # CNN layers

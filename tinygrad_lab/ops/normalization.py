@@ -1,0 +1,101 @@
+"""Batch normalisation, one node: normalise each channel (axis 1) by a mean and variance, then
+scale and shift it, ``y = (x - mean) / √(var + eps) · weight + bias``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_lab.tensor import Function
+
+__all__ = ["BatchNorm"]
+
+
+def _channel_shape(x: np.ndarray) -> tuple[int, ...]:
+    """(1, C, 1, ...): a per-channel vector shaped to broadcast against ``x``."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _check(x, weight, bias, running_mean, running_var, training) -> None:
+    """Shapes fit (input (N, C, ...), every per-channel array (C,)), before anything changes."""
+    channels = x.shape[1] if x.ndim >= 2 else None
+    if not channels or weight.shape != (channels,) or bias.shape != (channels,):
+        raise ValueError(
+            f"BatchNorm: input {x.shape} must be (N, C, ...) with weight {weight.shape} "
+            f"and bias {bias.shape} both (C,)"
+        )
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is None and not training:
+            raise ValueError(f"BatchNorm: evaluation (training=False) needs {name}")
+        if stat is not None and stat.shape != (channels,):
+            raise ValueError(f"BatchNorm: {name} {stat.shape} must be ({channels},)")
+    if training and x.size // channels < 2:
+        raise ValueError(
+            f"BatchNorm: training needs more than one value per channel, got input {x.shape}"
+        )
+
+
+def _batch_statistics(x, axes, running_mean, running_var, momentum):
+    """``(x - mean, var)`` of the batch (keeping dims); the running statistics move towards them."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    count, channels = x.size // x.shape[1], x.shape[1]
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean.reshape(channels)
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += (momentum * count / (count - 1)) * var.reshape(channels)
+    return centered, var
+
+
+class BatchNorm(Function):
+    """As ``torch.nn.functional.batch_norm``: with ``training``, the statistics are the batch's
+    own (over every axis but the channel axis 1, the variance biased), and ``running_mean`` and
+    ``running_var`` (arrays of shape (C,), if given) are updated in place by
+    ``r = (1 - momentum)·r + momentum·batch`` (the variance unbiased); without ``training``,
+    the running statistics are used as constants."""
+
+    @staticmethod
+    def forward(
+        ctx,
+        x,
+        weight,
+        bias,
+        running_mean=None,
+        running_var=None,
+        training=True,
+        momentum=0.1,
+        eps=1e-5,
+    ):
+        _check(x, weight, bias, running_mean, running_var, training)
+        axes = (0, *range(2, x.ndim))
+        if training:
+            centered, var = _batch_statistics(x, axes, running_mean, running_var, momentum)
+        else:
+            shape = _channel_shape(x)
+            centered, var = x - running_mean.reshape(shape), running_var.reshape(shape)
+        inv_std = 1 / np.sqrt(var + eps)
+        x_hat = centered * inv_std
+        ctx.axes, ctx.training = axes, training
+        ctx.save_for_backward(x_hat, inv_std, weight)
+        return x_hat * weight.reshape(inv_std.shape) + bias.reshape(inv_std.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_hat, inv_std, weight = ctx.saved_tensors
+        needs, axes = ctx.needs_input_grad, ctx.axes
+        dx = None
+        if needs[0]:
+            g = grad * weight.reshape(inv_std.shape)  # the gradient at x̂
+            if ctx.training:
+                # x̂ depends on x through the batch mean and variance too:
+                # dx = (g - mean(g) - x̂·mean(g·x̂)) / √(var + eps)
+                mean_g = g.mean(axis=axes, keepdims=True)
+                mean_gx = (g * x_hat).mean(axis=axes, keepdims=True)
+                dx = (g - mean_g - x_hat * mean_gx) * inv_std
+            else:
+                dx = g * inv_std  # fixed statistics: dx = g / √(running_var + eps)
+        dweight = (grad * x_hat).sum(axis=axes) if needs[1] else None  # dy/dweight = x̂
+        dbias = grad.sum(axis=axes) if needs[2] else None  # dy/dbias = 1
+        return dx, dweight, dbias
