@@ -149,8 +149,8 @@ class Function:
         try:
             out = cls.forward(ctx, *arrays, **settings)
         except ValueError as err:
-            if str(err).startswith(cls.__name__):
-                raise
+            if type(err) is not ValueError or str(err).startswith(cls.__name__):
+                raise  # the op's own error (or a subclass of its own): as it is
             # Name the op and every input shape (numpy's message names neither); chained, so
             # the traceback still shows the line of forward that failed.
             shapes = ", ".join(str(p.shape) for p in inputs)

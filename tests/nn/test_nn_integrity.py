@@ -178,3 +178,27 @@ def test_a_full_backward_hook_returning_a_wrong_shape_names_the_module():
     with pytest.raises(ValueError, match=r"Linear: a full backward hook returned a gradient"):
         layer(x).sum().backward()
     assert x.grad is None
+
+
+def test_a_forward_that_raises_is_no_step_of_the_recorder():
+    net = model()
+    recorder = nn.GradientRecorder(net)
+    X, y = data()
+    with pytest.raises(ValueError, match="expects input"):
+        net(Tensor(np.ones((2, 5))))  # the wrong width: the first Linear refuses it
+    nn.MSELoss()(net(X), y).backward()
+    assert recorder.step == 1
+    assert {r.step for r in recorder.history()} == {1}
+
+
+def test_an_op_raising_its_own_value_error_subclass_keeps_its_type():
+    class Shaped(ValueError):
+        pass
+
+    class Picky(Function):
+        @staticmethod
+        def forward(ctx, x):
+            raise Shaped("does not tile")
+
+    with pytest.raises(Shaped, match="does not tile"):
+        Picky.apply(Tensor(np.ones(2)))

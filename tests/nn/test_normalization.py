@@ -148,10 +148,19 @@ def test_batch_norm_of_one_example_is_fine_in_evaluation():
     np.testing.assert_allclose(layer(Tensor(np.ones((1, 3)))).data, 1 / np.sqrt(1 + 1e-5))
 
 
-def test_running_statistics_are_not_parameters():
+def test_running_statistics_are_buffers_saved_and_loaded_but_not_parameters():
     layer = nn.BatchNorm2d(5)
     assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
-    assert list(layer.state_dict()) == ["weight", "bias"]
+    assert list(layer.state_dict()) == ["weight", "bias", "running_mean", "running_var"]
+    x = np.random.default_rng(0).standard_normal((4, 5, 3, 3))
+    layer(x)  # training: the running statistics move
+    copy = nn.BatchNorm2d(5)
+    copy.load_state_dict(layer.state_dict())
+    np.testing.assert_array_equal(copy.running_mean, layer.running_mean)
+    np.testing.assert_array_equal(copy.running_var, layer.running_var)
+    assert copy.running_mean is not layer.running_mean  # copied in place, not shared
+    with pytest.raises(TypeError, match="running_mean is a buffer"):
+        layer.running_mean = [0.0] * 5
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,7 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
@@ -122,6 +123,10 @@ class Module:
                 f"{type(self).__name__}: call super().__init__() before "
                 f"assigning attributes such as {name!r}"
             )
+        if name in self._buffers:  # a buffer stays a buffer: an array (or None)
+            self._buffers[name] = _buffer(type(self).__name__, name, value)
+            object.__setattr__(self, name, self._buffers[name])
+            return
         if name in self._parameters and not isinstance(value, Parameter) and value is not None:
             # `layer.weight = layer.weight - lr * g` would make the weight a plain Tensor: it
             # would silently drop out of parameters(), state_dict() and the optimizer's updates
@@ -261,15 +266,33 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
+    def register_buffer(self, name: str, array: Any) -> None:
+        """Keep ``array`` as state that is not learned (BatchNorm's running statistics): it is
+        an attribute, it goes into ``state_dict()``, and no optimizer sees it."""
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"{type(self).__name__}.register_buffer: {name!r} is already taken")
+        self._buffers[name] = _buffer(type(self).__name__, name, array)
+        object.__setattr__(self, name, self._buffers[name])
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """``(name, array)`` pairs of every buffer, named as PyTorch does (``1.running_mean``)."""
+        for module_name, module in self.named_modules(prefix):
+            for name, array in module._buffers.items():
+                if array is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), array
+
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter's values, by name."""
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        """A copy of every parameter's values and every buffer, by name."""
+        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        state.update((name, array.copy()) for name, array in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy values into the parameters, in place. Every key, shape and value is checked
-        before anything is written; with ``strict`` (the default) a missing or unexpected key
-        is an error, otherwise those keys are skipped and returned."""
-        params = dict(self.named_parameters())
+        """Copy values into the parameters and buffers, in place. Every key, shape and value is
+        checked before anything is written; with ``strict`` (the default) a missing or
+        unexpected key is an error, otherwise those keys are skipped and returned."""
+        params: dict[str, Any] = dict(self.named_parameters())
+        params.update(self.named_buffers())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
         if strict and (missing or unexpected):
@@ -283,7 +306,11 @@ class Module:
                 )
         with no_grad():  # a write into parameters, as an optimizer step is
             for name, array in arrays.items():
-                params[name].copy_(array)
+                target = params[name]
+                if isinstance(target, Tensor):
+                    target.copy_(array)
+                else:
+                    target[...] = array
         return IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------------------- display
@@ -333,3 +360,9 @@ def _state_value(name: str, value: Any) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"load_state_dict: {name} holds {array.dtype} values; expected numbers")
     return array
+
+
+def _buffer(module: str, name: str, value: Any) -> np.ndarray | None:
+    if value is None or isinstance(value, np.ndarray):
+        return value
+    raise TypeError(f"{module}.{name} is a buffer: expected an ndarray or None, got {value!r:.60}")

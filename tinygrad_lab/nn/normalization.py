@@ -1,8 +1,8 @@
 """`BatchNorm1d` and `BatchNorm2d`: normalise each channel by the batch's statistics while
 training, and by running averages of them in evaluation (``model.eval()``), as PyTorch does.
 
-The running statistics (``running_mean``, ``running_var``) are plain arrays, not parameters:
-the optimizer never sees them, and ``state_dict()`` (parameters only) does not hold them.
+The running statistics (``running_mean``, ``running_var``) are buffers, not parameters: the
+optimizer never sees them, and ``state_dict()`` holds them, so a saved model keeps them.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
         self.weight = Parameter(np.ones(self.num_features), dtype=dtype)  # γ
         self.bias = Parameter(np.zeros(self.num_features), dtype=dtype)  # β
-        self.running_mean = np.zeros(self.num_features, dtype=self.weight.dtype)
-        self.running_var = np.ones(self.num_features, dtype=self.weight.dtype)
+        self.register_buffer("running_mean", np.zeros(self.num_features, self.weight.dtype))
+        self.register_buffer("running_var", np.ones(self.num_features, self.weight.dtype))
 
     def forward(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)

@@ -75,9 +75,12 @@ class GradientRecorder:
             raise ValueError(f"GradientRecorder: every must be >= 1, got {every}")
         self.model, self.every = model, every
         self._records: deque[Record] = deque(maxlen=max_records)
-        # Backward's records wait here until the step is over: a backward retried after a
-        # failure overwrites them instead of recording its rows twice.
+        # A step's records wait here until the step is over: a backward retried after a
+        # failure overwrites them instead of recording its rows twice, and a forward that
+        # raised is no step (its records are dropped, its number given back).
         self._pending: dict[tuple[LayerLabel, str], Record] = {}
+        self._forward_done = True  # the last step's forward ran to its end
+        self._in_step = False  # a step's forward is running (it may be a skipped one)
         self.step = 0  # steps seen (forward passes in training mode with grad enabled)
         self._active = False  # the last graph built is a recorded step's: its backward counts
         self._forwarding = False  # a recorded step's forward is running
@@ -108,7 +111,11 @@ class GradientRecorder:
         if not model.training:
             self._active = False  # backward through an eval-mode graph is not a step either
             return
+        if not self._forward_done:  # the last step's forward raised: it was no step
+            self._pending.clear()
+            self.step -= 1
         self._flush()
+        self._forward_done, self._in_step = False, True
         self.step += 1
         self._active = self._forwarding = (self.step - 1) % self.every == 0
         self._calls, self._labels = 0, {}
@@ -117,6 +124,8 @@ class GradientRecorder:
 
     def _end(self, model: Module, inputs: tuple, output: Any) -> None:
         self._forwarding = False
+        if self._in_step:
+            self._forward_done, self._in_step = True, False
 
     def _sync_layers(self) -> None:
         """Hook layers added since the last step and unhook removed ones."""
@@ -133,25 +142,22 @@ class GradientRecorder:
             for handle in self._layer_hooks.pop(key)[1]:
                 handle.remove()
 
-    def _add(self, label: LayerLabel, quantity: str, value: float) -> None:
-        self._records.append(Record(self.step, label, quantity, float(value)))
-
-    def _add_later(self, step: int, label: LayerLabel, quantity: str, value: float) -> None:
+    def _add(self, step: int, label: LayerLabel, quantity: str, value: float) -> None:
         self._pending[label, quantity] = Record(step, label, quantity, float(value))
 
     def _flush(self) -> None:
-        if self._pending:
+        if self._pending and self._forward_done:
             self._records.extend(self._pending.values())
             self._pending.clear()
 
     def _on_param_grad(self, key: int, quantity: str, grad: Tensor) -> None:
         # a layer object used at several places: its parameters are labelled by the first
         if self._active and key in self._labels:
-            self._add_later(self.step, self._labels[key], quantity, norm(grad.data))
+            self._add(self.step, self._labels[key], quantity, norm(grad.data))
 
     def _on_output_grad(self, step: int, label: LayerLabel, grad: Tensor) -> None:
         if self._model_hooks:  # still attached
-            self._add_later(step, label, "output_grad_norm", norm(grad.data))
+            self._add(step, label, "output_grad_norm", norm(grad.data))
 
     def _after_forward(self, layer: Module, inputs: tuple, output: Any) -> None:
         if not self._forwarding:
@@ -167,14 +173,21 @@ class GradientRecorder:
         if activation is not None and activation.dead_below_zero and data.ndim and data.size:
             # a unit is dead when it is positive for no example of the batch
             alive = np.count_nonzero((data.reshape(len(data), -1) > 0).any(axis=0))
-            self._add(label, "dead_fraction", 1.0 - alive / (data.size // max(len(data), 1)))
+            self._add(
+                self.step, label, "dead_fraction", 1.0 - alive / (data.size // max(len(data), 1))
+            )
         flat = data.ravel()
         mean = flat.sum() / data.size
         # Two passes (deviations from the mean, then their squares summed as one dot product):
         # E[x²] - mean² would cancel catastrophically when std << |mean|.
         deviation = flat - mean
-        self._add(label, "activation_mean", float(mean))
-        self._add(label, "activation_std", math.sqrt(float(deviation.dot(deviation)) / data.size))
+        self._add(self.step, label, "activation_mean", float(mean))
+        self._add(
+            self.step,
+            label,
+            "activation_std",
+            math.sqrt(float(deviation.dot(deviation)) / data.size),
+        )
         if output.requires_grad:
             output.register_hook(functools.partial(self._on_output_grad, self.step, label))
 
