@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_lab import Tensor, gradcheck, nn
+from tinygrad_lab import Tensor, gradcheck, nn, ops
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -126,37 +126,50 @@ def test_sigmoid_is_stable_for_large_inputs():
 
 
 # ------------------------------------------------------------------------------- Conv2d
-def loop_conv2d(x, w, b, stride, padding):
-    """The textbook definition, one output pixel at a time (written independently of the op)."""
+def loop_conv2d(x, w, b, stride, padding, dilation=(1, 1), groups=1):
+    """The textbook definition, one output pixel at a time (written independently of the op);
+    stride, padding and dilation are (height, width) pairs; the output side is floored."""
     n, c, h, wd = x.shape
-    o, _, kh, kw = w.shape
-    xp = np.zeros((n, c, h + 2 * padding, wd + 2 * padding))
-    xp[:, :, padding : padding + h, padding : padding + wd] = x
-    oh = (h + 2 * padding - kh) // stride + 1
-    ow = (wd + 2 * padding - kw) // stride + 1
+    o, cg, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
+    xp[:, :, ph : ph + h, pw : pw + wd] = x
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((n, o, oh, ow))
+    per_group = o // groups
     for i in range(n):
         for f in range(o):
+            channels = slice((f // per_group) * cg, (f // per_group + 1) * cg)
             for r in range(oh):
                 for s in range(ow):
-                    patch = xp[i, :, r * stride : r * stride + kh, s * stride : s * stride + kw]
+                    rows = slice(r * sh, r * sh + dh * (kh - 1) + 1, dh)
+                    cols = slice(s * sw, s * sw + dw * (kw - 1) + 1, dw)
+                    patch = xp[i, channels, rows, cols]
                     out[i, f, r, s] = np.sum(patch * w[f]) + (0.0 if b is None else b[f])
     return out
 
 
+pairs = st.tuples(st.integers(1, 3), st.integers(1, 3))
+
+
 @st.composite
 def conv_cases(draw):
-    padding = draw(st.integers(0, 2))
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    h = draw(st.integers(max(1, kh - 2 * padding), 6))
-    w = draw(st.integers(max(1, kw - 2 * padding), 6))
+    groups = draw(st.integers(1, 2))
+    kh, kw = draw(pairs)
+    dh, dw = draw(pairs)
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 7))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 7))
     return {
         "batch": draw(st.integers(1, 2)),
-        "in_channels": draw(st.integers(1, 3)),
-        "out_channels": draw(st.integers(1, 3)),
+        "in_channels": groups * draw(st.integers(1, 2)),
+        "out_channels": groups * draw(st.integers(1, 2)),
         "kernel": (kh, kw),
-        "stride": draw(st.integers(1, 3)),
-        "padding": padding,
+        "stride": draw(pairs),
+        "padding": (ph, pw),
+        "dilation": (dh, dw),
+        "groups": groups,
         "size": (h, w),
         "bias": draw(st.booleans()),
         "seed": draw(seeds),
@@ -164,28 +177,51 @@ def conv_cases(draw):
 
 
 @given(case=conv_cases())
-def test_conv2d_matches_a_direct_loop_convolution_and_finite_differences(case):
+def test_conv2d_op_matches_a_direct_loop_convolution_and_finite_differences(case):
+    """Strides, paddings and dilations of any (height, width), groups, floored sides."""
     rng = np.random.default_rng(case["seed"])
+    x = Tensor(rng.standard_normal((case["batch"], case["in_channels"], *case["size"])))
+    x.requires_grad = True
+    shape = (case["out_channels"], case["in_channels"] // case["groups"], *case["kernel"])
+    w = Tensor(rng.standard_normal(shape), requires_grad=True)
+    b = Tensor(rng.standard_normal(case["out_channels"]), requires_grad=True)
+    params = [w, b] if case["bias"] else [w]
+    settings = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
+    expected = loop_conv2d(x.data, w.data, b.data if case["bias"] else None, **settings)
+    out = ops.Conv2d.apply(x, *params, **settings)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    gradcheck(lambda x, *ps: ops.Conv2d.apply(x, *ps, **settings), [x, *params])
+
+
+@given(case=conv_cases())
+def test_conv2d_layer_tiles_exactly_or_names_n_f_s_and_p(case):
+    rng = np.random.default_rng(case["seed"])
+    settings = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
     layer = nn.Conv2d(
         case["in_channels"],
         case["out_channels"],
         case["kernel"],
-        stride=case["stride"],
-        padding=case["padding"],
+        **settings,
         bias=case["bias"],
         rng=rng,
     )
-    x = Tensor(
-        rng.standard_normal((case["batch"], case["in_channels"], *case["size"])), requires_grad=True
-    )
-    bias = layer.bias.data if case["bias"] else None
-    expected = loop_conv2d(x.data, layer.weight.data, bias, case["stride"], case["padding"])
-    out = layer(x)
-    assert out.shape == expected.shape
-    assert out.shape[2:] == layer.output_size(*case["size"])
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
-    params = [layer.weight] + ([layer.bias] if case["bias"] else [])
-    gradcheck(lambda x, *ps: layer(x), [x, *params])
+    x = Tensor(rng.standard_normal((case["batch"], case["in_channels"], *case["size"])))
+    spans = [
+        n + 2 * p - d * (k - 1) - 1
+        for n, p, d, k in zip(
+            case["size"], case["padding"], case["dilation"], case["kernel"], strict=True
+        )
+    ]
+    if all(span % s == 0 for span, s in zip(spans, case["stride"], strict=True)):
+        out = layer(x)
+        assert out.shape[2:] == layer.output_size(*case["size"])
+        bias = layer.bias.data if case["bias"] else None
+        np.testing.assert_allclose(
+            out.data, loop_conv2d(x.data, layer.weight.data, bias, **settings)
+        )
+    else:
+        with pytest.raises(ops.OutputSizeError, match=r"N=\d+, F=\d+, S=\d+, P=\d+"):
+            layer(x)
 
 
 def test_conv2d_parameters_are_laid_out_as_in_pytorch():

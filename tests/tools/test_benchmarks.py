@@ -17,7 +17,7 @@ RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
 TIMING = {
     "W1": ["numpy", "tinygrad_lab", "tinygrad_lab + recorder", "torch"],
     "W2": ["numpy", "tinygrad_lab", "torch"],
-    "W3": ["numpy", "tinygrad_lab", "torch"],
+    "W3": ["numpy", "numpy, chunked NCHW", "tinygrad_lab", "torch"],
     "W6": ["numpy", "tinygrad_lab", "torch"],
 }
 

@@ -53,9 +53,10 @@ def _output_size(config: LabConfig, rng: Any) -> tuple[int | None, str | None, i
     the formula gives a whole number, the two must agree."""
     n, f = config.image_side, config.output_filter_size
     s, p = config.output_stride, config.output_padding
-    probe = nn.Conv2d(1, 1, f, stride=s, padding=p, rng=rng)
+    probe = nn.Conv2d(1, 1, f, rng=rng).weight  # the op floors a remainder (the layer refuses)
     with no_grad():
-        forward_size = probe(Tensor(np.zeros((1, 1, n, n)))).shape[-1]
+        forward_size = ops.Conv2d.apply(np.zeros((1, 1, n, n)), probe, stride=s, padding=p)
+    forward_size = forward_size.shape[-1]
     try:
         size, error = ops.conv_output_size(n, f, s, p, exact=True), None
     except ops.OutputSizeError as err:

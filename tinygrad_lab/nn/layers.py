@@ -96,16 +96,20 @@ def _pair(name: str, value: Any, low: int) -> tuple[int, int]:
 
 
 class Conv2d(Module):
-    """2-D convolution on NCHW input. ``weight`` is (out_channels, in_channels, kH, kW) and
-    ``bias`` (out_channels,), as PyTorch lays them out."""
+    """2-D convolution on NCHW input. ``weight`` is (out_channels, in_channels / groups, kH, kW)
+    and ``bias`` (out_channels,), as PyTorch lays them out. ``kernel_size``, ``stride``,
+    ``padding`` and ``dilation`` are ints or (height, width) pairs. The windows must tile the
+    padded input exactly: a remainder is an `OutputSizeError` naming N, F, S and P."""
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
         kernel_size: int | tuple[int, int],
-        stride: int = 1,
-        padding: int = 0,
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
         bias: bool = True,
         *,
         init: Initializer | None = None,
@@ -113,20 +117,25 @@ class Conv2d(Module):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        kh, kw = _pair("kernel_size", kernel_size, 1)
-        for name, value, low in (
-            ("in_channels", in_channels, 1),
-            ("out_channels", out_channels, 1),
-            ("stride", stride, 1),
-            ("padding", padding, 0),
-        ):
-            _whole(name, value, low)
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size, self.stride, self.padding = (int(kh), int(kw)), int(stride), int(padding)
+        in_channels, out_channels = (
+            _whole("in_channels", in_channels, 1),
+            _whole("out_channels", out_channels, 1),
+        )
+        self.groups = _whole("groups", groups, 1)
+        if in_channels % self.groups or out_channels % self.groups:
+            raise ValueError(
+                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both "
+                f"split into groups={self.groups}"
+            )
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = kh, kw = _pair("kernel_size", kernel_size, 1)
+        self.stride, self.dilation = _pair("stride", stride, 1), _pair("dilation", dilation, 1)
+        self.padding = _pair("padding", padding, 0)
         rng = nn_init.generator(rng)
-        self.weight = Parameter(np.zeros((out_channels, in_channels, kh, kw)), dtype=dtype)
+        shape = (out_channels, in_channels // self.groups, kh, kw)
+        self.weight = Parameter(np.zeros(shape), dtype=dtype)
         self.bias = Parameter(np.zeros(out_channels), dtype=dtype) if bias else None
-        bound = 1 / np.sqrt(in_channels * kh * kw)
+        bound = 1 / np.sqrt(shape[1] * kh * kw)  # PyTorch's default: fan_in = C/groups · kH · kW
         (init or nn_init.uniform(-bound, bound))(self.weight, rng)
         if self.bias is not None:
             (nn_init.zeros() if init else nn_init.uniform(-bound, bound))(self.bias, rng)
@@ -139,18 +148,27 @@ class Conv2d(Module):
                 f"(N, {self.in_channels}, H, W), got {x.shape}"
             )
         params = (self.weight,) if self.bias is None else (self.weight, self.bias)
-        return ops.Conv2d.apply(x, *params, stride=self.stride, padding=self.padding)
+        return ops.Conv2d.apply(x, *params, **self._settings(), exact=True)
+
+    def _settings(self) -> dict[str, Any]:
+        return dict(
+            stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups
+        )
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
-        """Spatial size of the output for an input of ``height × width``."""
-        (kh, kw), s, p = self.kernel_size, self.stride, self.padding
-        return ops.conv_output_size(height, kh, s, p), ops.conv_output_size(width, kw, s, p)
+        """Spatial size of the output for an input of ``height × width`` (an `OutputSizeError`
+        when the windows do not tile it)."""
+        shape = (1, self.in_channels, height, width)
+        return ops.ConvGeometry.of(shape, self.weight.shape, **self._settings(), exact=True).out
 
     def extra_repr(self) -> str:
-        return (
+        text = (
             f"{self.in_channels} → {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding}"
         )
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        return text + (f", groups={self.groups}" if self.groups != 1 else "")
 
 
 class Flatten(Module):
