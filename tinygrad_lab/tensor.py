@@ -798,8 +798,9 @@ def _write(tensor: Tensor, op: str, ufunc: Callable, other: Any) -> Tensor:
 # ============================================================================= bookkeeping
 # Off the main line: hooks, anomaly checks and observers (traces) run only when present.
 def _run_hooks(node: Tensor, grad: np.ndarray) -> np.ndarray:
-    for fn in list(node._hooks.values()):
-        replaced = fn(Tensor._new(grad, None))
+    wrapped = Tensor._new(grad, None)  # what each hook sees (a fresh one after a replacement)
+    for fn in tuple(node._hooks.values()):  # (a hook may remove itself)
+        replaced = fn(wrapped)
         if replaced is not None:
             replaced = np.array(as_array(replaced))  # a copy: the hook may keep its array
             if replaced.shape != grad.shape:
@@ -807,7 +808,7 @@ def _run_hooks(node: Tensor, grad: np.ndarray) -> np.ndarray:
                     f"tensor hook {fn!r} returned a gradient of shape "
                     f"{replaced.shape}, expected {grad.shape}"
                 )
-            grad = replaced
+            grad, wrapped = replaced, Tensor._new(replaced, None)
     return grad
 
 

@@ -77,6 +77,7 @@ class Activation:
     function: ArrayFn  # act(z) in plain NumPy: the matrix-form reference's forward
     derivative: ArrayFn  # act'(z) at the pre-activation z: the reference's backward
     dead_below_zero: bool = False  # a unit positive for no example passes (almost) no gradient
+    nonnegative: bool = False  # the outputs are never negative (the recorder sums, not counts)
     fits: Callable[[Module], bool] = lambda layer: True  # the formulas above are this layer's
 
     def make(self) -> Module:
@@ -122,7 +123,14 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 LEAKY_SLOPE = 0.01  # the slope of the reference's leaky ReLU
 # The formulas are the course notebook's own, to the operation (the reference reproduces it).
 register_activation(
-    Activation("relu", ReLU, lambda z: np.maximum(0, z), lambda z: (z > 0).astype(float), True)
+    Activation(
+        "relu",
+        ReLU,
+        lambda z: np.maximum(0, z),
+        lambda z: (z > 0).astype(float),
+        dead_below_zero=True,
+        nonnegative=True,
+    )
 )
 register_activation(Activation("tanh", Tanh, np.tanh, lambda z: 1 - np.tanh(z) ** 2))
 register_activation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from tinygrad_lab.nn.module import Module
+from tinygrad_lab.nn.module import Module, structure_changed
 
 
 def _check_module(value: Any, where: str) -> Module:
@@ -30,6 +30,7 @@ class Sequential(Module):
         self._modules.clear()
         for index, layer in enumerate(layers):
             self._modules[str(index)] = layer
+        structure_changed()
 
     @property
     def layers(self) -> list[Module]:

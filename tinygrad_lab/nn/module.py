@@ -46,6 +46,31 @@ class _ModuleInput(Function):
         return grad
 
 
+_structure_changes = 0  # registrations of modules and parameters so far, in every module
+
+
+def structure_changed() -> None:
+    """Note that some module's children or parameters changed (the recorder re-hooks then)."""
+    global _structure_changes
+    _structure_changes += 1
+
+
+def structure_changes() -> int:
+    return _structure_changes
+
+
+def leaf_modules(model: Module) -> list[Module]:
+    """The modules of ``model`` that hold no other module, in order (``model`` if it is one)."""
+    leaves, stack = [], [model]
+    while stack:
+        module = stack.pop()
+        if module._modules:
+            stack.extend(reversed(module._modules.values()))
+        else:
+            leaves.append(module)
+    return leaves
+
+
 class _FullBackwardHook:
     """One forward call's full backward hooks: they run once the gradients of all its inputs
     are known. Backward reaches the inputs one by one, so a hook's replacement can take effect
@@ -144,12 +169,16 @@ class Module:
             self._modules[name] = value
         else:
             self._parameters.pop(name, None)
-            self._modules.pop(name, None)
+            if self._modules.pop(name, None) is not None:
+                structure_changed()
+            object.__setattr__(self, name, value)
+            return
+        structure_changed()
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        if self._parameters.pop(name, None) is not None or self._modules.pop(name, None):
+            structure_changed()
         object.__delattr__(self, name)
 
     # ----------------------------------------------------------------------------- running
@@ -168,13 +197,14 @@ class Module:
             replaced = hook(self, inputs)
             if replaced is not None:
                 inputs = replaced if isinstance(replaced, tuple) else (replaced,)
-        backward_hooks = self._backward_hooks and _state.grad_enabled
+        switched = grad_mode.switched  # (the thread's modes are read only if some are on)
+        backward_hooks = self._backward_hooks and (not switched or _state.grad_enabled)
         if backward_hooks:
             inputs = tuple(
                 _ModuleInput.apply(x) if isinstance(x, Tensor) and x.requires_grad else x
                 for x in inputs
             )
-        if _state.record_sites:
+        if switched and _state.record_sites:
             _state.module_stack.append(self)
             try:
                 output = self.forward(*inputs)

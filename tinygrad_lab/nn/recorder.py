@@ -29,24 +29,33 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_lab import grad_mode
 from tinygrad_lab.display import markdown_table, norm, to_pandas
 from tinygrad_lab.grad_mode import state as _state
 from tinygrad_lab.hooks import RemovableHandle
 from tinygrad_lab.nn.activations import activation_of
-from tinygrad_lab.nn.module import Module
+from tinygrad_lab.nn.module import Module, leaf_modules, structure_changes
 from tinygrad_lab.tensor import Tensor
 
 
 class LayerLabel(str):
-    """A layer as one step saw it: the string ``"3:Linear"``, with ``position`` and ``type``."""
+    """A layer as one step saw it: the string ``"3:Linear"``, with ``position`` and ``type``.
 
-    position: int
-    type: str
+    (No attributes of its own, so that the garbage collector need not follow the many records
+    that hold one: ``position`` and ``type`` are read off the string.)"""
+
+    __slots__ = ()
 
     def __new__(cls, position: int, layer_type: str) -> LayerLabel:
-        label = super().__new__(cls, f"{position}:{layer_type}")
-        label.position, label.type = position, layer_type
-        return label
+        return super().__new__(cls, f"{position}:{layer_type}")
+
+    @property
+    def position(self) -> int:
+        return int(self.partition(":")[0])
+
+    @property
+    def type(self) -> str:
+        return self.partition(":")[2]
 
     def __getnewargs__(self) -> tuple[int, str]:  # pickling (sweeps send records to processes)
         return self.position, self.type
@@ -57,6 +66,52 @@ class Record(NamedTuple):
     layer: LayerLabel
     quantity: str
     value: float
+
+
+_ONES: dict[tuple[int, Any], np.ndarray] = {}
+
+
+def activation_statistics(data: np.ndarray, dead: str | None) -> tuple[float, float, float | None]:
+    """Mean, standard deviation and (``dead`` given) dead fraction of a layer's output.
+
+    Fewer, larger NumPy calls than the textbook's: a product with a vector of ones (BLAS) sums
+    every unit over the examples, one dot product sums the squares. The variance is then
+    E[x²] − mean², which cancels when the spread is small against the mean: below a tenth of the
+    root mean square (the relative error would pass 100 ulps), the two-pass formula is used.
+    A unit is dead when it is positive for no example: for outputs >= 0 (ReLU), exactly when
+    its sum is 0; otherwise its positive entries are counted.
+    """
+    rows = data.reshape(len(data), -1) if data.ndim else data.reshape(1, 1)
+    ones = _ONES.get((len(rows), data.dtype))
+    if ones is None:
+        ones = _ONES[len(rows), data.dtype] = np.ones(len(rows), data.dtype)
+    column_sums = np.dot(ones, rows)  # (np.dot: less dispatch than the @ ufunc)
+    flat = rows.ravel()
+    mean = sum(column_sums.tolist()) / data.size  # (a few numbers: Python's sum is cheaper)
+    mean_square = float(flat.dot(flat)) / data.size
+    variance = mean_square - mean * mean
+    if variance < 0.01 * mean_square:
+        deviation = flat - mean
+        variance = float(deviation.dot(deviation)) / data.size
+    if dead is None:
+        return mean, math.sqrt(variance), None
+    units = column_sums if dead == "zero" else np.dot(ones, rows > 0)
+    return mean, math.sqrt(variance), 1.0 - np.count_nonzero(units) / rows.shape[1]
+
+
+class _Layer(NamedTuple):
+    """A layer the recorder has hooked: the module, its hook handles, how its dead units count."""
+
+    module: Module
+    handles: list[RemovableHandle]
+    dead: str | None  # "zero" (outputs >= 0: dead when a unit's sum is 0), "positive", or None
+
+
+def _dead_rule(layer: Module) -> str | None:
+    activation = activation_of(layer)
+    if activation is None or not activation.dead_below_zero:
+        return None
+    return "zero" if activation.nonnegative else "positive"
 
 
 class GradientRecorder:
@@ -74,38 +129,51 @@ class GradientRecorder:
         if every < 1:
             raise ValueError(f"GradientRecorder: every must be >= 1, got {every}")
         self.model, self.every = model, every
-        self._records: deque[Record] = deque(maxlen=max_records)
+        # Plain tuples (step, layer, quantity, value): the garbage collector lets go of those,
+        # not of named tuples; they become `Record`s when read.
+        self._records: deque[tuple] = deque(maxlen=max_records)
         # A step's records wait here until the step is over: a backward retried after a
         # failure overwrites them instead of recording its rows twice, and a forward that
         # raised is no step (its records are dropped, its number given back).
-        self._pending: dict[tuple[LayerLabel, str], Record] = {}
+        self._pending: dict[tuple[LayerLabel, str], tuple] = {}
         self._forward_done = True  # the last step's forward ran to its end
         self._in_step = False  # a step's forward is running (it may be a skipped one)
         self.step = 0  # steps seen (forward passes in training mode with grad enabled)
         self._active = False  # the last graph built is a recorded step's: its backward counts
         self._forwarding = False  # a recorded step's forward is running
         self._labels: dict[int, LayerLabel] = {}  # id(layer) -> its first label in this step
+        self._label_cache: dict[tuple[int, str], LayerLabel] = {}
         self._calls = 0  # layers run so far in this step's forward: the position of the next
-        self._layer_hooks: dict[int, tuple[Module, list[RemovableHandle]]] = {}
+        self._layers: dict[int, _Layer] = {}
+        self._synced = -1  # the model-structure count at the last sync of the hooks
         self._model_hooks = [model.register_forward_pre_hook(self._begin)]
         self._sync_layers()
         self._model_hooks.append(model.register_forward_hook(self._end))
 
+    def __setstate__(self, state: dict) -> None:
+        """After a copy (pickle, deepcopy), the layers are new objects: key them anew."""
+        self.__dict__.update(state)
+        self._layers = {id(layer.module): layer for layer in self._layers.values()}
+        self._labels, self._synced = {}, -1
+
     @property
-    def records(self) -> deque[Record]:
+    def records(self) -> list[Record]:
         """Every record so far, oldest first (at most ``max_records``)."""
+        self._flush()
+        return list(map(Record._make, self._records))
+
+    def _rows(self) -> deque[tuple]:
         self._flush()
         return self._records
 
     def layers(self) -> list[Module]:
         """The layers recorded: the model's modules that hold no other module."""
-        leaves = [m for m in self.model.modules() if not m._modules]
-        return leaves or [self.model]
+        return leaf_modules(self.model)
 
     # ----------------------------------------------------------------------------- hooks
     def _begin(self, model: Module, inputs: tuple) -> None:
         self._forwarding = False
-        if not _state.grad_enabled:
+        if grad_mode.switched and not _state.grad_enabled:
             # No graph, so no backward: a step still waiting for its backward keeps recording.
             return
         if not model.training:
@@ -119,7 +187,7 @@ class GradientRecorder:
         self.step += 1
         self._active = self._forwarding = (self.step - 1) % self.every == 0
         self._calls, self._labels = 0, {}
-        if self._active:
+        if self._active and self._synced != structure_changes():
             self._sync_layers()
 
     def _end(self, model: Module, inputs: tuple, output: Any) -> None:
@@ -128,32 +196,41 @@ class GradientRecorder:
             self._forward_done, self._in_step = True, False
 
     def _sync_layers(self) -> None:
-        """Hook layers added since the last step and unhook removed ones."""
+        """Hook layers added since the last sync and unhook removed ones."""
+        self._synced = structure_changes()
         present = {id(layer): layer for layer in self.layers()}
         for key, layer in present.items():
-            if key not in self._layer_hooks:
+            if key not in self._layers:
                 handles = [layer.register_forward_hook(self._after_forward)]
                 for name, param in layer.named_parameters():
                     quantity = f"{name.replace('.', '_')}_grad_norm"
-                    hook = functools.partial(self._on_param_grad, key, quantity)
+                    hook = functools.partial(self._on_param_grad, layer, quantity)
                     handles.append(param.register_hook(hook))
-                self._layer_hooks[key] = (layer, handles)
-        for key in [k for k in self._layer_hooks if k not in present]:
-            for handle in self._layer_hooks.pop(key)[1]:
+                self._layers[key] = _Layer(layer, handles, _dead_rule(layer))
+        for key in [k for k in self._layers if k not in present]:
+            for handle in self._layers.pop(key).handles:
                 handle.remove()
 
     def _add(self, step: int, label: LayerLabel, quantity: str, value: float) -> None:
-        self._pending[label, quantity] = Record(step, label, quantity, float(value))
+        self._pending[label, quantity] = (step, label, quantity, float(value))
 
     def _flush(self) -> None:
         if self._pending and self._forward_done:
             self._records.extend(self._pending.values())
             self._pending.clear()
 
-    def _on_param_grad(self, key: int, quantity: str, grad: Tensor) -> None:
+    def _label(self, position: int, layer: Module) -> LayerLabel:
+        key = (position, type(layer).__name__)
+        label = self._label_cache.get(key)
+        if label is None:
+            label = self._label_cache[key] = LayerLabel(*key)
+        return label
+
+    def _on_param_grad(self, layer: Module, quantity: str, grad: Tensor) -> None:
         # a layer object used at several places: its parameters are labelled by the first
-        if self._active and key in self._labels:
-            self._add(self.step, self._labels[key], quantity, norm(grad.data))
+        label = self._labels.get(id(layer))
+        if self._active and label is not None:
+            self._add(self.step, label, quantity, norm(grad.data))
 
     def _on_output_grad(self, step: int, label: LayerLabel, grad: Tensor) -> None:
         if self._model_hooks:  # still attached
@@ -163,33 +240,19 @@ class GradientRecorder:
         if not self._forwarding:
             return
         # the count of calls is this call's position: right even for one layer placed twice
-        label = LayerLabel(self._calls, type(layer).__name__)
+        label = self._label(self._calls, layer)
         self._calls += 1
         self._labels.setdefault(id(layer), label)
-        if not isinstance(output, Tensor):
+        if not isinstance(output, Tensor) or not output.data.size:
             return
-        data = output.data
-        activation = activation_of(layer)
-        if activation is not None and activation.dead_below_zero and data.ndim and data.size:
-            # a unit is dead when it is positive for no example of the batch
-            alive = np.count_nonzero((data.reshape(len(data), -1) > 0).any(axis=0))
-            self._add(
-                self.step, label, "dead_fraction", 1.0 - alive / (data.size // max(len(data), 1))
-            )
-        flat = data.ravel()
-        mean = flat.sum() / data.size
-        # Two passes (deviations from the mean, then their squares summed as one dot product):
-        # E[x²] - mean² would cancel catastrophically when std << |mean|.
-        deviation = flat - mean
-        self._add(self.step, label, "activation_mean", float(mean))
-        self._add(
-            self.step,
-            label,
-            "activation_std",
-            math.sqrt(float(deviation.dot(deviation)) / data.size),
-        )
+        step = self.step
+        mean, std, dead = activation_statistics(output.data, self._layers[id(layer)].dead)
+        if dead is not None:
+            self._add(step, label, "dead_fraction", dead)
+        self._add(step, label, "activation_mean", mean)
+        self._add(step, label, "activation_std", std)
         if output.requires_grad:
-            output.register_hook(functools.partial(self._on_output_grad, self.step, label))
+            output.register_hook(functools.partial(self._on_output_grad, step, label))
 
     # ----------------------------------------------------------------------------- lifetime
     def detach(self) -> None:
@@ -197,10 +260,10 @@ class GradientRecorder:
         for handle in self._model_hooks:
             handle.remove()
         self._model_hooks.clear()
-        for _, handles in self._layer_hooks.values():
-            for handle in handles:
+        for layer in self._layers.values():
+            for handle in layer.handles:
                 handle.remove()
-        self._layer_hooks.clear()
+        self._layers.clear()
         self._flush()
         self._active = self._forwarding = False
 
@@ -213,38 +276,36 @@ class GradientRecorder:
     # ----------------------------------------------------------------------------- reading
     def history(self) -> list[Record]:
         """Every record as ``(step, layer, quantity, value)`` rows."""
-        return list(self.records)
+        return self.records
 
     def __iter__(self) -> Iterator[Record]:
-        return iter(list(self.records))
+        return iter(self.records)
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self._rows())
 
     def at_step(self, step: int | None = None, quantity: str | None = None) -> dict[str, Any]:
         """``{layer: {quantity: value}}`` for one step (the last when None), in layer order."""
         step = self.step if step is None else step
         out: dict[str, dict[str, float]] = {}
-        for record in self.records:
-            if record.step == step and (quantity is None or record.quantity == quantity):
-                out.setdefault(record.layer, {})[record.quantity] = record.value
+        for at, layer, name, value in self._rows():
+            if at == step and (quantity is None or name == quantity):
+                out.setdefault(layer, {})[name] = value
         return dict(sorted(out.items(), key=lambda item: item[0].position))
 
     def series(self, layer: str, quantity: str) -> list[tuple[int, float]]:
         """``[(step, value), ...]`` of one quantity of one layer label."""
-        return [
-            (r.step, r.value) for r in self.records if r.layer == layer and r.quantity == quantity
-        ]
+        return [(r[0], r[3]) for r in self._rows() if r[1] == layer and r[2] == quantity]
 
     def to_csv(self, path: Any) -> None:
         with open(path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(Record._fields)
-            writer.writerows(self.records)
+            writer.writerows(self._rows())
 
     def to_pandas(self) -> Any:
         """The history as a ``pandas.DataFrame`` (needs pandas installed)."""
-        return to_pandas(self.records, Record._fields, "GradientRecorder.to_pandas")
+        return to_pandas(self._rows(), Record._fields, "GradientRecorder.to_pandas")
 
     def _repr_markdown_(self) -> str:
         """In Jupyter: the last step, one row a layer and one column a quantity."""
@@ -257,6 +318,6 @@ class GradientRecorder:
 
     def __repr__(self) -> str:
         return (
-            f"GradientRecorder({len(self._layer_hooks)} layers hooked, {self.step} steps, "
+            f"GradientRecorder({len(self._layers)} layers hooked, {self.step} steps, "
             f"{len(self)} records)"
         )
