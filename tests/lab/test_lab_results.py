@@ -67,6 +67,7 @@ def test_the_json_has_the_documented_keys_in_order():
         assert list(part_a[run]["diagnosis"]) == ["verdict", "explanation"]
     assert list(document["q2"]) == [
         "rank", "max_abs_difference", "linear_layers", "effective_linear_layers", "weight", "bias",
+        "absent_reason",
     ]  # fmt: skip
     assert list(document["part_b"]) == [
         "dense_parameters", "dense_layer", "conv_parameters", "conv_layer", "output_size",

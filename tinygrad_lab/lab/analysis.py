@@ -20,17 +20,26 @@ FOLD_TOLERANCE = 1e-9  # the folded map reproduces the network to rounding error
 
 @dataclass
 class AffineFold:
-    """Q2: an MLP without activations is one affine map ``x ↦ x @ W + b``."""
+    """Q2: an MLP without activations is one affine map ``x ↦ x @ W + b``. When there is no
+    finite map to show (a diverged network), the figures are None and ``absent_reason`` says
+    why."""
 
-    weight: np.ndarray
-    bias: np.ndarray
-    rank: int
-    max_abs_difference: float  # between the network's output and the folded map's
+    weight: np.ndarray | None
+    bias: np.ndarray | None
+    rank: int | None
+    max_abs_difference: float | None  # between the network's output and the folded map's
     linear_layers: int  # how many Linear layers were folded into one
+    absent_reason: str | None = None
+
+    @classmethod
+    def absent(cls, linear_layers: int, reason: str) -> AffineFold:
+        return cls(None, None, None, None, linear_layers, reason)
 
     @property
-    def effective_linear_layers(self) -> int:
+    def effective_linear_layers(self) -> int | None:
         """1 when the single map reproduces the network (to rounding), else every layer."""
+        if self.max_abs_difference is None:
+            return None
         return 1 if self.max_abs_difference < FOLD_TOLERANCE else self.linear_layers
 
 
@@ -59,16 +68,25 @@ def affine_fold(model: nn.Sequential, X: np.ndarray) -> AffineFold:
     linear_only = nn.Sequential(
         *[layer if isinstance(layer, nn.Linear) else nn.Identity() for layer in model]
     )
-    weight, bias = fold_linear(linear_only)
-    with no_grad():
-        network = linear_only(Tensor(X)).data
-    folded = X @ weight + bias
+    layers = sum(isinstance(layer, nn.Linear) for layer in model)
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite map is reported below
+        weight, bias = fold_linear(linear_only)
+        with no_grad():
+            network = linear_only(Tensor(X)).data
+        folded = X @ weight + bias
+    if not (np.isfinite(weight).all() and np.isfinite(bias).all() and np.isfinite(network).all()):
+        # the rank of a map with inf or NaN entries does not exist (its SVD fails)
+        return AffineFold.absent(
+            layers,
+            "the weights multiplied out are not finite (they overflow), so there is no "
+            "affine map to show",
+        )
     return AffineFold(
         weight,
         bias,
         int(np.linalg.matrix_rank(weight)),
         float(np.max(np.abs(network - folded))),
-        sum(isinstance(layer, nn.Linear) for layer in model),
+        layers,
     )
 
 

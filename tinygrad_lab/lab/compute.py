@@ -66,20 +66,34 @@ class LabResult:
 
 class _Measurements(TrainingObserver):
     """What the lab measures on the trained network besides the stress test's figures: each
-    run's memory table, and Q2's fold of the trained run-2 network."""
+    run's memory table, and Q2's fold of the trained run-2 network (when it trained to the
+    end: a diverged network has nothing to fold)."""
 
-    def __init__(self) -> None:
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
         self.memory: dict[str, MemoryTable] = {}
         self.fold: AffineFold | None = None
 
     def run_started(self, name: str, model: nn.Sequential, X: np.ndarray, y: np.ndarray) -> None:
-        self.X = X
+        self.X, self.epochs_done = X, 0
+
+    def epoch_done(self, name: str, epoch: int, model: nn.Sequential, loss: float) -> None:
+        self.epochs_done = epoch
 
     def run_finished(self, name: str, model: nn.Sequential) -> None:
         model.eval()  # a forward in eval mode is not a training step for the recorder
-        self.memory[name] = MemoryTable(**memory_by_layer(model, Tensor(self.X)))
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged network's bytes count too
+            self.memory[name] = MemoryTable(**memory_by_layer(model, Tensor(self.X)))
         model.train()
-        if name == "run2":
+        if name != "run2":
+            return
+        if self.epochs_done < self.epochs:  # training stopped at the first non-finite loss
+            self.fold = AffineFold.absent(
+                sum(isinstance(layer, nn.Linear) for layer in model),
+                f"run 2's training diverged at epoch {self.epochs_done + 1} (its loss stopped "
+                "being finite), so there is no trained network to fold",
+            )
+        else:
             self.fold = affine_fold(model, self.X)
 
 
@@ -87,7 +101,7 @@ def compute_lab(run: LabRun, parts: tuple[str, ...] = PARTS) -> LabResult:
     """Run the lab's parts (``"a"``: Part A and Q2; ``"b"``: Part B) for ``run``."""
     result = LabResult(run)
     if "a" in parts:
-        measured = _Measurements()
+        measured = _Measurements(run.epochs)
         result.part_a = run_stress_test(run, measured)
         result.memory, result.q2 = measured.memory, measured.fold
     if "b" in parts:
@@ -145,8 +159,9 @@ def _q2_json(fold: AffineFold) -> dict[str, Any]:
         "max_abs_difference": fold.max_abs_difference,
         "linear_layers": fold.linear_layers,
         "effective_linear_layers": fold.effective_linear_layers,
-        "weight": fold.weight.tolist(),
-        "bias": fold.bias.tolist(),
+        "weight": None if fold.weight is None else fold.weight.tolist(),
+        "bias": None if fold.bias is None else fold.bias.tolist(),
+        "absent_reason": fold.absent_reason,
     }
 
 

@@ -67,7 +67,7 @@ class RunResult:
     grad_norm_last: float  # ‖∇W‖ of the matrix feeding the last hidden layer (grads_W[-2])
     gri: float | None  # grad_norm_first / grad_norm_last; None when undefined
     gri_undefined_reason: str | None
-    r2: float  # 1 - final loss / loss of the mean predictor
+    r2: float  # 1 - final loss / loss of the mean predictor; NaN when training diverged
     layer_grad_norms: dict[str, dict[str, float]]  # label -> quantity -> value (last epoch)
     dead_fractions: dict[str, float]  # activation layer label -> dead fraction (last epoch)
     diverged_at: int | None = None  # first epoch whose loss was not finite
@@ -76,6 +76,11 @@ class RunResult:
     def final_loss(self) -> float:
         """The last finite loss (NaN when the first was not)."""
         return self.loss_history[-1] if self.loss_history else math.nan
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs whose forward pass ran: the finite ones, and the one that diverged."""
+        return len(self.loss_history) + (self.diverged_at is not None)
 
     @property
     def dead_layers(self) -> list[str]:
@@ -121,17 +126,20 @@ def train(
     optimizer = optim.SGD(model.parameters(), lr=learning_rate)
     loss_fn = nn.MSELoss()
     history: list[float] = []
-    for epoch in range(1, epochs + 1):
-        loss = loss_fn(model(X), y)
-        value = loss.item()
-        if not math.isfinite(value):
-            return history, epoch
-        history.append(value)
-        optimizer.zero_grad()
-        loss.backward()
-        if on_epoch is not None:
-            on_epoch(epoch, model, value)
-        optimizer.step()
+    # Overflow on the way to divergence is expected: the loss check below reports it as the
+    # run's result, so NumPy's warnings would only repeat it (a screenful per epoch).
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(1, epochs + 1):
+            loss = loss_fn(model(X), y)
+            value = loss.item()
+            if not math.isfinite(value):
+                return history, epoch
+            history.append(value)
+            optimizer.zero_grad()
+            loss.backward()
+            if on_epoch is not None:
+                on_epoch(epoch, model, value)
+            optimizer.step()
     return history, None
 
 
@@ -157,13 +165,22 @@ def _summarise(
     run: LabRun,
     hidden_layers: int,
 ) -> RunResult:
-    """A run's figures from its loss history and the recorder's last step."""
-    last = recorder.at_step()
-    linear = [label for label in last if label.type == "Linear"]
-    first_norm = last[linear[0]].get("weight_grad_norm", math.nan)
-    last_norm = last[linear[-2]].get("weight_grad_norm", math.nan)
-    gri, reason = gradient_ratio_index(first_norm, last_norm)
-    final = history[-1] if history else math.nan
+    """A run's figures from its loss history and the recorder's last complete step (a diverged
+    epoch ran its forward pass only, so its figures are those of the epoch before, if any)."""
+    last = recorder.at_step(recorder.step - (diverged_at is not None)) if history else {}
+    if diverged_at is None:
+        linear = [label for label in last if label.type == "Linear"]
+        first_norm = last[linear[0]].get("weight_grad_norm", math.nan)
+        last_norm = last[linear[-2]].get("weight_grad_norm", math.nan)
+        gri, reason = gradient_ratio_index(first_norm, last_norm)
+        r2 = 1 - history[-1] / mean_loss
+    else:  # no last epoch's gradients and no trained network: the figures are undefined
+        first_norm = last_norm = r2 = math.nan
+        gri = None
+        reason = (
+            f"training diverged at epoch {diverged_at} (the loss stopped being finite), so "
+            "there is no last epoch's gradient"
+        )
     return RunResult(
         hidden_layers=hidden_layers,
         loss_history=history,
@@ -172,7 +189,7 @@ def _summarise(
         grad_norm_last=last_norm,
         gri=gri,
         gri_undefined_reason=reason,
-        r2=1 - final / mean_loss,
+        r2=r2,
         layer_grad_norms={
             label: {q: v for q, v in values.items() if q.endswith("grad_norm")}
             for label, values in last.items()

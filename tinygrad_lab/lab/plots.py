@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tinygrad_lab.lab.compute import LabResult
+    from tinygrad_lab.lab.part_a import RunResult, StressResult
 
 
 def _pyplot() -> Any:
@@ -27,17 +29,43 @@ def _save(plt: Any, fig: Any, path: Path) -> Path:
     return path
 
 
+def _positive(value: float | None) -> bool:
+    """A value a log-scale plot can show."""
+    return value is not None and math.isfinite(value) and value > 0
+
+
+def missing_plots(stress: StressResult) -> dict[str, str]:
+    """The lab's plots that would have nothing to draw (diverged runs), by file name, each
+    with the reason; they are not drawn."""
+    missing = {}
+    if not any(run.loss_history for run in stress.runs().values()):
+        missing["loss_curves.png"] = "no epoch of either run had a finite loss"
+    series = stress.weight_grad_norm_series.values()
+    if not any(_positive(v) for values in series for v in values):
+        missing["grad_norms.png"] = "no epoch had a finite, non-zero weight gradient"
+    return missing
+
+
+def _run_label(number: int, run: RunResult) -> str:
+    label = f"run {number} ({run.hidden_layers} hidden)"
+    if run.diverged_at is not None:
+        finite = "no finite loss" if not run.loss_history else "loss not finite"
+        label += f", {finite} from epoch {run.diverged_at}"
+    return label
+
+
 def plot_losses(result: LabResult, path: Path) -> Path:
-    """Loss per epoch of both runs, one after the other, with the break marked."""
+    """Loss per epoch of both runs, one after the other, with the break marked (and where a
+    run diverged, its legend says from which epoch its loss is not finite)."""
     plt = _pyplot()
     run1, run2 = result.part_a.run1, result.part_a.run2
-    n1 = len(run1.loss_history)
+    n1 = run1.epochs_run
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(range(1, n1 + 1), run1.loss_history, label=f"run 1 ({run1.hidden_layers} hidden)")
+    ax.plot(range(1, len(run1.loss_history) + 1), run1.loss_history, label=_run_label(1, run1))
     ax.plot(
         range(n1 + 1, n1 + len(run2.loss_history) + 1),
         run2.loss_history,
-        label=f"run 2 ({run2.hidden_layers} hidden)",
+        label=_run_label(2, run2),
     )
     ax.axvline(n1 + 0.5, color="grey", linestyle="--", linewidth=1, label="structural break")
     ax.axhline(
@@ -63,14 +91,14 @@ def plot_grad_norms(result: LabResult, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     cmap = plt.get_cmap("viridis")
     for k, (label, values) in enumerate(series.items()):
-        points = [(step, v) for step, v in enumerate(values, start=1) if v]
+        points = [(step, v) for step, v in enumerate(values, start=1) if _positive(v)]
         if points:
             steps, norms = zip(*points, strict=True)
             ax.plot(
                 steps, norms, color=cmap(k / max(len(series) - 1, 1)), label=label, linewidth=1.2
             )
     ax.axvline(
-        len(result.part_a.run1.loss_history) + 0.5,
+        result.part_a.run1.epochs_run + 0.5,
         color="grey",
         linestyle="--",
         linewidth=1,

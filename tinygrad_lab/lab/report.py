@@ -19,6 +19,7 @@ from tinygrad_lab.lab.analysis import (
 from tinygrad_lab.lab.compute import LabResult, MemoryTable
 from tinygrad_lab.lab.part_a import RunResult, StressResult
 from tinygrad_lab.lab.part_b import PartBResult
+from tinygrad_lab.lab.plots import missing_plots
 from tinygrad_lab.lab.rules import LabConfig
 
 
@@ -36,13 +37,10 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 def _run_summary(title: str, run: RunResult) -> list[str]:
     lines = [f"### {title}: {run.hidden_layers} hidden layers", ""]
-    lines += _table(["epoch", "loss"], [[epoch, loss] for epoch, loss in run.losses.items()])
+    if run.losses:
+        lines += _table(["epoch", "loss"], [[epoch, loss] for epoch, loss in run.losses.items()])
     if run.diverged_at is not None:
-        lines += [
-            f"**The loss stopped being finite at epoch {run.diverged_at}**; training "
-            "stopped there.",
-            "",
-        ]
+        lines += [_divergence(run), ""]
     gri = fmt(run.gri) if run.gri is not None else f"undefined ({run.gri_undefined_reason})"
     verdict, explanation = diagnose(run)
     return lines + [
@@ -50,10 +48,33 @@ def _run_summary(title: str, run: RunResult) -> list[str]:
         f"- ‖∇W_last‖ (weight matrix of the last hidden layer, `grads_W[-2]`) = "
         f"{fmt(run.grad_norm_last)}",
         f"- **GRI** = ‖∇W_first‖ / ‖∇W_last‖ = {gri}",
-        f"- R² against the mean predictor = {fmt(run.r2, 4)} (final loss {fmt(run.final_loss)})",
+        f"- R² against the mean predictor = {fmt(run.r2, 4)} ({_final_loss_text(run)})",
         f"- **Diagnosis: {verdict}.** {explanation}",
         "",
     ]
+
+
+def _final_loss_text(run: RunResult) -> str:
+    if run.diverged_at is None:
+        return f"final loss {fmt(run.final_loss)}"
+    if not run.loss_history:
+        return "no finite loss"
+    return f"last finite loss {fmt(run.final_loss)}, at epoch {len(run.loss_history)}"
+
+
+def _divergence(run: RunResult) -> str:
+    """What a diverged run has, and what it lacks (its plots included)."""
+    text = f"**The loss stopped being finite at epoch {run.diverged_at}**; training stopped there. "
+    if not run.loss_history:
+        return text + (
+            "No epoch had a finite loss, so this run has no loss history, no gradient figures, "
+            "and no curve in the plots."
+        )
+    last = len(run.loss_history)
+    return text + (
+        f"The loss history, the layer table and the plots end at epoch {last}, the last finite "
+        "one; the last epoch's gradient norms, GRI and R² are undefined."
+    )
 
 
 def _layer_table(run: RunResult) -> list[str]:
@@ -70,8 +91,11 @@ def _layer_table(run: RunResult) -> list[str]:
         ]
         for label, norms in run.layer_grad_norms.items()
     ]
+    if not rows:
+        return []
+    epoch = "the last epoch" if run.diverged_at is None else f"epoch {len(run.loss_history)}"
     return [
-        "Every layer at the last epoch (gradient norms; dead fraction = share of units that output "
+        f"Every layer at {epoch} (gradient norms; dead fraction = share of units that output "
         "0 for every example):",
         "",
         *_table(["layer", "‖∇W‖", "‖∇b‖", "‖∂L/∂output‖", "dead fraction"], rows),
@@ -119,9 +143,18 @@ def markdown_report(result: LabResult) -> str:
 
 
 def _q2(fold: AffineFold) -> list[str]:
+    title = "## Q2 by experiment: without activations, one affine map remains"
+    if fold.weight is None:
+        return [
+            title,
+            "",
+            f"Not computed: {fold.absent_reason}. Without activations the {fold.linear_layers} "
+            "Linear layers would still multiply out into a single `x @ W + b`.",
+            "",
+        ]
     rows, columns = fold.weight.shape
     return [
-        "## Q2 by experiment: without activations, one affine map remains",
+        title,
         "",
         f"The trained run-2 network's {fold.linear_layers} Linear layers with every "
         "activation replaced by Identity were multiplied out into a single `x @ W + b` "
@@ -157,6 +190,7 @@ def _part_a(stress: StressResult, memory: dict[str, MemoryTable]) -> list[str]:
         "",
     ]
     lines += _run_section("Run 2", run2, memory.get("run2"))
+    lines += [f"`{name}` is not drawn: {why}." for name, why in missing_plots(stress).items()]
     return lines + _answers(stress)
 
 
@@ -175,15 +209,36 @@ def _answers(stress: StressResult) -> list[str]:
         f"it {verdict}. GRI > 1 means the first layer receives a larger weight gradient than "
         "the last hidden layer, < 1 a smaller one; one seed is not evidence — run "
         "`--seeds 0-49` to see how much GRI varies between seeds.",
-        f"- Q3: depth did {'not ' if run2.final_loss >= run1.final_loss else ''}"
-        f"lower the loss: run 1 ended at {fmt(run1.final_loss)}, run 2 at "
-        f"{fmt(run2.final_loss)} (R² {fmt(run1.r2, 3)} → {fmt(run2.r2, 3)}).",
+        f"- Q3: {_depth_answer(run1, run2)}",
         f"- Q4: a solution that ignored the roll-number rules shows at once in the "
         f"architecture: {_architecture(config)}.",
-        f"- Q5: in run 2 the first layer's weight gradient is {fmt(run2.grad_norm_first)} "
-        f"against {fmt(run2.grad_norm_last)} at the last hidden layer.",
+        f"- Q5: {_first_layer_answer(run2)}",
         "",
     ]
+
+
+def _depth_answer(run1: RunResult, run2: RunResult) -> str:
+    diverged = [(k, r.diverged_at) for k, r in ((1, run1), (2, run2)) if r.diverged_at]
+    if diverged:
+        which = " and ".join(f"run {k} diverged at epoch {epoch}" for k, epoch in diverged)
+        return f"cannot be answered from these runs: {which}, so there is no final loss to compare."
+    return (
+        f"depth did {'not ' if run2.final_loss >= run1.final_loss else ''}"
+        f"lower the loss: run 1 ended at {fmt(run1.final_loss)}, run 2 at "
+        f"{fmt(run2.final_loss)} (R² {fmt(run1.r2, 3)} → {fmt(run2.r2, 3)})."
+    )
+
+
+def _first_layer_answer(run2: RunResult) -> str:
+    if run2.diverged_at is not None:
+        return (
+            f"run 2 diverged at epoch {run2.diverged_at}, so there is no last epoch's gradient "
+            "to show what its first layer sees."
+        )
+    return (
+        f"in run 2 the first layer's weight gradient is {fmt(run2.grad_norm_first)} "
+        f"against {fmt(run2.grad_norm_last)} at the last hidden layer."
+    )
 
 
 def _architecture(config: LabConfig) -> str:
@@ -250,8 +305,7 @@ def write_outputs(out: Path, result: LabResult, plots: bool = True) -> list[Path
     if plots:
         from tinygrad_lab.lab.plots import plot_grad_norms, plot_losses
 
-        written += [
-            plot_losses(result, out / "loss_curves.png"),
-            plot_grad_norms(result, out / "grad_norms.png"),
-        ]
+        drawn = {"loss_curves.png": plot_losses, "grad_norms.png": plot_grad_norms}
+        missing = missing_plots(result.part_a)
+        written += [draw(result, out / name) for name, draw in drawn.items() if name not in missing]
     return written
