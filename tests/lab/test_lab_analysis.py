@@ -126,3 +126,26 @@ def test_results_are_json_safe_with_undefined_values_as_null():
     cleaned = clean({"a": np.array([[1.0, np.nan]]), "b": np.float64(np.inf), "c": (np.int64(3),)})
     assert cleaned == {"a": [[1.0, None]], "b": None, "c": [3]}
     assert json.loads(json.dumps(cleaned, allow_nan=False)) == cleaned
+
+
+def test_a_stable_ratio_in_a_network_that_did_not_learn_is_not_called_stable():
+    verdict, explanation = diagnose(_run(1.2, r2=0.01))
+    assert verdict == "not learning"
+    assert explanation.startswith("Gradient ratio stable, but the network did not learn")
+    verdict, explanation = diagnose(_run(1.2, r2=0.9))
+    assert verdict == "stable" and "the network learned: R² = 0.9" in explanation
+
+
+def test_negative_r2_reads_worse_than_the_mean():
+    _, explanation = diagnose(_run(1.2, r2=-0.31))
+    assert "R² = -0.31 < 0, it predicts worse than the mean of y" in explanation
+
+
+def test_comparisons_in_a_verdict_print_enough_digits_to_be_true():
+    verdict, explanation = diagnose(_run(10.0068, r2=0.939))
+    assert verdict == "exploding"
+    assert "GRI = 10.01 > 10:" in explanation and "10 > 10" not in explanation
+    assert "though the network learned: R² = 0.939" in explanation
+    assert "GRI = 0.09999 < 0.1" in diagnose(_run(0.09999, r2=0.5))[1]
+    assert "GRI = 9.9996 is within [0.1, 10]" in diagnose(_run(9.9996, r2=0.5))[1]
+    assert "R² = 0.0499999 < 0.05" in diagnose(_run(1.0, r2=0.0499999))[1]

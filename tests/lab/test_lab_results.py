@@ -64,7 +64,7 @@ def test_the_json_has_the_documented_keys_in_order():
             "final_loss", "dead_layers", "diagnosis",
         ]  # fmt: skip
         assert list(part_a[run]["losses"]) == ["1", "12"]
-        assert list(part_a[run]["diagnosis"]) == ["verdict", "explanation"]
+        assert list(part_a[run]["diagnosis"]) == ["verdict", "explanation", "gradient", "learned"]
     assert list(document["q2"]) == [
         "rank", "max_abs_difference", "linear_layers", "effective_linear_layers", "weight", "bias",
         "absent_reason",

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tinygrad_lab.lab.analysis import diagnose
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
 from tinygrad_lab.lab.rules import LabRun
@@ -228,3 +229,29 @@ def test_class_summary_keeps_the_final_loss_whatever_the_epochs(tmp_path, capsys
         rows = list(csv.DictReader(handle))
     runs = [json.loads((out / r["roll"] / "results.json").read_text()) for r in rows]
     _final_loss_columns(rows, runs, 5)
+
+
+def test_sweep_summary_tallies_verdicts_as_counts_and_percentages(capsys):
+    results = one_by_one([0, 1, 2, 3], parts=("a",))
+    summary = summarise(results)
+    for name in ("run1", "run2"):
+        tally = summary.verdicts[name]
+        verdicts = [diagnose(getattr(r.part_a, name))[0] for r in results]
+        assert tally == {v: verdicts.count(v) for v in set(verdicts)}
+    fell = sum(r.part_a.run2.gri < r.part_a.run1.gri for r in results)
+    assert summary.gri_fell_runs == fell and summary.to_json()["verdicts"] == summary.verdicts
+    argv = ["stress-test", "--roll", ROLL, "--seeds", "0-3", "--epochs", str(EPOCHS)]
+    assert main([*argv, "--no-progress", "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"GRI fell after the break in {fell} of 4 seeds ({100 * fell / 4:.0f} %)" in out
+    for verdict, count in summary.verdicts["run1"].items():
+        assert f"{verdict} in {count} of 4 seeds ({100 * count / 4:.0f} %)" in out
+    assert "0.25 of the" not in out and "of the 4 seeds" not in out
+
+
+def test_percentages_never_round_a_share_to_none_or_all():
+    from tinygrad_lab.lab.report import percent, share
+
+    assert share(16, 50, "seeds") == "16 of 50 seeds (32 %)"
+    assert percent(1, 300) == "0.3 %" and percent(299, 300) == "99.7 %"
+    assert percent(0, 3) == "0 %" and percent(3, 3) == "100 %"

@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import nn
-from tinygrad_lab.lab.analysis import AffineFold, affine_fold, diagnose
+from tinygrad_lab.lab.analysis import (
+    AffineFold,
+    affine_fold,
+    diagnose,
+    gradient_verdict,
+    learned,
+)
 from tinygrad_lab.lab.part_a import RunResult, StressResult, TrainingObserver, run_stress_test
 from tinygrad_lab.lab.part_b import PartBResult, run_part_b
 from tinygrad_lab.lab.rules import LabConfig, LabRun
@@ -133,12 +139,18 @@ def _config_json(config: LabConfig) -> dict[str, Any]:
 
 def _run_json(run: RunResult) -> dict[str, Any]:
     verdict, explanation = diagnose(run)
+    trained = run.diverged_at is None  # a diverged run has neither verdict half
     return {
         **asdict(run),
         "losses": {str(epoch): loss for epoch, loss in run.losses.items()},
         "final_loss": run.final_loss,
         "dead_layers": run.dead_layers,
-        "diagnosis": {"verdict": verdict, "explanation": explanation},
+        "diagnosis": {
+            "verdict": verdict,
+            "explanation": explanation,
+            "gradient": gradient_verdict(run)[0] if trained else None,
+            "learned": learned(run) if trained else None,
+        },
     }
 
 

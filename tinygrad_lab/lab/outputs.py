@@ -15,7 +15,7 @@ from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.check import CheckResult, format_check
 from tinygrad_lab.lab.compute import LabResult, rules_json
 from tinygrad_lab.lab.part_a import RunResult
-from tinygrad_lab.lab.report import fmt, markdown_report, write_outputs
+from tinygrad_lab.lab.report import fmt, markdown_report, share, write_outputs
 from tinygrad_lab.lab.rules import LabConfig
 from tinygrad_lab.lab.sweep import Distribution, SweepSummary, summarise
 
@@ -100,6 +100,14 @@ def sweep_table(results: list[LabResult]) -> str:
     return markdown_table(header, rows, fmt=lambda value: fmt(value, 4))
 
 
+def _gri_fell_text(summary: SweepSummary) -> str:
+    defined = summary.gri_defined_runs
+    if not defined:
+        return "- GRI fell after the break: cannot say, no seed has both GRIs defined."
+    where = "" if defined == summary.runs else " where both GRIs are defined"
+    return f"- GRI fell after the break in {share(summary.gri_fell_runs, defined, 'seeds')}{where}."
+
+
 def _sweep_text(results: list[LabResult], summary: SweepSummary) -> str:
     return "\n".join(
         [
@@ -108,10 +116,18 @@ def _sweep_text(results: list[LabResult], summary: SweepSummary) -> str:
             "",
             sweep_table(results),
             "",
-            f"- GRI fell after the break in {fmt(summary.gri_fell_share, 3)} of the "
-            f"{summary.gri_defined_runs} seeds where both GRIs are defined.",
+            _gri_fell_text(summary),
             f"- A layer was dead (every unit 0 for every example) in "
-            f"{fmt(summary.dead_layer_share, 3)} of the seeds.",
+            f"{share(summary.dead_layer_runs, summary.runs, 'seeds')}.",
+            *[
+                f"- Diagnosis of run {name[-1]}: "
+                + ", ".join(
+                    f"{verdict} in {share(count, summary.runs, 'seeds')}"
+                    for verdict, count in tally.items()
+                )
+                + "."
+                for name, tally in summary.verdicts.items()
+            ],
             *[f"- Assumed default: {a}" for a in results[0].run.config.assumptions],
             "",
         ]

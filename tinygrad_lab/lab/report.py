@@ -31,6 +31,23 @@ def fmt(value: Any, digits: int = 6) -> str:
     return cell(value, digits)
 
 
+def percent(count: int, total: int) -> str:
+    """``count`` of ``total`` as a percentage, with a decimal more where rounding would make a
+    share that is neither none nor all read as 0 % or 100 %."""
+    value = 100 * count / total
+    for digits in range(0, 6):
+        text = f"{value:.{digits}f}"
+        if 0 < count < total and float(text) in (0, 100):
+            continue
+        return f"{text} %"
+    return f"{value:g} %"
+
+
+def share(count: int, total: int, noun: str) -> str:
+    """``"16 of 50 seeds (32 %)"``."""
+    return f"{count} of {total} {noun} ({percent(count, total)})"
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return [markdown_table(header, rows, fmt=fmt), ""]
 
@@ -175,10 +192,12 @@ def _part_a(stress: StressResult, memory: dict[str, MemoryTable]) -> list[str]:
         f"Data: N = {n}, X ~ U(−2, 2)³, y = sin(x0) + 0.5·x1² − 0.8·x2. The mean predictor's "
         f"loss (variance of y) is {fmt(stress.mean_predictor_loss)}.",
         "",
-        f"Diagnosis thresholds: vanishing when GRI < {VANISHING_GRI}, exploding when GRI > "
-        f"{EXPLODING_GRI} or the loss is not finite, dead network when an activation layer "
-        f"outputs 0 for every example (or GRI is 0/0); R² < {NO_LEARNING_R2} means the "
-        "network learned little beyond the mean.",
+        f"Diagnosis: *vanishing* when GRI < {VANISHING_GRI:g}, *exploding* when GRI > "
+        f"{EXPLODING_GRI:g} or the loss is not finite, *dead network* when an activation layer "
+        "outputs 0 for every example (or GRI is 0/0); a ratio in between is *stable* when the "
+        f"network learned and *not learning* when R² < {NO_LEARNING_R2:g} (it predicts little "
+        "more than the mean of y; below 0, worse than the mean). Every diagnosis says both: "
+        "what the gradient ratio is, and whether the network learned.",
         "",
     ]
     lines += _run_section("Run 1", run1, memory.get("run1"))

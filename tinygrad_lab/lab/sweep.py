@@ -7,15 +7,18 @@ import csv
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tinygrad_lab.lab.analysis import diagnose
 from tinygrad_lab.lab.compute import LabResult, compute_lab
+from tinygrad_lab.lab.part_a import RUNS
 from tinygrad_lab.lab.rules import LabRun, RollNumberError, parse_roll
 
 
@@ -176,6 +179,9 @@ class SweepSummary:
     gri_defined_runs: int
     dead_layer_share: float  # share of runs with a dead layer in run 1 or run 2
     distribution: dict[str, Distribution]  # every numeric figure of the JSON, by its path
+    gri_fell_runs: int = 0  # the runs behind gri_fell_share, counted
+    dead_layer_runs: int = 0  # the runs behind dead_layer_share, counted
+    verdicts: dict[str, dict[str, int]] = field(default_factory=dict)  # run -> verdict -> runs
 
     @property
     def runs(self) -> int:
@@ -189,6 +195,9 @@ class SweepSummary:
             "gri_defined_runs": self.gri_defined_runs,
             "dead_layer_share": self.dead_layer_share,
             "distribution": {k: d.to_json() for k, d in self.distribution.items()},
+            "gri_fell_runs": self.gri_fell_runs,
+            "dead_layer_runs": self.dead_layer_runs,
+            "verdicts": self.verdicts,
         }
 
 
@@ -203,10 +212,18 @@ def summarise(results: list[LabResult]) -> SweepSummary:
     both = [(s.run1.gri, s.run2.gri) for s in stresses]
     defined = [(g1, g2) for g1, g2 in both if g1 is not None and g2 is not None]
     dead = [bool(s.run1.dead_layers or s.run2.dead_layers) for s in stresses]
+    fell = sum(g2 < g1 for g1, g2 in defined)
+    verdicts = {
+        name: dict(Counter(diagnose(s.runs()[name])[0] for s in stresses).most_common())
+        for name in RUNS
+    }
     return SweepSummary(
         seeds=[int(r.run.seed) for r in results],
-        gri_fell_share=(sum(g2 < g1 for g1, g2 in defined) / len(defined)) if defined else None,
+        gri_fell_share=fell / len(defined) if defined else None,
         gri_defined_runs=len(defined),
         dead_layer_share=sum(dead) / len(dead),
         distribution=distribution,
+        gri_fell_runs=fell,
+        dead_layer_runs=sum(dead),
+        verdicts=verdicts,
     )
