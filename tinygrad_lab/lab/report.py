@@ -285,7 +285,7 @@ def _part_b(part: PartBResult) -> list[str]:
             [
                 f"output size (N={size['N']}, F={size['F']}, S={size['S']}, P={size['P']})",
                 size_text,
-                f"formula, checked against a Conv2d forward pass ({part.output_size_forward})",
+                _output_size_check(part),
             ],
             [
                 "manual convolution (centre 3×3 region)",
@@ -301,6 +301,16 @@ def _part_b(part: PartBResult) -> list[str]:
         "",
     ]
     return lines + [f"- {note}" for note in part.notes] + [""]
+
+
+def _output_size_check(part: PartBResult) -> str:
+    forward = part.output_size_forward
+    if part.output_size is not None:
+        return f"formula, which a Conv2d forward pass agrees with ({forward})"
+    return (
+        f"formula; a Conv2d forward pass floors the quotient and gives {forward}, which "
+        "disagrees: the filter does not tile the input"
+    )
 
 
 def write_loss_history(path: Path, history: list[float]) -> Path:
