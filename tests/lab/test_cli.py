@@ -162,3 +162,23 @@ def test_an_unexpected_error_is_not_passed_off_as_a_usage_error(monkeypatch, cap
     monkeypatch.setattr(compute, "compute_lab", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["part-b", "--roll", ROLL])
+
+
+def test_an_override_is_named_as_this_runs_choice_not_as_the_rolls_rule(capsys):
+    argv = ["stress-test", "--roll", ROLL, "--activation", "tanh", "--epochs", "3"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "> **Overrides** (given for this run, in place of the roll's rules):" in out
+    assert "> - activation: tanh by override (the rule gives relu)" in out
+    assert "this roll needs width 12, 5 hidden layers" in out
+    assert "relu (tanh here, by override) activations" in out
+    assert "tanh activations" not in out
+    code, out, _ = run(capsys, *argv, "--json")
+    config = json.loads(out)["config"]
+    assert config["activation"] == "tanh" and config["assumptions"] == []
+    assert config["overrides"] == ["activation: tanh by override (the rule gives relu)"]
+    # an override of a rule the documents leave open says the default it replaced
+    code, out, _ = run(capsys, "stress-test", "--roll", "102303151", "--added-layers", "5",
+                       "--epochs", "2")  # fmt: skip
+    assert "structural break: 5 by override (the assumed default gives 3)" in out
+    assert "3 (an assumed default: the documents leave it open; 5 here, by override)" in out

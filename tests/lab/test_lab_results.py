@@ -47,7 +47,7 @@ def test_the_json_has_the_documented_keys_in_order():
     ]
     assert list(document["config"]) == [
         "a", "b", "c", "rules", "hidden_width", "hidden_layers", "learning_rate", "activation",
-        "init_range", "added_layers", "assumptions",
+        "init_range", "added_layers", "assumptions", "overrides",
     ]  # fmt: skip
     assert list(document["config"]["rules"][0]) == ["quantity", "rule", "value"]
     assert list(document["memory"]) == ["run1", "run2"]

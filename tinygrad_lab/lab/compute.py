@@ -134,6 +134,7 @@ def _config_json(config: LabConfig) -> dict[str, Any]:
         "init_range": config.init_range,
         "added_layers": config.added_layers,
         "assumptions": config.assumptions,
+        "overrides": config.overrides,
     }
 
 

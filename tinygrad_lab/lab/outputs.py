@@ -129,6 +129,7 @@ def _sweep_text(results: list[LabResult], summary: SweepSummary) -> str:
                 for name, tally in summary.verdicts.items()
             ],
             *[f"- Assumed default: {a}" for a in results[0].run.config.assumptions],
+            *[f"- Override: {o}" for o in results[0].run.config.overrides],
             "",
         ]
     )
@@ -172,7 +173,7 @@ def _figures_csv(path: Path, results: list[LabResult]) -> None:
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["roll", "seed", "activation", "added_layers", "assumed_defaults"]
+            ["roll", "seed", "activation", "added_layers", "assumed_defaults", "overrides"]
             + [figure.name for figure in figures]
         )
         for result in results:
@@ -184,6 +185,7 @@ def _figures_csv(path: Path, results: list[LabResult]) -> None:
                     config.activation,
                     config.added_layers,
                     "; ".join(config.assumptions),
+                    "; ".join(config.overrides),
                 ]
                 + [_csv_cell(figure.value(result)) for figure in figures]
             )
@@ -208,11 +210,12 @@ def write_class(
 
 def _spec_csv(configs: list[LabConfig], handle: Any) -> None:
     writer = csv.writer(handle)
-    writer.writerow(["roll"] + [q for q, _, _ in configs[0].table()] + ["assumed defaults"])
+    writer.writerow(
+        ["roll"] + [q for q, _, _ in configs[0].table()] + ["assumed defaults", "overrides"]
+    )
     for config in configs:
-        writer.writerow(
-            [config.roll] + [v for _, _, v in config.table()] + ["; ".join(config.assumptions)]
-        )
+        notes = ["; ".join(config.assumptions), "; ".join(config.overrides)]
+        writer.writerow([config.roll] + [v for _, _, v in config.table()] + notes)
 
 
 def write_spec(

@@ -148,6 +148,9 @@ def markdown_report(result: LabResult) -> str:
     if config.assumptions:
         lines += ["> **Assumed defaults** (the course documents leave these rules open):"]
         lines += [f"> - {a}" for a in config.assumptions] + [""]
+    if config.overrides:
+        lines += ["> **Overrides** (given for this run, in place of the roll's rules):"]
+        lines += [f"> - {o}" for o in config.overrides] + [""]
     lines += [f"## Configuration (a = {config.a}, b = {config.b}, c = {config.c})", ""]
     lines += _table(["quantity", "rule", "value"], [list(row) for row in config.table()])
     if result.part_a is not None:
@@ -261,11 +264,23 @@ def _first_layer_answer(run2: RunResult) -> str:
 
 
 def _architecture(config: LabConfig) -> str:
+    """What the roll's rules require; an override is named as this run's choice, not as the
+    roll's rule."""
+
+    def ruled(quantity: str) -> str:
+        rule = config.rule(quantity)
+        notes = ["an assumed default: the documents leave it open"] if rule.left_open else []
+        if rule.overridden:
+            notes.append(f"{rule.value} here, by override")
+        value = rule.without_override if rule.overridden else rule.value
+        return f"{value}" + (f" ({'; '.join(notes)})" if notes else "")
+
     return (
         f"this roll needs width {config.hidden_width}, "
         f"{config.hidden_layers} hidden layers, learning rate {fmt(config.learning_rate)}, "
-        f"{config.activation} activations, init ±{fmt(config.init_range, 4)} and "
-        f"{config.added_layers} layers added at the break"
+        f"{ruled('activation')} activations, "
+        f"init ±{fmt(config.init_range, 4)} and "
+        f"{ruled('structural break')} layers added at the break"
     )
 
 

@@ -166,6 +166,9 @@ class Rule:
     rule: str
     value: object
     assumed: bool = False  # True when a documented default filled a rule the documents leave open
+    overridden: bool = False  # True when the caller's override replaced the rule's value
+    without_override: object = None  # the rule's value (or the default) an override replaced
+    left_open: bool = False  # the documents define no value for this roll: a default fills it
 
 
 def _evaluate(row: RuleRow | OpenRuleRow, v: Values, override: object) -> Rule:
@@ -176,11 +179,15 @@ def _evaluate(row: RuleRow | OpenRuleRow, v: Values, override: object) -> Rule:
             setattr(v, row.field, value)
         return Rule(row.quantity or "", row.rule, row.shown(v) if row.shown else value)
     ruled = row.ruled(v)
-    value = override if override is not None else ruled if ruled is not None else row.default
+    by_rule = ruled if ruled is not None else row.default
+    value = override if override is not None else by_rule
     setattr(v, row.field, value)
     text = row.rule + ("" if ruled is not None else f"; {row.open_case(v)}: not defined")
     text += " (overridden)" if override is not None else ""
-    return Rule(row.quantity, text, value, assumed=override is None and ruled is None)
+    open_ = ruled is None
+    if override is not None:
+        return Rule(row.quantity, text, value, False, True, by_rule, left_open=open_)
+    return Rule(row.quantity, text, value, assumed=open_, left_open=open_)
 
 
 @dataclass(frozen=True)
@@ -224,6 +231,20 @@ class LabConfig:
         return [
             f"{r.quantity}: {r.rule} (assumed default: {r.value})" for r in self.rules if r.assumed
         ]
+
+    @property
+    def overrides(self) -> list[str]:
+        """Sentences naming each rule the caller overrode, with what the rule gives."""
+        return [
+            f"{r.quantity}: {r.value} by override (the "
+            f"{'assumed default' if r.left_open else 'rule'} gives {r.without_override})"
+            for r in self.rules
+            if r.overridden
+        ]
+
+    def rule(self, quantity: str) -> Rule:
+        """The evaluated rule of ``quantity`` (e.g. ``"activation"``)."""
+        return next(r for r in self.rules if r.quantity == quantity)
 
     def table(self) -> list[tuple[str, str, object]]:
         """``(quantity, rule, value)`` rows, lab-spec §1 then §3."""
