@@ -55,7 +55,7 @@ def test_the_json_has_the_documented_keys_in_order():
     part_a = document["part_a"]
     assert list(part_a) == [
         "seed", "epochs", "mean_predictor_loss", "run1", "run2", "gri_change",
-        "weight_grad_norm_series",
+        "weight_grad_norm_series", "weight_grad_norm_series_stride",
     ]  # fmt: skip
     for run in ("run1", "run2"):
         assert list(part_a[run]) == [

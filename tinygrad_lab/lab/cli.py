@@ -18,6 +18,7 @@ from typing import TypeVar
 from tinygrad_lab.lab.rules import (
     EPOCHS,
     EXAMPLE_ROLL,
+    MAX_EPOCHS,
     LabConfig,
     LabRun,
     RollNumberError,
@@ -33,8 +34,11 @@ class UsageError(Exception):
     """A one-line error for the user; exit status 2."""
 
 
-def _whole_number(minimum: int, expected: str, must_be: str) -> Callable[[str], int]:
-    """An argparse type: a whole number >= ``minimum``, with errors in the user's words."""
+def _whole_number(
+    minimum: int, expected: str, must_be: str, maximum: int | None = None
+) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum`` (and <= ``maximum``), with errors in
+    the user's words."""
 
     def parse(text: str) -> int:
         try:
@@ -43,6 +47,10 @@ def _whole_number(minimum: int, expected: str, must_be: str) -> Callable[[str], 
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be {must_be}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                f"must be at most {maximum:,} (every epoch's loss is kept), got {value:,}"
+            )
         return value
 
     return parse
@@ -50,6 +58,7 @@ def _whole_number(minimum: int, expected: str, must_be: str) -> Callable[[str], 
 
 positive_int = _whole_number(1, "a positive whole number", "a positive whole number")
 non_negative_int = _whole_number(0, "a whole number >= 0", ">= 0")
+epochs_int = _whole_number(1, "a positive whole number", "a positive whole number", MAX_EPOCHS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -96,7 +105,11 @@ def _running_options() -> argparse.ArgumentParser:
     seeds = running.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     seeds.add_argument("--seeds", metavar="RANGE", help="several seeds: 0-49, 1,5,9, ...")
-    running.add_argument("--epochs", type=positive_int, help=f"epochs a run (default {EPOCHS})")
+    running.add_argument(
+        "--epochs",
+        type=epochs_int,
+        help=f"epochs a run (default {EPOCHS}, at most {MAX_EPOCHS:,})",
+    )
     running.add_argument(
         "--workers",
         type=positive_int,

@@ -163,6 +163,7 @@ def _part_a_json(stress: StressResult) -> dict[str, Any]:
         **{name: _run_json(run) for name, run in stress.runs().items()},
         "gri_change": stress.gri_change,
         "weight_grad_norm_series": stress.weight_grad_norm_series,
+        "weight_grad_norm_series_stride": stress.weight_grad_norm_series_stride,
     }
 
 

@@ -88,10 +88,12 @@ def plot_grad_norms(result: LabResult, path: Path) -> Path:
     """Weight-gradient norm of every Linear layer over all epochs (log scale)."""
     plt = _pyplot()
     series = result.part_a.weight_grad_norm_series
+    stride = result.part_a.weight_grad_norm_series_stride
     fig, ax = plt.subplots(figsize=(8, 4.5))
     cmap = plt.get_cmap("viridis")
     for k, (label, values) in enumerate(series.items()):
-        points = [(step, v) for step, v in enumerate(values, start=1) if _positive(v)]
+        steps = range(1, stride * len(values) + 1, stride)
+        points = [(step, v) for step, v in zip(steps, values, strict=True) if _positive(v)]
         if points:
             steps, norms = zip(*points, strict=True)
             ax.plot(
@@ -107,7 +109,8 @@ def plot_grad_norms(result: LabResult, path: Path) -> Path:
     ax.set(
         xlabel="epoch (runs 1 and 2 in sequence)",
         ylabel="‖∇W‖ (Frobenius)",
-        title="Per-layer weight-gradient norms (layer labels as in run 2)",
+        title="Per-layer weight-gradient norms (layer labels as in run 2)"
+        + (f", one step in {stride}" if stride > 1 else ""),
     )
     ax.legend(fontsize=7, ncol=2)
     return _save(plt, fig, path)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_lab.display import cell, markdown_table
+from tinygrad_lab.lab import part_a
 from tinygrad_lab.lab.analysis import (
     EXPLODING_GRI,
     NO_LEARNING_R2,
@@ -213,6 +214,14 @@ def _part_a(stress: StressResult, memory: dict[str, MemoryTable]) -> list[str]:
     ]
     lines += _run_section("Run 2", run2, memory.get("run2"))
     lines += [f"`{name}` is not drawn: {why}." for name, why in missing_plots(stress).items()]
+    stride = stress.weight_grad_norm_series_stride
+    if stride > 1:  # the budget that keeps memory flat over long runs
+        lines += [
+            f"The weight-gradient norm series (`weight_grad_norm_series`, `grad_norms.png`) keeps "
+            f"one step in {stride} (steps 1, {1 + stride}, {1 + 2 * stride}, …): it has a "
+            f"budget of {part_a.SERIES_BUDGET:,} steps.",
+            "",
+        ]
     return lines + _answers(stress)
 
 

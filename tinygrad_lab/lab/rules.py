@@ -34,6 +34,10 @@ EXAMPLE_ROLL = "102303346"
 DEFAULT_ODD_ACTIVATION = "relu"  # the notebook's code uses ReLU whatever a is
 DEFAULT_ADDED_LAYERS = 3  # the notebook's code adds 3 whatever b is
 EPOCHS = 400  # epochs a run (lab-spec §2)
+# Every epoch's loss is kept (the lab's loss-history tables), so the epochs are bounded: at
+# this maximum the two histories of a run hold 200,000 floats (a few MB), and a sweep of 50
+# seeds keeps a few hundred MB in all.
+MAX_EPOCHS = 100_000
 ROLL_RULE = "a roll number is a string of at least three decimal digits, e.g. 102303346"
 
 
@@ -317,6 +321,11 @@ class LabRun:
             or self.epochs < 1
         ):
             raise ValueError(f"epochs must be a positive whole number, got {self.epochs}")
+        if self.epochs > MAX_EPOCHS:
+            raise ValueError(
+                f"epochs must be at most {MAX_EPOCHS:,} (every epoch's loss is kept), got "
+                f"{self.epochs:,}"
+            )
         if isinstance(self.seed, bool) or not isinstance(self.seed, Integral) or self.seed < 0:
             raise ValueError(f"seed must be a whole number >= 0, got {self.seed}")
 
