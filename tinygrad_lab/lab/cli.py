@@ -7,9 +7,8 @@ one line on stderr and exit status 2, before anything is written.
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -155,16 +154,40 @@ def _parser() -> argparse.ArgumentParser:
 PARTS = {"stress-test": ("a",), "part-b": ("b",), "lab": ("a", "b")}
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head`'s yes
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2, already printed)
         return int(exit_.code or 0)
+    from tinygrad_lab.lab.files import OutputError
+
     try:
         return _dispatch(args)
-    except (UsageError, RollNumberError, ValueError, ImportError) as err:
+    except (UsageError, OutputError, RollNumberError, ValueError, ImportError) as err:
         print(f"tinygrad-lab: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a pool is stopped and staged files removed on the way here
+        print("tinygrad-lab: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:  # stdout closed early (| head): the files are already written
+        _silence_stdout()
+        return BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit does not fail on the closed
+    pipe again (and print a traceback after all)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (stdout replaced, as in tests)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -215,23 +238,31 @@ def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun
 def _spec(args: argparse.Namespace, configs: list[LabConfig]) -> int:
     from tinygrad_lab.lab.outputs import write_spec
 
-    out = _prepare_out(args.out) if args.out else None
+    out = _check_out(args.out)
     write_spec(configs, out, json=args.json, roster=args.rolls is not None)
     return 0
 
 
-def _prepare_out(out: Path) -> Path:
-    """Create ``out`` and check it is writable, before any work; undo what was created if not."""
-    created = [p for p in [out, *out.parents] if not p.exists()]
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as err:
-        if created:  # the outermost folder this call made holds all the others
-            shutil.rmtree(created[-1], ignore_errors=True)
-        raise UsageError(f"cannot write to --out {out}: {err.strerror or err}") from None
+def _check_out(out: Path | None) -> Path | None:
+    """``out`` checked before any work, without making it: it is made when there is
+    something to put in it."""
+    from tinygrad_lab.lab.files import check_out
+
+    if out is not None:
+        check_out(out)
     return out
+
+
+def _check_plots(args: argparse.Namespace) -> None:
+    """Plots need matplotlib: said before any training, not after it."""
+    if args.out is None or args.no_plots:
+        return
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "plots need matplotlib: pip install 'tinygrad_lab[plot]', or pass --no-plots"
+        ) from None
 
 
 def _run_all(args: argparse.Namespace, runs: list[LabRun], fn: Callable[[LabRun], T]) -> list[T]:
@@ -251,7 +282,8 @@ def _run(args: argparse.Namespace, runs: list[LabRun]) -> int:
 
     if args.rolls is not None and args.out is None:
         raise UsageError("--rolls needs --out DIR for the per-roll folders and class summary")
-    out = _prepare_out(args.out) if args.out else None
+    out = _check_out(args.out)
+    _check_plots(args)
     results = _run_all(args, runs, partial(compute_lab, parts=PARTS[args.command]))
     options = {"json": args.json, "plots": not args.no_plots}
     if args.rolls is not None:
@@ -267,7 +299,7 @@ def _check(args: argparse.Namespace, runs: list[LabRun]) -> int:
     from tinygrad_lab.lab.check import check_lab
     from tinygrad_lab.lab.outputs import write_check
 
-    out = _prepare_out(args.out) if args.out else None
+    out = _check_out(args.out)
     results = _run_all(args, runs, check_lab)
     write_check(results, out, json=args.json)
     return 0 if all(r.passed for r in results) else 1
@@ -278,7 +310,7 @@ def _graph(args: argparse.Namespace) -> int:
     from tinygrad_lab.viz import GraphvizNotFoundError
 
     roll = parse_roll(args.roll)
-    _prepare_out(args.out.parent if str(args.out.parent) else Path("."))
+    _check_out(args.out.parent)
     try:
         path = graph_command(roll, args.out, layers=args.layers, grads=args.grads, seed=args.seed)
     except GraphvizNotFoundError as err:  # no dot: the DOT source is written instead

@@ -10,10 +10,12 @@ import graphviz
 
 from tinygrad_lab import nn
 from tinygrad_lab.grad_mode import record_sites
+from tinygrad_lab.lab.files import OutputFiles
 from tinygrad_lab.lab.part_a import draw_lab
 from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.tensor import Tensor
-from tinygrad_lab.viz import draw_graph, output_format, render, retain_grads
+from tinygrad_lab.viz import GraphvizNotFoundError, draw_graph, output_format, retain_grads
+from tinygrad_lab.viz.render import INSTALL_HINT
 
 
 def lab_graph(
@@ -42,6 +44,23 @@ def graph_command(
     seed: int = 0,
 ) -> Path:
     """``tinygrad-lab graph``: draw the lab's network for ``roll`` into ``out`` (SVG, PNG, PDF or
-    DOT, from the suffix). Returns the path written."""
-    output_format(out)  # a bad suffix fails before any work
-    return render(lab_graph(roll, seed=seed, layers=layers, grads=grads), out)
+    DOT, from the suffix), written as every lab file is (`OutputFiles`). Returns the path
+    written. Without graphviz's ``dot``, the DOT source is written beside ``out`` instead and
+    `GraphvizNotFoundError` says so."""
+    out = Path(out)
+    fmt = output_format(out)  # a bad suffix fails before any work
+    graph = lab_graph(roll, seed=seed, layers=layers, grads=grads)
+    missing = None
+    with OutputFiles() as files:
+        try:
+            files.write(out, graph.source if fmt == "dot" else graph.pipe(format=fmt))
+        except graphviz.ExecutableNotFound:
+            source = out.with_suffix(".dot")
+            files.write(source, graph.source)
+            missing = GraphvizNotFoundError(
+                f"graphviz's `dot` program was not found on PATH, so {out.name} could not be "
+                f"made; {INSTALL_HINT}. The DOT source was written to {source}"
+            )
+    if missing is not None:
+        raise missing
+    return out

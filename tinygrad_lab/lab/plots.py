@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from tinygrad_lab.lab.compute import LabResult
@@ -22,11 +21,11 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(plt: Any, fig: Any, path: Path) -> Path:
+def _save(plt: Any, fig: Any, file: BinaryIO) -> None:
+    """The figure as PNG into ``file`` (an `OutputFiles` staging file)."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(file, format="png", dpi=110)
     plt.close(fig)
-    return path
 
 
 def _positive(value: float | None) -> bool:
@@ -54,7 +53,7 @@ def _run_label(number: int, run: RunResult) -> str:
     return label
 
 
-def plot_losses(result: LabResult, path: Path) -> Path:
+def plot_losses(result: LabResult, file: BinaryIO) -> None:
     """Loss per epoch of both runs, one after the other, with the break marked (and where a
     run diverged, its legend says from which epoch its loss is not finite)."""
     plt = _pyplot()
@@ -81,10 +80,10 @@ def plot_losses(result: LabResult, path: Path) -> Path:
         title=f"Loss curves — roll {result.run.roll}, seed {result.run.seed}",
     )
     ax.legend()
-    return _save(plt, fig, path)
+    _save(plt, fig, file)
 
 
-def plot_grad_norms(result: LabResult, path: Path) -> Path:
+def plot_grad_norms(result: LabResult, file: BinaryIO) -> None:
     """Weight-gradient norm of every Linear layer over all epochs (log scale)."""
     plt = _pyplot()
     series = result.part_a.weight_grad_norm_series
@@ -113,10 +112,10 @@ def plot_grad_norms(result: LabResult, path: Path) -> Path:
         + (f", one step in {stride}" if stride > 1 else ""),
     )
     ax.legend(fontsize=7, ncol=2)
-    return _save(plt, fig, path)
+    _save(plt, fig, file)
 
 
-def plot_gri_seeds(results: list[LabResult], path: Path) -> Path:
+def plot_gri_seeds(results: list[LabResult], file: BinaryIO) -> None:
     """GRI of run 1 against run 2 for every seed; undefined GRIs are listed in the title."""
     plt = _pyplot()
     pairs = [(r.part_a.run1.gri, r.part_a.run2.gri) for r in results]
@@ -144,4 +143,4 @@ def plot_gri_seeds(results: list[LabResult], path: Path) -> Path:
         title=f"GRI across {len(pairs)} seeds — roll {results[0].run.roll}"
         + (f" ({undefined} undefined)" if undefined else ""),
     )
-    return _save(plt, fig, path)
+    _save(plt, fig, file)

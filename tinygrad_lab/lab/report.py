@@ -1,10 +1,13 @@
-"""The lab's report (Markdown), results.json and CSV files, rendered from a `LabResult`."""
+"""The lab's report (Markdown), results.json and CSV files, rendered from a `LabResult` and
+staged in `OutputFiles`."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ from tinygrad_lab.lab.analysis import (
     diagnose,
 )
 from tinygrad_lab.lab.compute import LabResult, MemoryTable
+from tinygrad_lab.lab.files import OutputFiles
 from tinygrad_lab.lab.part_a import RunResult, StressResult
 from tinygrad_lab.lab.part_b import PartBResult
 from tinygrad_lab.lab.plots import missing_plots
@@ -337,28 +341,31 @@ def _output_size_check(part: PartBResult) -> str:
     )
 
 
-def write_loss_history(path: Path, history: list[float]) -> Path:
+def loss_history_csv(history: list[float]) -> str:
     """One run's loss at every epoch, as CSV (epoch, loss)."""
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["epoch", "loss"])
-        writer.writerows(enumerate(history, start=1))
-    return path
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["epoch", "loss"])
+    writer.writerows(enumerate(history, start=1))
+    return text.getvalue()
 
 
-def write_outputs(out: Path, result: LabResult, plots: bool = True) -> list[Path]:
-    """report.md, results.json, one CSV per loss history and the plots, into ``out``."""
-    written = [out / "report.md", out / "results.json"]
-    written[0].write_text(markdown_report(result) + "\n")
-    written[1].write_text(json.dumps(result.to_json(), indent=1, allow_nan=False) + "\n")
+def stage_outputs(files: OutputFiles, out: Path, result: LabResult, plots: bool = True) -> None:
+    """report.md, results.json, one CSV per loss history and the plots (those with something
+    to draw), staged in ``files`` for the folder ``out``."""
+    files.write(out / "report.md", markdown_report(result) + "\n")
+    files.write(
+        out / "results.json", json.dumps(result.to_json(), indent=1, allow_nan=False) + "\n"
+    )
     if result.part_a is None:
-        return written
+        return
     for name, run in result.part_a.runs().items():
-        written.append(write_loss_history(out / f"loss_history_{name}.csv", run.loss_history))
+        files.write(out / f"loss_history_{name}.csv", loss_history_csv(run.loss_history))
     if plots:
         from tinygrad_lab.lab.plots import plot_grad_norms, plot_losses
 
         drawn = {"loss_curves.png": plot_losses, "grad_norms.png": plot_grad_norms}
         missing = missing_plots(result.part_a)
-        written += [draw(result, out / name) for name, draw in drawn.items() if name not in missing]
-    return written
+        for name, draw in drawn.items():
+            if name not in missing:
+                files.write(out / name, partial(draw, result))
