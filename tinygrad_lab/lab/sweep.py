@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import math
+import multiprocessing
 import os
 import re
+import signal
 from collections import Counter
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -91,29 +95,72 @@ def run_many(
 ) -> list[Any]:
     """``fn(run)`` for every run, in order, on ``executor`` (a local process pool of ``workers``
     processes when None), with a progress bar. ``fn`` must pickle (a module-level function, or
-    a ``functools.partial`` of one)."""
-    own = executor is None
-    if own:
-        executor = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    a ``functools.partial`` of one).
+
+    One Ctrl-C stops it: the local pool's workers ignore SIGINT (the terminal sends it to the
+    whole process group), and the parent, on its KeyboardInterrupt, terminates them instead of
+    waiting for the runs in progress; an executor's pending runs are cancelled."""
+    if executor is None:
+        return _on_local_pool(runs, workers or os.cpu_count() or 1, progress, fn)
+    futures = {executor.submit(fn, run): k for k, run in enumerate(runs)}
+    results: list[Any] = [None] * len(runs)
     try:
-        futures = {executor.submit(fn, run): k for k, run in enumerate(runs)}
-        results: list[Any] = [None] * len(runs)
-        for future in _progress(as_completed(futures), len(runs), progress):
-            results[futures[future]] = future.result()
-    finally:
-        if own:
-            executor.shutdown(cancel_futures=True)
+        with _progress(len(runs), progress) as advance:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                advance()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
     return results
 
 
-def _progress(items: Iterable, total: int, enabled: bool) -> Iterable:
-    if not enabled:
-        return items
+def _ignore_sigint() -> None:
+    """A pool worker's initializer: Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _indexed(fn: Callable[[LabRun], Any], item: tuple[int, LabRun]) -> tuple[int, Any]:
+    return item[0], fn(item[1])
+
+
+def _on_local_pool(
+    runs: list[LabRun], workers: int, progress: bool, fn: Callable[[LabRun], Any]
+) -> list[Any]:
+    """``fn`` over ``runs`` on a process pool that is terminated, not drained, on any
+    exception (Ctrl-C, or a run's error)."""
+    results: list[Any] = [None] * len(runs)
+    pool = multiprocessing.Pool(min(workers, len(runs)), initializer=_ignore_sigint)
     try:
-        from tqdm import tqdm
-    except ImportError:
-        return items
-    return tqdm(items, total=total, unit="run", desc="tinygrad-lab", leave=False)
+        with _progress(len(runs), progress) as advance:
+            for k, result in pool.imap_unordered(partial(_indexed, fn), enumerate(runs)):
+                results[k] = result
+                advance()
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
+    return results
+
+
+@contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
+    """A function to call once a run is done: a tqdm bar when enabled and installed, closed
+    (and cleared) however the runs end."""
+    if enabled:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            enabled = False
+    if not enabled:
+        yield lambda: None
+        return
+    with tqdm(total=total, unit="run", desc="tinygrad-lab", leave=False) as bar:
+        yield bar.update
 
 
 # ------------------------------------------------------------------------------ summaries
