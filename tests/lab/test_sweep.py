@@ -11,7 +11,14 @@ from tinygrad_lab.lab.analysis import diagnose
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
 from tinygrad_lab.lab.rules import LabRun
-from tinygrad_lab.lab.sweep import SweepError, parse_seeds, read_roster, run_many, summarise
+from tinygrad_lab.lab.sweep import (
+    DuplicateWarning,
+    SweepError,
+    parse_seeds,
+    read_roster,
+    run_many,
+    summarise,
+)
 
 ROLL = "102303346"
 EPOCHS = 15
@@ -255,3 +262,51 @@ def test_percentages_never_round_a_share_to_none_or_all():
     assert share(16, 50, "seeds") == "16 of 50 seeds (32 %)"
     assert percent(1, 300) == "0.3 %" and percent(299, 300) == "99.7 %"
     assert percent(0, 3) == "0 %" and percent(3, 3) == "100 %"
+
+
+@pytest.mark.parametrize("first_row", ["1023O3888", "12", "102303888;Ann"])
+def test_a_bad_first_row_is_a_bad_row_not_a_header_to_skip(tmp_path, capsys, first_row):
+    roster = tmp_path / "class.csv"
+    roster.write_text(f"{first_row}\n102303346\n")
+    with pytest.raises(SweepError, match="row 1: bad roll number"):
+        read_roster(roster)
+    code = main(["lab", "--rolls", str(roster), "--out", str(tmp_path / "o"), "--epochs", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "row 1" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_header_is_a_first_row_without_a_digit(tmp_path):
+    for header in ("roll", "Roll No.", "roll number,name"):
+        roster = tmp_path / "class.csv"
+        roster.write_text(f"{header}\n102303346\n\n102303151\n")
+        assert read_roster(roster) == ["102303346", "102303151"]
+
+
+def test_a_repeated_roll_is_reported_and_runs_once(tmp_path, capsys):
+    roster = tmp_path / "class.csv"
+    roster.write_text("roll\n102303346\n102303151\n 102303346\n")
+    with pytest.warns(DuplicateWarning, match="row 4: roll 102303346 repeats row 2"):
+        assert read_roster(roster) == ["102303346", "102303151"]
+    out = tmp_path / "class"
+    argv = ["lab", "--rolls", str(roster), "--epochs", "2", "--out", str(out), "--no-plots"]
+    assert main([*argv, "--no-progress", "--workers", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"tinygrad-lab: note: {roster}, row 4: roll 102303346 repeats row 2; it runs once\n"
+    )
+    assert "wrote 2 report folders" in captured.out
+    with open(out / "class_summary.csv") as handle:
+        assert [row["roll"] for row in csv.DictReader(handle)] == ["102303346", "102303151"]
+
+
+def test_a_repeated_seed_is_reported_and_runs_once(capsys):
+    with pytest.warns(DuplicateWarning, match="seeds 1, 2 given more than once"):
+        assert parse_seeds("0-2,1,2") == [0, 1, 2]
+    argv = ["stress-test", "--roll", ROLL, "--seeds", "0-1,1", "--epochs", "2", "--json"]
+    assert main([*argv, "--workers", "2"]) == 0
+    captured = capsys.readouterr()
+    assert [run["seed"] for run in json.loads(captured.out)["runs"]] == [0, 1]
+    assert captured.err == (
+        "tinygrad-lab: note: --seeds 0-1,1: seed 1 given more than once; each runs once (2 seeds)\n"
+    )

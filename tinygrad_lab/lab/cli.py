@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -207,12 +209,30 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
 
 
+@contextmanager
+def _duplicates_noted() -> Iterator[None]:
+    """Repeated rolls and seeds run once; each repeat is one ``note:`` line on stderr."""
+    from tinygrad_lab.lab.sweep import DuplicateWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DuplicateWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, DuplicateWarning):
+            print(f"tinygrad-lab: note: {warning.message}", file=sys.stderr)
+        else:  # not ours to turn into a note
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+
+
 def _configs(args: argparse.Namespace) -> list[LabConfig]:
     """Each roll (of --roll, or of the --rolls roster) parsed once, with the overrides."""
     from tinygrad_lab.lab.sweep import read_roster
 
     if args.rolls is not None:
-        rolls = read_roster(args.rolls)
+        with _duplicates_noted():
+            rolls = read_roster(args.rolls)
     elif args.roll is not None:
         rolls = [args.roll]
     else:
@@ -227,7 +247,8 @@ def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun
     """Every (roll, seed) of the command as a `LabRun`, rolls first."""
     from tinygrad_lab.lab.sweep import parse_seeds
 
-    seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
+    with _duplicates_noted():
+        seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
     return [
         LabRun(config, seed, config.epochs if args.epochs is None else args.epochs)
         for config in configs

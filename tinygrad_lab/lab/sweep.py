@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import re
 import signal
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, as_completed
@@ -30,8 +31,13 @@ class SweepError(ValueError):
     """A bad seed range, roster or scheduler: one line saying what was wrong."""
 
 
+class DuplicateWarning(UserWarning):
+    """A roll or seed given more than once: it runs once (the command line says so)."""
+
+
 def parse_seeds(text: str) -> list[int]:
-    """``"0-49"``, ``"7"`` or ``"1,5,9"`` (ranges inclusive) as a list of seeds."""
+    """``"0-49"``, ``"7"`` or ``"1,5,9"`` (ranges inclusive) as a list of seeds, each once; a
+    seed given twice is a `DuplicateWarning`."""
     seeds: list[int] = []
     for part in str(text).split(","):
         match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
@@ -47,27 +53,60 @@ def parse_seeds(text: str) -> list[int]:
         seeds.extend(range(low, high + 1))
     if not seeds:
         raise SweepError(f"bad seed range {text!r}: it holds no seed")
-    return seeds
+    once = list(dict.fromkeys(seeds))
+    if len(once) < len(seeds):
+        repeated = sorted(seed for seed, n in Counter(seeds).items() if n > 1)
+        warnings.warn(
+            DuplicateWarning(
+                f"--seeds {text}: {_listed('seed', repeated)} given more than once; "
+                f"each runs once ({len(once)} seeds)"
+            ),
+            stacklevel=2,
+        )
+    return once
+
+
+def _listed(noun: str, items: list[Any]) -> str:
+    """``"seed 3"`` or ``"seeds 3, 4"``."""
+    return f"{noun}{'s' if len(items) > 1 else ''} {', '.join(map(str, items))}"
+
+
+def _is_header(row: list[str]) -> bool:
+    """Row 1 is a header only when its first cell holds no digit at all: a typo such as
+    ``1023O3888``, ``12`` or ``102303888;Ann`` is a bad roll, not a header to skip."""
+    return not any(character.isdigit() for character in row[0])
 
 
 def read_roster(path: str | Path) -> list[str]:
-    """Roll numbers from a CSV file, one a row (first column); a header row is allowed."""
+    """Roll numbers from a CSV file, one a row (first column), each once; row 1 may be a
+    header (see `_is_header`). A bad row is a `SweepError` naming it; a repeated roll is a
+    `DuplicateWarning` naming both rows."""
     try:
         with open(path, newline="") as handle:
-            rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except OSError as err:
         raise SweepError(f"cannot read roster {path}: {err.strerror or err}") from None
-    rolls = []
-    for number, row in enumerate(rows, start=1):
+    first: dict[str, int] = {}  # roll -> the row it first appears in
+    for position, (number, row) in enumerate(rows):
+        if position == 0 and _is_header(row):
+            continue
         try:
-            rolls.append(parse_roll(row[0]))
+            roll = parse_roll(row[0])
         except RollNumberError as err:
-            if number == 1:  # a header
-                continue
             raise SweepError(f"{path}, row {number}: {err}") from None
-    if not rolls:
+        if roll in first:
+            warnings.warn(
+                DuplicateWarning(
+                    f"{path}, row {number}: roll {roll} repeats row {first[roll]}; it runs once"
+                ),
+                stacklevel=2,
+            )
+            continue
+        first[roll] = number
+    if not first:
         raise SweepError(f"roster {path} holds no roll number")
-    return rolls
+    return list(first)
 
 
 def dask_executor(address: str) -> Executor:
