@@ -49,7 +49,7 @@ def test_the_json_has_the_documented_keys_in_order():
         "a", "b", "c", "rules", "hidden_width", "hidden_layers", "learning_rate", "activation",
         "init_range", "added_layers", "assumptions", "overrides",
     ]  # fmt: skip
-    assert list(document["config"]["rules"][0]) == ["quantity", "rule", "value"]
+    assert list(document["config"]["rules"][0]) == ["quantity", "rule", "value", "display"]
     assert list(document["memory"]) == ["run1", "run2"]
     assert list(document["memory"]["run1"]) == ["per_layer", "total", "no_grad_total"]
     part_a = document["part_a"]

@@ -310,3 +310,14 @@ def test_a_repeated_seed_is_reported_and_runs_once(capsys):
     assert captured.err == (
         "tinygrad-lab: note: --seeds 0-1,1: seed 1 given more than once; each runs once (2 seeds)\n"
     )
+
+
+def test_check_runs_on_a_dask_cluster_with_the_local_result(capsys, local_cluster):
+    from tinygrad_lab.lab.check import check_lab
+
+    _, cluster = local_cluster
+    argv = ["check", "--roll", ROLL, "--seeds", "0-1", "--epochs", "3", "--json"]
+    assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    local = [check_lab(LabRun.from_roll(ROLL, seed, 3)).to_json() for seed in (0, 1)]
+    assert remote == json.loads(json.dumps(local))

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from tinygrad_lab import __version__
 from tinygrad_lab.lab.rules import (
     EPOCHS,
     EXAMPLE_ROLL,
@@ -69,61 +70,142 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _common_options() -> argparse.ArgumentParser:
-    """Who (a roll or a roster), the rules' overrides, and the outputs: every command but graph."""
-    common = _Parser(add_help=False)
-    who = common.add_mutually_exclusive_group()
-    who.add_argument("--roll", help=f"roll number, at least three digits (e.g. {EXAMPLE_ROLL})")
+class _Once(argparse.Action):
+    """Store an option's value, refusing the option a second time: argparse would keep the
+    last silently, and ``--roll A --roll B`` runs one of two rolls the user meant."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:  # fmt: skip
+        given = namespace.__dict__.setdefault("_given", set())
+        if self.dest in given:
+            parser.error(f"{option_string} is given twice: give it once")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+def _folder(text: str) -> Path:
+    """An argparse type: a path that is not empty (``Path("")`` would be the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder name, got ''")
+    return Path(text)
+
+
+def _options(add: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    group = _Parser(add_help=False)
+    add(group)
+    return group
+
+
+def _who(parser: argparse.ArgumentParser) -> None:
+    """A roll or a roster."""
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument(
+        "--roll", action=_Once, help=f"roll number, at least three digits (e.g. {EXAMPLE_ROLL})"
+    )
     who.add_argument(
         "--rolls",
         type=Path,
+        action=_Once,
         metavar="CSV",
-        help="a roster: one roll number a row (a header row is allowed)",
+        help="a roster: one roll number a row, first column (row 1 may be a header: a first "
+        "cell without a digit)",
     )
-    common.add_argument(
+
+
+def _rules(parser: argparse.ArgumentParser) -> None:
+    """Overrides of the rules that shape Part A's network."""
+    parser.add_argument(
         "--activation",
+        action=_Once,
         choices=list(ACTIVATIONS),
         help="override the activation (default: the roll-number rule; ReLU when "
         "a is odd too, which the documents leave open, as the notebook's code does)",
     )
-    common.add_argument(
+    parser.add_argument(
         "--added-layers",
         type=non_negative_int,
+        action=_Once,
         metavar="K",
         help="override the layers added at the break (default: the rule; 3 when "
         "b mod 3 is 0 or 2, which the documents leave open)",
     )
-    common.add_argument(
+
+
+def _output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--json", action="store_true", help="print one JSON object with every figure on stdout"
     )
-    common.add_argument("--out", type=Path, metavar="DIR", help="write reports and files here")
-    return common
+    parser.add_argument(
+        "--out", type=_folder, action=_Once, metavar="DIR", help="write reports and files here"
+    )
 
 
-def _running_options() -> argparse.ArgumentParser:
-    """Seeds, epochs and where the runs run: the commands that train."""
-    running = _Parser(add_help=False)
-    seeds = running.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
-    seeds.add_argument("--seeds", metavar="RANGE", help="several seeds: 0-49, 1,5,9, ...")
-    running.add_argument(
+def _training(parser: argparse.ArgumentParser) -> None:
+    """Seeds and epochs: the commands that train."""
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument(
+        "--seed", type=non_negative_int, action=_Once, default=0, help="random seed (default 0)"
+    )
+    seeds.add_argument(
+        "--seeds", action=_Once, metavar="RANGE", help="several seeds: 0-49, 1,5,9, ..."
+    )
+    parser.add_argument(
         "--epochs",
         type=epochs_int,
+        action=_Once,
         help=f"epochs a run (default {EPOCHS}, at most {MAX_EPOCHS:,})",
     )
-    running.add_argument(
+
+
+def _running(parser: argparse.ArgumentParser) -> None:
+    """Where several runs run."""
+    parser.add_argument(
         "--workers",
         type=positive_int,
+        action=_Once,
         help="local processes for --seeds/--rolls (default: every core)",
     )
-    running.add_argument(
+    parser.add_argument(
         "--scheduler",
+        action=_Once,
         metavar="ADDRESS",
         help="run --seeds/--rolls on a Dask cluster (needs tinygrad_lab[dask])",
     )
-    running.add_argument("--no-progress", action="store_true", help="no progress bar")
-    running.add_argument("--no-plots", action="store_true", help="write no PNG plots")
-    return running
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _plots(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+
+
+def _graph_options(graph: argparse.ArgumentParser) -> None:
+    graph.add_argument(
+        "--roll", action=_Once, required=True, help=f"roll number (e.g. {EXAMPLE_ROLL})"
+    )
+    graph.add_argument("--seed", type=non_negative_int, action=_Once, default=0)
+    graph.add_argument(
+        "--out", type=_folder, action=_Once, required=True, help="file: .svg, .png, .pdf or .dot"
+    )
+    graph.add_argument("--layers", action="store_true", help="one cluster per layer")
+    graph.add_argument("--grads", action="store_true", help="colour by gradient norm")
+
+
+# Each command takes only the options it uses.
+COMMANDS = {
+    "spec": ((_who, _rules, _output), "the roll-number configuration table"),
+    "stress-test": ((_who, _rules, _output, _training, _running, _plots), "Part A (and Q2)"),
+    "part-b": ((_who, _output), "Part B"),
+    "lab": (
+        (_who, _rules, _output, _training, _running, _plots),
+        "the whole lab: Part A, Q2, Part B",
+    ),
+    "check": (
+        (_who, _rules, _output, _training, _running),
+        "train the lab network and check autograd against the notebook's matrix-form "
+        "backprop at every epoch (exit 1 if not)",
+    ),
+    "graph": ((_graph_options,), "draw the lab network's computation graph"),
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,25 +214,27 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the course lab (Lab 6: deep network structural stress test) with "
         "tinygrad_lab, for one roll number, many seeds, or a whole class.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    common, running = _common_options(), _running_options()
-    sub.add_parser("spec", parents=[common], help="the roll-number configuration table")
-    sub.add_parser("stress-test", parents=[common, running], help="Part A (and Q2)")
-    sub.add_parser("part-b", parents=[common, running], help="Part B")
-    sub.add_parser("lab", parents=[common, running], help="the whole lab: Part A, Q2, Part B")
-    sub.add_parser(
-        "check",
-        parents=[common, running],
-        help="train the lab network and check autograd against the "
-        "notebook's matrix-form backprop at every epoch (exit 1 if not)",
-    )
-    graph = sub.add_parser("graph", help="draw the lab network's computation graph")
-    graph.add_argument("--roll", default=EXAMPLE_ROLL, help=f"roll number (default {EXAMPLE_ROLL})")
-    graph.add_argument("--seed", type=non_negative_int, default=0)
-    graph.add_argument("--out", type=Path, required=True, help="file: .svg, .png, .pdf or .dot")
-    graph.add_argument("--layers", action="store_true", help="one cluster per layer")
-    graph.add_argument("--grads", action="store_true", help="colour by gradient norm")
+    groups = {add: _options(add) for adds, _ in COMMANDS.values() for add in adds}
+    for name, (adds, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, parents=[groups[add] for add in adds], help=help_text)
+        command.set_defaults(**UNUSED)
     return parser
+
+
+# What a command that takes no such option runs with (the options' own defaults).
+UNUSED = {
+    "activation": None,
+    "added_layers": None,
+    "seed": 0,
+    "seeds": None,
+    "epochs": None,
+    "workers": None,
+    "scheduler": None,
+    "no_progress": False,
+    "no_plots": False,
+}
 
 
 PARTS = {"stress-test": ("a",), "part-b": ("b",), "lab": ("a", "b")}
@@ -287,9 +371,10 @@ def _check_plots(args: argparse.Namespace) -> None:
 
 
 def _run_all(args: argparse.Namespace, runs: list[LabRun], fn: Callable[[LabRun], T]) -> list[T]:
-    """``fn(run)`` for every run: here when there is one, else on a pool or Dask."""
-    if len(runs) == 1 and args.scheduler is None:
-        return [fn(runs[0])]
+    """``fn(run)`` for every run: here when there is one (or when nothing trains: Part B
+    takes milliseconds), else on a pool or Dask."""
+    if args.scheduler is None and (len(runs) == 1 or args.command == "part-b"):
+        return [fn(run) for run in runs]
     from tinygrad_lab.lab.sweep import dask_executor, run_many
 
     executor = dask_executor(args.scheduler) if args.scheduler else None

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import nn
+from tinygrad_lab.display import cell
 from tinygrad_lab.lab.analysis import (
     AffineFold,
     affine_fold,
@@ -57,7 +58,7 @@ class LabResult:
             "roll": run.roll,
             "seed": int(run.seed),
             "epochs": run.epochs,
-            "config": _config_json(run.config),
+            "config": config_json(run.config),
         }
         if self.memory is not None:
             out["memory"] = {name: asdict(table) for name, table in self.memory.items()}
@@ -117,11 +118,21 @@ def compute_lab(run: LabRun, parts: tuple[str, ...] = PARTS) -> LabResult:
 
 # ------------------------------------------------------------------------------ JSON
 def rules_json(config: LabConfig) -> list[dict[str, Any]]:
-    """The spec table as JSON: one ``{quantity, rule, value}`` object a rule."""
-    return [{"quantity": q, "rule": r, "value": v} for q, r, v in config.table()]
+    """The spec table as JSON: one ``{quantity, rule, value, display}`` object a rule, the
+    value as computed (a number as a number; null for an output size that is not a whole
+    number) and its display text as the table shows it."""
+    return [
+        {
+            "quantity": quantity,
+            "rule": rule_text,
+            "value": rule.computed if rule.displayed else rule.value,
+            "display": cell(shown, 6),
+        }
+        for rule, (quantity, rule_text, shown) in zip(config.rules, config.table(), strict=True)
+    ]
 
 
-def _config_json(config: LabConfig) -> dict[str, Any]:
+def config_json(config: LabConfig) -> dict[str, Any]:
     return {
         "a": config.a,
         "b": config.b,

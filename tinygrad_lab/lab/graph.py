@@ -24,7 +24,8 @@ def lab_graph(
     """The graph of one forward pass (and, with ``grads``, its backward) of the run-1 network of
     ``roll`` on the lab's data, drawn from ``RandomState(seed)`` as the notebook draws them:
     data first, then the weights in layer order."""
-    X, y, model, _ = draw_lab(LabRun.from_roll(roll, seed))
+    run = LabRun.from_roll(roll, seed)
+    X, y, model, _ = draw_lab(run)
     inputs, target = Tensor(X), Tensor(y)
     inputs.name, target.name = "X", "y"
     with record_sites():  # the layer view needs to know which layer made each op
@@ -33,7 +34,20 @@ def lab_graph(
     if grads:
         retain_grads(loss)
         loss.backward()
-    return draw_graph(loss, model=model, layers=layers, grads=grads)
+    graph = draw_graph(loss, model=model, layers=layers, grads=grads)
+    with graph.subgraph(name="title") as top:  # rank=source: alone on the top row
+        top.attr(rank="source")
+        top.node("title", graph_title(run), shape="plaintext", fontsize="14")
+    return graph
+
+
+def graph_title(run: LabRun) -> str:
+    """``Lab 6, roll 102303346 (seed 0): run 1's network 3 → 12 × 5 → 1, relu``."""
+    config = run.config
+    return (
+        f"Lab 6, roll {run.roll} (seed {run.seed}): run 1's network 3 → "
+        f"{config.hidden_width} × {config.hidden_layers} → 1, {config.activation}"
+    )
 
 
 def graph_command(

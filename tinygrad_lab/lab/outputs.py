@@ -14,7 +14,7 @@ from typing import Any
 
 from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.check import CheckResult, format_check
-from tinygrad_lab.lab.compute import LabResult, rules_json
+from tinygrad_lab.lab.compute import LabResult, config_json, rules_json
 from tinygrad_lab.lab.files import OutputFiles
 from tinygrad_lab.lab.part_a import RunResult
 from tinygrad_lab.lab.report import fmt, markdown_report, share, stage_outputs
@@ -234,13 +234,16 @@ def _spec_csv(configs: list[LabConfig]) -> str:
 def write_spec(
     configs: list[LabConfig], out: Path | None, json: bool = False, roster: bool = False
 ) -> None:
-    """The rules: as JSON, as the table (one roll), or one CSV row a roll (a roster); and
-    spec.csv in ``out``."""
+    """The rules: as JSON (one object for one roll, a list for a roster), as the table (one
+    roll), or one CSV row a roll (a roster); and spec.csv in ``out``."""
     if out is not None:
         with OutputFiles() as files:
             files.write(out / "spec.csv", _spec_csv(configs))
     if json:
-        _print_json([{"roll": c.roll, "rules": rules_json(c)} for c in configs])
+        documents = [
+            {"roll": c.roll, "rules": rules_json(c), "config": config_json(c)} for c in configs
+        ]
+        _print_json(documents[0] if len(configs) == 1 and not roster else documents)
     elif len(configs) == 1 and not roster:
         print(configs[0].format_table())
     else:

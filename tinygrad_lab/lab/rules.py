@@ -173,6 +173,8 @@ class Rule:
     overridden: bool = False  # True when the caller's override replaced the rule's value
     without_override: object = None  # the rule's value (or the default) an override replaced
     left_open: bool = False  # the documents define no value for this roll: a default fills it
+    computed: object = None  # the value as computed, when ``value`` is its display text
+    displayed: bool = False  # ``value`` is display text for ``computed``
 
 
 def _evaluate(row: RuleRow | OpenRuleRow, v: Values, override: object) -> Rule:
@@ -181,7 +183,9 @@ def _evaluate(row: RuleRow | OpenRuleRow, v: Values, override: object) -> Rule:
         value = row.value(v)
         if row.field is not None:
             setattr(v, row.field, value)
-        return Rule(row.quantity or "", row.rule, row.shown(v) if row.shown else value)
+        if row.shown is None:
+            return Rule(row.quantity or "", row.rule, value)
+        return Rule(row.quantity or "", row.rule, row.shown(v), computed=value, displayed=True)
     ruled = row.ruled(v)
     by_rule = ruled if ruled is not None else row.default
     value = override if override is not None else by_rule
