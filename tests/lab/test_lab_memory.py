@@ -78,3 +78,15 @@ def test_epochs_above_the_documented_maximum_are_refused(capsys):
     assert main(["stress-test", "--roll", SMALL, "--epochs", "10000000"]) == 2
     err = capsys.readouterr().err
     assert "--epochs: must be at most 100,000" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_gradient_series_follow_each_layer_across_the_break_not_its_label():
+    full = FullRecorder()
+    stress = run_stress_test(LabRun.from_roll("102303346", 0, 20), full)
+    series = weight_grad_norm_series(full.recorder)
+    assert list(series) == [f"{k}:Linear" for k in range(0, 17, 2)]  # layer order
+    # in run 1 the label 10:Linear was the output layer; in run 2 it is an inserted layer
+    run1_output = [norm for step, norm in full.recorder.series("10:Linear", "weight_grad_norm")]
+    assert series["16:Linear"][:20] == run1_output[:20]  # the output layer, before the break
+    assert series["10:Linear"][:20] == [None] * 20  # the inserted layer did not exist yet
+    assert series == stress.weight_grad_norm_series
