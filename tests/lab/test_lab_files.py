@@ -2,12 +2,12 @@
 renamed once all are staged, after every figure is computed; a write failure is one line and
 exit 2; the --out folder is made only when there is something to put in it."""
 
-import errno
 import json
 import subprocess
 import sys
 
 import pytest
+from cli_faults import FullDisk
 
 from tinygrad_lab.lab import compute, files
 from tinygrad_lab.lab.cli import main
@@ -19,35 +19,6 @@ LAB = ["lab", "--roll", ROLL, "--epochs", "5"]
 
 def everything_under(folder):
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
-
-
-class FullDisk:
-    """``os.fdopen`` whose ``full``-th file (counting from 1) fails on its first write, as a
-    file does on a disk that fills up while it is written."""
-
-    def __init__(self, full):
-        self.full, self.opened, self.real = full, 0, files.os.fdopen
-
-    def __call__(self, fd, mode):
-        self.opened += 1
-        handle, fails = self.real(fd, mode), self.opened == self.full
-
-        class Filling:
-            def write(self, data):
-                if fails:
-                    raise OSError(errno.ENOSPC, "No space left on device")
-                return handle.write(data)
-
-            def __getattr__(self, name):
-                return getattr(handle, name)
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                handle.close()
-
-        return Filling()
 
 
 def test_a_full_disk_is_one_line_exit_2_and_leaves_no_file_nor_folder(
