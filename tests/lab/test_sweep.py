@@ -123,25 +123,6 @@ def test_dask_executor_figures_equal_local(local_cluster):
     assert as_json(remote) == as_json(one_by_one([0, 1, 2]))
 
 
-def test_unreachable_scheduler_is_one_line_exit_2(capsys):
-    code = main(
-        [
-            "stress-test",
-            "--roll",
-            ROLL,
-            "--seeds",
-            "0-1",
-            "--epochs",
-            "2",
-            "--scheduler",
-            "tcp://127.0.0.1:9",
-        ]
-    )
-    _, err = capsys.readouterr()
-    assert code == 2 and "cannot reach the Dask scheduler" in err
-    assert len(err.strip().splitlines()) == 1
-
-
 def test_seed_sweep_from_the_command_line(tmp_path, capsys):
     out = tmp_path / "sweep"
     code = main(
