@@ -181,3 +181,12 @@ def test_the_report_says_the_forward_pass_floors_a_non_integer_output_size():
     assert "a Conv2d forward pass floors the quotient and gives 14, which disagrees" in report
     report = markdown_report(compute_lab(LabRun.from_roll("102303346"), parts=("b",)))
     assert "a Conv2d forward pass agrees with (30)" in report
+
+
+def test_a_last_epoch_gradient_that_overflowed_is_exploding_not_a_dead_network():
+    reason = "a gradient norm is not finite (training diverged)"
+    run = RunResult(5, [1.0], {1: 1.0}, math.inf, 2.0, None, reason, 0.5, {}, {})
+    verdict, explanation = diagnose(run)
+    assert (
+        verdict == "exploding" and "GRI is undefined: a gradient norm is not finite" in explanation
+    )

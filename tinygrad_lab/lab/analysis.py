@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -125,7 +126,10 @@ def gradient_verdict(run: RunResult) -> tuple[str, str]:
             f"no gradient passes below them{undefined}."
         )
     if run.gri is None:
-        return "dead network", f"GRI is undefined: {run.gri_undefined_reason}."
+        overflowed = not (math.isfinite(run.grad_norm_first) and math.isfinite(run.grad_norm_last))
+        return "exploding" if overflowed else "dead network", (
+            f"GRI is undefined: {run.gri_undefined_reason}."
+        )
     if run.gri < VANISHING_GRI:
         return "vanishing", (
             f"GRI = {compared(run.gri, '<', VANISHING_GRI)} < {VANISHING_GRI:g}: the first layer "

@@ -1,7 +1,9 @@
 """The ``tinygrad-lab`` command (also ``python -m tinygrad_lab``): a thin layer over `lab`.
 
-Every user error (a bad roll number, epochs, seed range, roster, output folder or scheduler) is
-one line on stderr and exit status 2, before anything is written.
+Every user error (a bad roll number, epochs, seed range, roster, option, output folder,
+missing matplotlib or scheduler) is one line on stderr and exit status 2, before any training;
+a file that cannot be written is one line and exit 2 too, with nothing half-written
+(`lab.files`). Ctrl-C is one line and exit 130; a closed stdout (``| head``) exits 141 quietly.
 """
 
 from __future__ import annotations
