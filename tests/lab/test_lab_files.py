@@ -118,3 +118,11 @@ def test_a_closed_stdout_is_no_traceback_and_the_files_are_written(tmp_path):
     assert b"Traceback" not in err and b"BrokenPipeError" not in err, err.decode()
     assert err == b"" and child.returncode == 141
     assert json.loads((out / "results.json").read_text())["roll"] == ROLL
+
+
+def test_a_folder_in_the_place_of_a_file_stops_every_rename(tmp_path):
+    (tmp_path / "b.txt").mkdir()
+    with pytest.raises(OutputError, match="b.txt: it is a folder"), OutputFiles() as staged:
+        staged.write(tmp_path / "a.txt", "a")
+        staged.write(tmp_path / "b.txt", "b")
+    assert everything_under(tmp_path) == ["b.txt"]  # a.txt was not renamed into place either

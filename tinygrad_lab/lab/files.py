@@ -81,9 +81,12 @@ class OutputFiles:
             self._made.append(made)
 
     def commit(self) -> list[Path]:
-        """Rename every staged file into place; an existing read-only file is not replaced
-        (checked for all before any is renamed)."""
+        """Rename every staged file into place. What would stop a rename (an existing
+        read-only file, which is not replaced, or a folder of the file's name) is checked for
+        all before any is renamed, so the folder is left as it was."""
         for _, final in self._staged:
+            if final.is_dir():
+                raise OutputError(f"cannot write {final}: it is a folder")
             if final.exists() and not final.stat().st_mode & stat.S_IWUSR:
                 raise OutputError(f"cannot write {final}: the existing file is read-only")
         for temporary, final in self._staged:
