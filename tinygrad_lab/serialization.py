@@ -25,14 +25,7 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
     The write is atomic: a temporary file beside ``path`` is written, then renamed over it, so
     an interrupted save never leaves a half-written file, and an existing one stays as it was.
     """
-    arrays = {}
-    for name, value in state_dict.items():
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"save: every key must be a non-empty string, got {name!r}")
-        array = np.asarray(value.data if isinstance(value, Tensor) else value)
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"save: {name} holds {array.dtype} values; expected numbers")
-        arrays[name] = array
+    arrays = _arrays(state_dict)
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     # O_EXCL: a new file of our own; mode 0o666 less the umask, as open(path, "w") would give
@@ -46,6 +39,23 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write(handle: Any, state_dict: Mapping[str, Any]) -> None:
+    """What `save` writes, into an open binary file (for writers that stage their files)."""
+    _write_npz(handle, _arrays(state_dict))
+
+
+def _arrays(state_dict: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    arrays = {}
+    for name, value in state_dict.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"save: every key must be a non-empty string, got {name!r}")
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"save: {name} holds {array.dtype} values; expected numbers")
+        arrays[name] = array
+    return arrays
 
 
 def _write_npz(handle: Any, arrays: dict[str, np.ndarray]) -> None:

@@ -162,3 +162,83 @@ def test_an_unexpected_error_is_not_passed_off_as_a_usage_error(monkeypatch, cap
     monkeypatch.setattr(compute, "compute_lab", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["part-b", "--roll", ROLL])
+
+
+def test_an_override_is_named_as_this_runs_choice_not_as_the_rolls_rule(capsys):
+    argv = ["stress-test", "--roll", ROLL, "--activation", "tanh", "--epochs", "3"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "> **Overrides** (given for this run, in place of the roll's rules):" in out
+    assert "> - activation: tanh by override (the rule gives relu)" in out
+    assert "this roll needs width 12, 5 hidden layers" in out
+    assert "relu (tanh here, by override) activations" in out
+    assert "tanh activations" not in out
+    code, out, _ = run(capsys, *argv, "--json")
+    config = json.loads(out)["config"]
+    assert config["activation"] == "tanh" and config["assumptions"] == []
+    assert config["overrides"] == ["activation: tanh by override (the rule gives relu)"]
+    # an override of a rule the documents leave open says the default it replaced
+    code, out, _ = run(capsys, "stress-test", "--roll", "102303151", "--added-layers", "5",
+                       "--epochs", "2")  # fmt: skip
+    assert "structural break: 5 by override (the assumed default gives 3)" in out
+    assert "3 (an assumed default: the documents leave it open; 5 here, by override)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["part-b", "--roll", ROLL, "--seeds", "0-1"], "unrecognized arguments: --seeds 0-1"),
+        (["part-b", "--roll", ROLL, "--epochs", "5"], "unrecognized arguments: --epochs 5"),
+        (["part-b", "--roll", ROLL, "--activation", "tanh"], "unrecognized arguments"),
+        (["check", "--roll", ROLL, "--no-plots"], "unrecognized arguments: --no-plots"),
+        (["spec", "--roll", ROLL, "--seed", "3"], "unrecognized arguments: --seed 3"),
+        (["spec", "--roll", ROLL, "--workers", "2"], "unrecognized arguments: --workers 2"),
+        (["graph", "--out", "g.svg"], "the following arguments are required: --roll"),
+        (["spec", "--roll", ROLL, "--out", ""], "--out: expected a folder name, got ''"),
+        (["lab", "--roll", ROLL, "--out", " "], "--out: expected a folder name"),
+        (["spec", "--roll", ROLL, "--roll", "102303347"], "--roll is given twice"),
+        (["lab", "--roll", ROLL, "--seed", "1", "--seed", "2"], "--seed is given twice"),
+        (["lab", "--roll", ROLL, "--rolls", "r.csv"], "not allowed with argument --roll"),
+    ],
+)
+def test_each_command_takes_only_the_options_it_uses(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and message in err
+    assert len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written, in the current folder either
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out == "tinygrad-lab 0.1.0\n"
+
+
+def test_spec_json_is_one_object_with_numbers_as_numbers(capsys):
+    code, out, _ = run(capsys, "spec", "--roll", ROLL, "--json")
+    document = json.loads(out)
+    assert code == 0 and list(document) == ["roll", "rules", "config"]
+    rules = {rule["quantity"]: rule for rule in document["rules"]}
+    assert rules["weight init"]["value"] == 1 / 7  # not the text "±1/7 (±0.142857)"
+    assert rules["weight init"]["display"] == "±1/7 (±0.142857)"
+    assert rules["output size"]["value"] == 30 and rules["learning rate"]["value"] == 0.008
+    assert document["config"]["hidden_width"] == 12 and document["config"]["init_range"] == 1 / 7
+    code, out, _ = run(capsys, "spec", "--roll", "016", "--json")  # 27/2 + 1: no whole size
+    output_size = {r["quantity"]: r for r in json.loads(out)["rules"]}["output size"]
+    assert output_size["value"] is None and output_size["display"].endswith("= 14.5")
+
+
+def test_part_b_of_a_roster_needs_no_pool(tmp_path, capsys):
+    roster = tmp_path / "class.csv"
+    roster.write_text("102303346\n102303151\n")
+    code, out, _ = run(capsys, "part-b", "--rolls", str(roster), "--out", str(tmp_path / "o"))
+    assert code == 0 and "wrote 2 report folders" in out
+    report = (tmp_path / "o" / "102303151" / "report.md").read_text()
+    assert "Part B's figures depend on the roll number only" in report and "seed 0" not in report
+
+
+def test_the_graph_has_a_title(tmp_path):
+    from tinygrad_lab.lab.graph import lab_graph
+
+    source = lab_graph(ROLL, seed=2).source
+    assert "Lab 6, roll 102303346 (seed 2): run 1's network 3 → 12 × 5 → 1, relu" in source

@@ -11,6 +11,7 @@ from tinygrad_lab import nn
 from tinygrad_lab.lab.analysis import affine_fold, diagnose, fold_linear
 from tinygrad_lab.lab.part_a import RunResult, gradient_ratio_index, run_stress_test
 from tinygrad_lab.lab.part_b import run_part_b
+from tinygrad_lab.lab.report import markdown_report
 from tinygrad_lab.lab.rules import LabRun, lab_config
 from tinygrad_lab.ops import OutputSizeError, conv_output_size
 
@@ -126,3 +127,66 @@ def test_results_are_json_safe_with_undefined_values_as_null():
     cleaned = clean({"a": np.array([[1.0, np.nan]]), "b": np.float64(np.inf), "c": (np.int64(3),)})
     assert cleaned == {"a": [[1.0, None]], "b": None, "c": [3]}
     assert json.loads(json.dumps(cleaned, allow_nan=False)) == cleaned
+
+
+def test_a_stable_ratio_in_a_network_that_did_not_learn_is_not_called_stable():
+    verdict, explanation = diagnose(_run(1.2, r2=0.01))
+    assert verdict == "not learning"
+    assert explanation.startswith("Gradient ratio stable, but the network did not learn")
+    verdict, explanation = diagnose(_run(1.2, r2=0.9))
+    assert verdict == "stable" and "the network learned: R² = 0.9" in explanation
+
+
+def test_negative_r2_reads_worse_than_the_mean():
+    _, explanation = diagnose(_run(1.2, r2=-0.31))
+    assert "R² = -0.31 < 0, it predicts worse than the mean of y" in explanation
+
+
+def test_comparisons_in_a_verdict_print_enough_digits_to_be_true():
+    verdict, explanation = diagnose(_run(10.0068, r2=0.939))
+    assert verdict == "exploding"
+    assert "GRI = 10.01 > 10:" in explanation and "10 > 10" not in explanation
+    assert "though the network learned: R² = 0.939" in explanation
+    assert "GRI = 0.09999 < 0.1" in diagnose(_run(0.09999, r2=0.5))[1]
+    assert "GRI = 9.9996 is within [0.1, 10]" in diagnose(_run(9.9996, r2=0.5))[1]
+    assert "R² = 0.0499999 < 0.05" in diagnose(_run(1.0, r2=0.0499999))[1]
+
+
+@given(roll=rolls)
+def test_part_b_notes_claim_the_documents_minus_18_only_for_the_example_digits(roll):
+    config = lab_config(roll)
+    part_b = run_part_b(config)
+    manual = part_b.notes[0]
+    if (config.a, config.b) == (6, 4):
+        assert "−18 is wrong" in manual and "-70" in manual
+    else:  # the documents say nothing of this roll's value, and their -70 is not its value
+        assert "agreeing with this computation" not in manual
+        assert "example roll only (a = 6, b = 4)" in manual
+        assert (
+            f"For this roll (a = {config.a}, b = {config.b}) it is {part_b.manual_convolution:g}"
+            in manual
+        )
+    f_note = part_b.notes[1]
+    if config.conv_filter_size == 3:  # both Fs are 3: no "F = 3, not F = 3"
+        assert f_note.startswith("Both questions use F = 3") and "not the conv" not in f_note
+    else:
+        assert "not the conv filter size F = 4" in f_note
+
+
+def test_the_report_says_the_forward_pass_floors_a_non_integer_output_size():
+    from tinygrad_lab.lab.compute import compute_lab
+
+    report = markdown_report(compute_lab(LabRun.from_roll("016"), parts=("b",)))  # 27/2 + 1
+    assert "checked against a Conv2d forward pass (14)" not in report
+    assert "a Conv2d forward pass floors the quotient and gives 14, which disagrees" in report
+    report = markdown_report(compute_lab(LabRun.from_roll("102303346"), parts=("b",)))
+    assert "a Conv2d forward pass agrees with (30)" in report
+
+
+def test_a_last_epoch_gradient_that_overflowed_is_exploding_not_a_dead_network():
+    reason = "a gradient norm is not finite (training diverged)"
+    run = RunResult(5, [1.0], {1: 1.0}, math.inf, 2.0, None, reason, 0.5, {}, {})
+    verdict, explanation = diagnose(run)
+    assert (
+        verdict == "exploding" and "GRI is undefined: a gradient norm is not finite" in explanation
+    )

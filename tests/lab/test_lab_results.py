@@ -47,15 +47,15 @@ def test_the_json_has_the_documented_keys_in_order():
     ]
     assert list(document["config"]) == [
         "a", "b", "c", "rules", "hidden_width", "hidden_layers", "learning_rate", "activation",
-        "init_range", "added_layers", "assumptions",
+        "init_range", "added_layers", "assumptions", "overrides",
     ]  # fmt: skip
-    assert list(document["config"]["rules"][0]) == ["quantity", "rule", "value"]
+    assert list(document["config"]["rules"][0]) == ["quantity", "rule", "value", "display"]
     assert list(document["memory"]) == ["run1", "run2"]
     assert list(document["memory"]["run1"]) == ["per_layer", "total", "no_grad_total"]
     part_a = document["part_a"]
     assert list(part_a) == [
         "seed", "epochs", "mean_predictor_loss", "run1", "run2", "gri_change",
-        "weight_grad_norm_series",
+        "weight_grad_norm_series", "weight_grad_norm_series_stride",
     ]  # fmt: skip
     for run in ("run1", "run2"):
         assert list(part_a[run]) == [
@@ -64,9 +64,10 @@ def test_the_json_has_the_documented_keys_in_order():
             "final_loss", "dead_layers", "diagnosis",
         ]  # fmt: skip
         assert list(part_a[run]["losses"]) == ["1", "12"]
-        assert list(part_a[run]["diagnosis"]) == ["verdict", "explanation"]
+        assert list(part_a[run]["diagnosis"]) == ["verdict", "explanation", "gradient", "learned"]
     assert list(document["q2"]) == [
         "rank", "max_abs_difference", "linear_layers", "effective_linear_layers", "weight", "bias",
+        "absent_reason",
     ]  # fmt: skip
     assert list(document["part_b"]) == [
         "dense_parameters", "dense_layer", "conv_parameters", "conv_layer", "output_size",

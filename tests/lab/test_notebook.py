@@ -30,3 +30,6 @@ def test_notebook_runs_top_to_bottom_and_shows_the_lab():
     assert {"image/svg+xml", "image/png", "text/markdown"} <= kinds  # graph, plots, tables
     text = "".join(o.get("text", "") for o in outputs)
     assert "gradcheck: True" in text and "manual convolution: -70" in text
+    # the gradient plot follows each layer across the break, in layer order (not by label)
+    linear = ", ".join(f"{k}:Linear" for k in range(0, 17, 2))
+    assert f"layers plotted: {linear}\n" in text

@@ -7,10 +7,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tinygrad_lab.lab.analysis import diagnose
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
 from tinygrad_lab.lab.rules import LabRun
-from tinygrad_lab.lab.sweep import SweepError, parse_seeds, read_roster, run_many, summarise
+from tinygrad_lab.lab.sweep import (
+    DuplicateWarning,
+    SweepError,
+    parse_seeds,
+    read_roster,
+    run_many,
+    summarise,
+)
 
 ROLL = "102303346"
 EPOCHS = 15
@@ -115,25 +123,6 @@ def test_dask_executor_figures_equal_local(local_cluster):
     assert as_json(remote) == as_json(one_by_one([0, 1, 2]))
 
 
-def test_unreachable_scheduler_is_one_line_exit_2(capsys):
-    code = main(
-        [
-            "stress-test",
-            "--roll",
-            ROLL,
-            "--seeds",
-            "0-1",
-            "--epochs",
-            "2",
-            "--scheduler",
-            "tcp://127.0.0.1:9",
-        ]
-    )
-    _, err = capsys.readouterr()
-    assert code == 2 and "cannot reach the Dask scheduler" in err
-    assert len(err.strip().splitlines()) == 1
-
-
 def test_seed_sweep_from_the_command_line(tmp_path, capsys):
     out = tmp_path / "sweep"
     code = main(
@@ -228,3 +217,88 @@ def test_class_summary_keeps_the_final_loss_whatever_the_epochs(tmp_path, capsys
         rows = list(csv.DictReader(handle))
     runs = [json.loads((out / r["roll"] / "results.json").read_text()) for r in rows]
     _final_loss_columns(rows, runs, 5)
+
+
+def test_sweep_summary_tallies_verdicts_as_counts_and_percentages(capsys):
+    results = one_by_one([0, 1, 2, 3], parts=("a",))
+    summary = summarise(results)
+    for name in ("run1", "run2"):
+        tally = summary.verdicts[name]
+        verdicts = [diagnose(getattr(r.part_a, name))[0] for r in results]
+        assert tally == {v: verdicts.count(v) for v in set(verdicts)}
+    fell = sum(r.part_a.run2.gri < r.part_a.run1.gri for r in results)
+    assert summary.gri_fell_runs == fell and summary.to_json()["verdicts"] == summary.verdicts
+    argv = ["stress-test", "--roll", ROLL, "--seeds", "0-3", "--epochs", str(EPOCHS)]
+    assert main([*argv, "--no-progress", "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"GRI fell after the break in {fell} of 4 seeds ({100 * fell / 4:.0f} %)" in out
+    for verdict, count in summary.verdicts["run1"].items():
+        assert f"{verdict} in {count} of 4 seeds ({100 * count / 4:.0f} %)" in out
+    assert "0.25 of the" not in out and "of the 4 seeds" not in out
+
+
+def test_percentages_never_round_a_share_to_none_or_all():
+    from tinygrad_lab.lab.report import percent, share
+
+    assert share(16, 50, "seeds") == "16 of 50 seeds (32 %)"
+    assert percent(1, 300) == "0.3 %" and percent(299, 300) == "99.7 %"
+    assert percent(0, 3) == "0 %" and percent(3, 3) == "100 %"
+
+
+@pytest.mark.parametrize("first_row", ["1023O3888", "12", "102303888;Ann"])
+def test_a_bad_first_row_is_a_bad_row_not_a_header_to_skip(tmp_path, capsys, first_row):
+    roster = tmp_path / "class.csv"
+    roster.write_text(f"{first_row}\n102303346\n")
+    with pytest.raises(SweepError, match="row 1: bad roll number"):
+        read_roster(roster)
+    code = main(["lab", "--rolls", str(roster), "--out", str(tmp_path / "o"), "--epochs", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "row 1" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_header_is_a_first_row_without_a_digit(tmp_path):
+    for header in ("roll", "Roll No.", "roll number,name"):
+        roster = tmp_path / "class.csv"
+        roster.write_text(f"{header}\n102303346\n\n102303151\n")
+        assert read_roster(roster) == ["102303346", "102303151"]
+
+
+def test_a_repeated_roll_is_reported_and_runs_once(tmp_path, capsys):
+    roster = tmp_path / "class.csv"
+    roster.write_text("roll\n102303346\n102303151\n 102303346\n")
+    with pytest.warns(DuplicateWarning, match="row 4: roll 102303346 repeats row 2"):
+        assert read_roster(roster) == ["102303346", "102303151"]
+    out = tmp_path / "class"
+    argv = ["lab", "--rolls", str(roster), "--epochs", "2", "--out", str(out), "--no-plots"]
+    assert main([*argv, "--no-progress", "--workers", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"tinygrad-lab: note: {roster}, row 4: roll 102303346 repeats row 2; it runs once\n"
+    )
+    assert "wrote 2 report folders" in captured.out
+    with open(out / "class_summary.csv") as handle:
+        assert [row["roll"] for row in csv.DictReader(handle)] == ["102303346", "102303151"]
+
+
+def test_a_repeated_seed_is_reported_and_runs_once(capsys):
+    with pytest.warns(DuplicateWarning, match="seeds 1, 2 given more than once"):
+        assert parse_seeds("0-2,1,2") == [0, 1, 2]
+    argv = ["stress-test", "--roll", ROLL, "--seeds", "0-1,1", "--epochs", "2", "--json"]
+    assert main([*argv, "--workers", "2"]) == 0
+    captured = capsys.readouterr()
+    assert [run["seed"] for run in json.loads(captured.out)["runs"]] == [0, 1]
+    assert captured.err == (
+        "tinygrad-lab: note: --seeds 0-1,1: seed 1 given more than once; each runs once (2 seeds)\n"
+    )
+
+
+def test_check_runs_on_a_dask_cluster_with_the_local_result(capsys, local_cluster):
+    from tinygrad_lab.lab.check import check_lab
+
+    _, cluster = local_cluster
+    argv = ["check", "--roll", ROLL, "--seeds", "0-1", "--epochs", "3", "--json"]
+    assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    local = [check_lab(LabRun.from_roll(ROLL, seed, 3)).to_json() for seed in (0, 1)]
+    assert remote == json.loads(json.dumps(local))

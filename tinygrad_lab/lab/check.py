@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import nn
+from tinygrad_lab.lab.compute import clean
 from tinygrad_lab.lab.part_a import TrainingObserver, run_stress_test
 from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.reference import matrix_form as reference
@@ -30,7 +31,8 @@ class CheckFailure:
     epoch: int
     layer: str  # "<index>:Linear", or "loss" for the final losses
     quantity: str
-    relative_difference: float
+    relative_difference: float  # NaN when a side is not finite
+    reason: str | None = None  # why the two could not be compared (a diverged training)
 
 
 @dataclass
@@ -39,6 +41,7 @@ class RunCheck:
     final_loss_autograd: float
     final_loss_reference: float
     final_loss_relative_difference: float
+    epochs_compared: int  # fewer than the run's epochs when its loss stopped being finite
 
 
 @dataclass
@@ -54,17 +57,19 @@ class CheckResult:
         return self.first_failure is None
 
     def to_json(self) -> dict[str, Any]:
-        """The ``check --json`` object."""
-        return {
-            "roll": self.run.roll,
-            "seed": int(self.run.seed),
-            "epochs": self.run.epochs,
-            "gradient_tolerance": self.gradient_tolerance,
-            "loss_tolerance": self.loss_tolerance,
-            "runs": {name: asdict(run) for name, run in self.runs.items()},
-            "first_failure": asdict(self.first_failure) if self.first_failure else None,
-            "passed": self.passed,
-        }
+        """The ``check --json`` object (non-finite figures as null)."""
+        return clean(
+            {
+                "roll": self.run.roll,
+                "seed": int(self.run.seed),
+                "epochs": self.run.epochs,
+                "gradient_tolerance": self.gradient_tolerance,
+                "loss_tolerance": self.loss_tolerance,
+                "runs": {name: asdict(run) for name, run in self.runs.items()},
+                "first_failure": asdict(self.first_failure) if self.first_failure else None,
+                "passed": self.passed,
+            }
+        )
 
 
 def _relative(ours: np.ndarray, theirs: np.ndarray) -> float:
@@ -87,6 +92,15 @@ class _Checker(TrainingObserver):
     def _fail(self, *failure: Any) -> None:
         if self.first_failure is None:
             self.first_failure = CheckFailure(*failure)
+
+    def _compare(self, name: str, epoch: int, label: str, quantity: str, value: float) -> None:
+        """Fail on a difference over the tolerance, or one that is not finite: NaN compares
+        as not greater than anything, and must not pass as agreement."""
+        if not math.isfinite(value):
+            reason = f"cannot compare: a {quantity} is not finite (after divergence)"
+            self._fail(name, epoch, label, quantity, value, reason)
+        elif value > GRADIENT_TOLERANCE:
+            self._fail(name, epoch, label, quantity, value)
 
     def _copy_layer(self, layer: nn.Linear, at: int) -> None:
         self.weights.insert(at, layer.weight.data.copy())
@@ -112,6 +126,7 @@ class _Checker(TrainingObserver):
         self.worst = {
             nn.LayerLabel(i, "Linear"): dict.fromkeys(QUANTITIES, 0.0) for i in self.linear
         }
+        self.epochs_done = 0
 
     def epoch_done(self, name: str, epoch: int, model: nn.Sequential, loss: float) -> None:
         linear = [model[i] for i in self.linear]
@@ -126,27 +141,39 @@ class _Checker(TrainingObserver):
             label = nn.LayerLabel(self.linear[k], "Linear")
             for quantity in QUANTITIES:
                 value = _relative(ours[quantity][k], theirs[quantity][k])
-                self.worst[label][quantity] = max(self.worst[label][quantity], value)
-                if value > GRADIENT_TOLERANCE:
-                    self._fail(name, epoch, label, quantity, value)
-        self.loss = loss
+                worst = self.worst[label][quantity]
+                if not (math.isnan(worst) or value <= worst):  # a NaN, once seen, stays
+                    self.worst[label][quantity] = value
+                self._compare(name, epoch, label, quantity, value)
+        self.loss, self.epochs_done = loss, epoch
 
     def run_finished(self, name: str, model: nn.Sequential) -> None:
         for handle in self.handles:
             handle.remove()
-        losses, _, _ = reference.train(
-            self.X,
-            self.y,
-            self.weights,
-            self.biases,
-            self.run.config.learning_rate,
-            self.run.epochs,
-            self.activations,
-        )
+        if self.epochs_done < self.run.epochs:  # the stress test stops at a non-finite loss
+            diverged = self.epochs_done + 1
+            reason = (
+                f"cannot compare after divergence at epoch {diverged}: autograd's loss is not "
+                "finite"
+            )
+            self._fail(name, diverged, "loss", "loss", math.nan, reason)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging reference is reported
+            losses, _, _ = reference.train(
+                self.X,
+                self.y,
+                self.weights,
+                self.biases,
+                self.run.config.learning_rate,
+                self.run.epochs,
+                self.activations,
+            )
         difference = abs(self.loss - losses[-1]) / max(abs(losses[-1]), 1e-300)
-        if difference > LOSS_TOLERANCE:
+        if not math.isfinite(difference):
+            reason = "cannot compare the final losses: one of them is not finite"
+            self._fail(name, self.run.epochs, "loss", "loss", difference, reason)
+        elif difference > LOSS_TOLERANCE:
             self._fail(name, self.run.epochs, "loss", "loss", difference)
-        self.runs[name] = RunCheck(self.worst, self.loss, losses[-1], difference)
+        self.runs[name] = RunCheck(self.worst, self.loss, losses[-1], difference, self.epochs_done)
 
 
 def check_lab(run: LabRun) -> CheckResult:
@@ -169,6 +196,14 @@ def format_check(result: CheckResult) -> str:
     ]
     for name, figures in result.runs.items():
         lines += ["", f"{name}: {'layer':<10} {'dW':>10} {'db':>10} {'dZ':>10}"]
+        if figures.epochs_compared < run.epochs:
+            compared = figures.epochs_compared
+            lines.append(
+                f"{'':6}(epochs 1–{compared} compared; the loss was not finite from epoch "
+                f"{compared + 1})"
+                if compared
+                else f"{'':6}(no epoch compared: the loss was not finite from epoch 1)"
+            )
         for label, worst in figures.worst_relative.items():
             lines.append(f"{'':6}{label:<10} " + " ".join(f"{worst[q]:>10.2e}" for q in QUANTITIES))
         lines.append(
@@ -181,6 +216,8 @@ def format_check(result: CheckResult) -> str:
     lines.append("")
     if failure is None:
         lines.append("PASS: autograd agrees with the matrix-form reference everywhere.")
+    elif failure.reason is not None:
+        lines.append(f"FAIL: {failure.run}, epoch {failure.epoch}: {failure.reason}")
     else:
         lines.append(
             f"FAIL: {failure.run}, epoch {failure.epoch}, layer "

@@ -1,24 +1,29 @@
 """The ``tinygrad-lab`` command (also ``python -m tinygrad_lab``): a thin layer over `lab`.
 
-Every user error (a bad roll number, epochs, seed range, roster, output folder or scheduler) is
-one line on stderr and exit status 2, before anything is written.
+Every user error (a bad roll number, epochs, seed range, roster, option, output folder,
+missing matplotlib or scheduler) is one line on stderr and exit status 2, before any training;
+a file that cannot be written is one line and exit 2 too, with nothing half-written
+(`lab.files`). Ctrl-C is one line and exit 130; a closed stdout (``| head``) exits 141 quietly.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
 import sys
-import tempfile
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from tinygrad_lab import __version__
 from tinygrad_lab.lab.digits import add_digits_arguments, digits_command
 from tinygrad_lab.lab.rules import (
     EPOCHS,
     EXAMPLE_ROLL,
+    MAX_EPOCHS,
     LabConfig,
     LabRun,
     RollNumberError,
@@ -34,8 +39,11 @@ class UsageError(Exception):
     """A one-line error for the user; exit status 2."""
 
 
-def _whole_number(minimum: int, expected: str, must_be: str) -> Callable[[str], int]:
-    """An argparse type: a whole number >= ``minimum``, with errors in the user's words."""
+def _whole_number(
+    minimum: int, expected: str, must_be: str, maximum: int | None = None
+) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum`` (and <= ``maximum``), with errors in
+    the user's words."""
 
     def parse(text: str) -> int:
         try:
@@ -44,6 +52,10 @@ def _whole_number(minimum: int, expected: str, must_be: str) -> Callable[[str], 
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be {must_be}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                f"must be at most {maximum:,} (every epoch's loss is kept), got {value:,}"
+            )
         return value
 
     return parse
@@ -51,6 +63,7 @@ def _whole_number(minimum: int, expected: str, must_be: str) -> Callable[[str], 
 
 positive_int = _whole_number(1, "a positive whole number", "a positive whole number")
 non_negative_int = _whole_number(0, "a whole number >= 0", ">= 0")
+epochs_int = _whole_number(1, "a positive whole number", "a positive whole number", MAX_EPOCHS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,57 +73,142 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _common_options() -> argparse.ArgumentParser:
-    """Who (a roll or a roster), the rules' overrides, and the outputs: every command but graph."""
-    common = _Parser(add_help=False)
-    who = common.add_mutually_exclusive_group()
-    who.add_argument("--roll", help=f"roll number, at least three digits (e.g. {EXAMPLE_ROLL})")
+class _Once(argparse.Action):
+    """Store an option's value, refusing the option a second time: argparse would keep the
+    last silently, and ``--roll A --roll B`` runs one of two rolls the user meant."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:  # fmt: skip
+        given = namespace.__dict__.setdefault("_given", set())
+        if self.dest in given:
+            parser.error(f"{option_string} is given twice: give it once")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+def _folder(text: str) -> Path:
+    """An argparse type: a path that is not empty (``Path("")`` would be the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder name, got ''")
+    return Path(text)
+
+
+def _options(add: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    group = _Parser(add_help=False)
+    add(group)
+    return group
+
+
+def _who(parser: argparse.ArgumentParser) -> None:
+    """A roll or a roster."""
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument(
+        "--roll", action=_Once, help=f"roll number, at least three digits (e.g. {EXAMPLE_ROLL})"
+    )
     who.add_argument(
         "--rolls",
         type=Path,
+        action=_Once,
         metavar="CSV",
-        help="a roster: one roll number a row (a header row is allowed)",
+        help="a roster: one roll number a row, first column (row 1 may be a header: a first "
+        "cell without a digit)",
     )
-    common.add_argument(
+
+
+def _rules(parser: argparse.ArgumentParser) -> None:
+    """Overrides of the rules that shape Part A's network."""
+    parser.add_argument(
         "--activation",
+        action=_Once,
         choices=list(ACTIVATIONS),
         help="override the activation (default: the roll-number rule; ReLU when "
         "a is odd too, which the documents leave open, as the notebook's code does)",
     )
-    common.add_argument(
+    parser.add_argument(
         "--added-layers",
         type=non_negative_int,
+        action=_Once,
         metavar="K",
         help="override the layers added at the break (default: the rule; 3 when "
         "b mod 3 is 0 or 2, which the documents leave open)",
     )
-    common.add_argument(
+
+
+def _output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--json", action="store_true", help="print one JSON object with every figure on stdout"
     )
-    common.add_argument("--out", type=Path, metavar="DIR", help="write reports and files here")
-    return common
+    parser.add_argument(
+        "--out", type=_folder, action=_Once, metavar="DIR", help="write reports and files here"
+    )
 
 
-def _running_options() -> argparse.ArgumentParser:
-    """Seeds, epochs and where the runs run: the commands that train."""
-    running = _Parser(add_help=False)
-    seeds = running.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
-    seeds.add_argument("--seeds", metavar="RANGE", help="several seeds: 0-49, 1,5,9, ...")
-    running.add_argument("--epochs", type=positive_int, help=f"epochs a run (default {EPOCHS})")
-    running.add_argument(
+def _training(parser: argparse.ArgumentParser) -> None:
+    """Seeds and epochs: the commands that train."""
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument(
+        "--seed", type=non_negative_int, action=_Once, default=0, help="random seed (default 0)"
+    )
+    seeds.add_argument(
+        "--seeds", action=_Once, metavar="RANGE", help="several seeds: 0-49, 1,5,9, ..."
+    )
+    parser.add_argument(
+        "--epochs",
+        type=epochs_int,
+        action=_Once,
+        help=f"epochs a run (default {EPOCHS}, at most {MAX_EPOCHS:,})",
+    )
+
+
+def _running(parser: argparse.ArgumentParser) -> None:
+    """Where several runs run."""
+    parser.add_argument(
         "--workers",
         type=positive_int,
+        action=_Once,
         help="local processes for --seeds/--rolls (default: every core)",
     )
-    running.add_argument(
+    parser.add_argument(
         "--scheduler",
+        action=_Once,
         metavar="ADDRESS",
         help="run --seeds/--rolls on a Dask cluster (needs tinygrad_lab[dask])",
     )
-    running.add_argument("--no-progress", action="store_true", help="no progress bar")
-    running.add_argument("--no-plots", action="store_true", help="write no PNG plots")
-    return running
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _plots(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+
+
+def _graph_options(graph: argparse.ArgumentParser) -> None:
+    graph.add_argument(
+        "--roll", action=_Once, required=True, help=f"roll number (e.g. {EXAMPLE_ROLL})"
+    )
+    graph.add_argument("--seed", type=non_negative_int, action=_Once, default=0)
+    graph.add_argument(
+        "--out", type=_folder, action=_Once, required=True, help="file: .svg, .png, .pdf or .dot"
+    )
+    graph.add_argument("--layers", action="store_true", help="one cluster per layer")
+    graph.add_argument("--grads", action="store_true", help="colour by gradient norm")
+
+
+# Each command takes only the options it uses.
+COMMANDS = {
+    "spec": ((_who, _rules, _output), "the roll-number configuration table"),
+    "stress-test": ((_who, _rules, _output, _training, _running, _plots), "Part A (and Q2)"),
+    "part-b": ((_who, _output), "Part B"),
+    "lab": (
+        (_who, _rules, _output, _training, _running, _plots),
+        "the whole lab: Part A, Q2, Part B",
+    ),
+    "check": (
+        (_who, _rules, _output, _training, _running),
+        "train the lab network and check autograd against the notebook's matrix-form "
+        "backprop at every epoch (exit 1 if not)",
+    ),
+    "graph": ((_graph_options,), "draw the lab network's computation graph"),
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -119,29 +217,35 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the course lab (Lab 6: deep network structural stress test) with "
         "tinygrad_lab, for one roll number, many seeds, or a whole class.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    common, running = _common_options(), _running_options()
-    sub.add_parser("spec", parents=[common], help="the roll-number configuration table")
-    sub.add_parser("stress-test", parents=[common, running], help="Part A (and Q2)")
-    sub.add_parser("part-b", parents=[common, running], help="Part B")
-    sub.add_parser("lab", parents=[common, running], help="the whole lab: Part A, Q2, Part B")
-    sub.add_parser(
-        "check",
-        parents=[common, running],
-        help="train the lab network and check autograd against the "
-        "notebook's matrix-form backprop at every epoch (exit 1 if not)",
-    )
-    graph = sub.add_parser("graph", help="draw the lab network's computation graph")
-    graph.add_argument("--roll", default=EXAMPLE_ROLL, help=f"roll number (default {EXAMPLE_ROLL})")
-    graph.add_argument("--seed", type=non_negative_int, default=0)
-    graph.add_argument("--out", type=Path, required=True, help="file: .svg, .png, .pdf or .dot")
-    graph.add_argument("--layers", action="store_true", help="one cluster per layer")
-    graph.add_argument("--grads", action="store_true", help="colour by gradient norm")
+    groups = {add: _options(add) for adds, _ in COMMANDS.values() for add in adds}
+    for name, (adds, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, parents=[groups[add] for add in adds], help=help_text)
+        command.set_defaults(**UNUSED)
     add_digits_arguments(sub.add_parser("digits", help="train a CNN on handwritten digits"))
     return parser
 
 
+# What a command that takes no such option runs with (the options' own defaults).
+UNUSED = {
+    "activation": None,
+    "added_layers": None,
+    "seed": 0,
+    "seeds": None,
+    "epochs": None,
+    "workers": None,
+    "scheduler": None,
+    "no_progress": False,
+    "no_plots": False,
+}
+
+
 PARTS = {"stress-test": ("a",), "part-b": ("b",), "lab": ("a", "b")}
+
+
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head`'s yes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,11 +253,31 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2, already printed)
         return int(exit_.code or 0)
+    from tinygrad_lab.lab.files import OutputError
+
     try:
         return _dispatch(args)
-    except (UsageError, RollNumberError, ValueError, ImportError) as err:
+    except (UsageError, OutputError, RollNumberError, ValueError, ImportError) as err:
         print(f"tinygrad-lab: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a pool is stopped and staged files removed on the way here
+        print("tinygrad-lab: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:  # stdout closed early (| head): the files are already written
+        _silence_stdout()
+        return BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit does not fail on the closed
+    pipe again (and print a traceback after all)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (stdout replaced, as in tests)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -163,7 +287,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "graph":
             return _graph(args)
         if args.command == "digits":
-            return digits_command(args, _prepare_out)
+            return digits_command(args, _check_out)
         configs = _configs(args)
         if args.command == "spec":
             return _spec(args, configs)
@@ -175,12 +299,30 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
 
 
+@contextmanager
+def _duplicates_noted() -> Iterator[None]:
+    """Repeated rolls and seeds run once; each repeat is one ``note:`` line on stderr."""
+    from tinygrad_lab.lab.sweep import DuplicateWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DuplicateWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, DuplicateWarning):
+            print(f"tinygrad-lab: note: {warning.message}", file=sys.stderr)
+        else:  # not ours to turn into a note
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+
+
 def _configs(args: argparse.Namespace) -> list[LabConfig]:
     """Each roll (of --roll, or of the --rolls roster) parsed once, with the overrides."""
     from tinygrad_lab.lab.sweep import read_roster
 
     if args.rolls is not None:
-        rolls = read_roster(args.rolls)
+        with _duplicates_noted():
+            rolls = read_roster(args.rolls)
     elif args.roll is not None:
         rolls = [args.roll]
     else:
@@ -195,7 +337,8 @@ def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun
     """Every (roll, seed) of the command as a `LabRun`, rolls first."""
     from tinygrad_lab.lab.sweep import parse_seeds
 
-    seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
+    with _duplicates_noted():
+        seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
     return [
         LabRun(config, seed, config.epochs if args.epochs is None else args.epochs)
         for config in configs
@@ -206,29 +349,38 @@ def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun
 def _spec(args: argparse.Namespace, configs: list[LabConfig]) -> int:
     from tinygrad_lab.lab.outputs import write_spec
 
-    out = _prepare_out(args.out) if args.out else None
+    out = _check_out(args.out)
     write_spec(configs, out, json=args.json, roster=args.rolls is not None)
     return 0
 
 
-def _prepare_out(out: Path) -> Path:
-    """Create ``out`` and check it is writable, before any work; undo what was created if not."""
-    created = [p for p in [out, *out.parents] if not p.exists()]
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as err:
-        if created:  # the outermost folder this call made holds all the others
-            shutil.rmtree(created[-1], ignore_errors=True)
-        raise UsageError(f"cannot write to --out {out}: {err.strerror or err}") from None
+def _check_out(out: Path | None) -> Path | None:
+    """``out`` checked before any work, without making it: it is made when there is
+    something to put in it."""
+    from tinygrad_lab.lab.files import check_out
+
+    if out is not None:
+        check_out(out)
     return out
 
 
+def _check_plots(args: argparse.Namespace) -> None:
+    """Plots need matplotlib: said before any training, not after it."""
+    if args.out is None or args.no_plots:
+        return
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "plots need matplotlib: pip install 'tinygrad_lab[plot]', or pass --no-plots"
+        ) from None
+
+
 def _run_all(args: argparse.Namespace, runs: list[LabRun], fn: Callable[[LabRun], T]) -> list[T]:
-    """``fn(run)`` for every run: here when there is one, else on a pool or Dask."""
-    if len(runs) == 1 and args.scheduler is None:
-        return [fn(runs[0])]
+    """``fn(run)`` for every run: here when there is one (or when nothing trains: Part B
+    takes milliseconds), else on a pool or Dask."""
+    if args.scheduler is None and (len(runs) == 1 or args.command == "part-b"):
+        return [fn(run) for run in runs]
     from tinygrad_lab.lab.sweep import dask_executor, run_many
 
     executor = dask_executor(args.scheduler) if args.scheduler else None
@@ -242,7 +394,8 @@ def _run(args: argparse.Namespace, runs: list[LabRun]) -> int:
 
     if args.rolls is not None and args.out is None:
         raise UsageError("--rolls needs --out DIR for the per-roll folders and class summary")
-    out = _prepare_out(args.out) if args.out else None
+    out = _check_out(args.out)
+    _check_plots(args)
     results = _run_all(args, runs, partial(compute_lab, parts=PARTS[args.command]))
     options = {"json": args.json, "plots": not args.no_plots}
     if args.rolls is not None:
@@ -258,7 +411,7 @@ def _check(args: argparse.Namespace, runs: list[LabRun]) -> int:
     from tinygrad_lab.lab.check import check_lab
     from tinygrad_lab.lab.outputs import write_check
 
-    out = _prepare_out(args.out) if args.out else None
+    out = _check_out(args.out)
     results = _run_all(args, runs, check_lab)
     write_check(results, out, json=args.json)
     return 0 if all(r.passed for r in results) else 1
@@ -269,7 +422,7 @@ def _graph(args: argparse.Namespace) -> int:
     from tinygrad_lab.viz import GraphvizNotFoundError
 
     roll = parse_roll(args.roll)
-    _prepare_out(args.out.parent if str(args.out.parent) else Path("."))
+    _check_out(args.out.parent)
     try:
         path = graph_command(roll, args.out, layers=args.layers, grads=args.grads, seed=args.seed)
     except GraphvizNotFoundError as err:  # no dot: the DOT source is written instead

@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import nn
-from tinygrad_lab.lab.analysis import AffineFold, affine_fold, diagnose
+from tinygrad_lab.display import cell
+from tinygrad_lab.lab.analysis import (
+    AffineFold,
+    affine_fold,
+    diagnose,
+    gradient_verdict,
+    learned,
+)
 from tinygrad_lab.lab.part_a import RunResult, StressResult, TrainingObserver, run_stress_test
 from tinygrad_lab.lab.part_b import PartBResult, run_part_b
 from tinygrad_lab.lab.rules import LabConfig, LabRun
@@ -51,7 +58,7 @@ class LabResult:
             "roll": run.roll,
             "seed": int(run.seed),
             "epochs": run.epochs,
-            "config": _config_json(run.config),
+            "config": config_json(run.config),
         }
         if self.memory is not None:
             out["memory"] = {name: asdict(table) for name, table in self.memory.items()}
@@ -66,20 +73,34 @@ class LabResult:
 
 class _Measurements(TrainingObserver):
     """What the lab measures on the trained network besides the stress test's figures: each
-    run's memory table, and Q2's fold of the trained run-2 network."""
+    run's memory table, and Q2's fold of the trained run-2 network (when it trained to the
+    end: a diverged network has nothing to fold)."""
 
-    def __init__(self) -> None:
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
         self.memory: dict[str, MemoryTable] = {}
         self.fold: AffineFold | None = None
 
     def run_started(self, name: str, model: nn.Sequential, X: np.ndarray, y: np.ndarray) -> None:
-        self.X = X
+        self.X, self.epochs_done = X, 0
+
+    def epoch_done(self, name: str, epoch: int, model: nn.Sequential, loss: float) -> None:
+        self.epochs_done = epoch
 
     def run_finished(self, name: str, model: nn.Sequential) -> None:
         model.eval()  # a forward in eval mode is not a training step for the recorder
-        self.memory[name] = MemoryTable(**memory_by_layer(model, Tensor(self.X)))
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged network's bytes count too
+            self.memory[name] = MemoryTable(**memory_by_layer(model, Tensor(self.X)))
         model.train()
-        if name == "run2":
+        if name != "run2":
+            return
+        if self.epochs_done < self.epochs:  # training stopped at the first non-finite loss
+            self.fold = AffineFold.absent(
+                sum(isinstance(layer, nn.Linear) for layer in model),
+                f"run 2's training diverged at epoch {self.epochs_done + 1} (its loss stopped "
+                "being finite), so there is no trained network to fold",
+            )
+        else:
             self.fold = affine_fold(model, self.X)
 
 
@@ -87,7 +108,7 @@ def compute_lab(run: LabRun, parts: tuple[str, ...] = PARTS) -> LabResult:
     """Run the lab's parts (``"a"``: Part A and Q2; ``"b"``: Part B) for ``run``."""
     result = LabResult(run)
     if "a" in parts:
-        measured = _Measurements()
+        measured = _Measurements(run.epochs)
         result.part_a = run_stress_test(run, measured)
         result.memory, result.q2 = measured.memory, measured.fold
     if "b" in parts:
@@ -97,11 +118,21 @@ def compute_lab(run: LabRun, parts: tuple[str, ...] = PARTS) -> LabResult:
 
 # ------------------------------------------------------------------------------ JSON
 def rules_json(config: LabConfig) -> list[dict[str, Any]]:
-    """The spec table as JSON: one ``{quantity, rule, value}`` object a rule."""
-    return [{"quantity": q, "rule": r, "value": v} for q, r, v in config.table()]
+    """The spec table as JSON: one ``{quantity, rule, value, display}`` object a rule, the
+    value as computed (a number as a number; null for an output size that is not a whole
+    number) and its display text as the table shows it."""
+    return [
+        {
+            "quantity": quantity,
+            "rule": rule_text,
+            "value": rule.computed if rule.displayed else rule.value,
+            "display": cell(shown, 6),
+        }
+        for rule, (quantity, rule_text, shown) in zip(config.rules, config.table(), strict=True)
+    ]
 
 
-def _config_json(config: LabConfig) -> dict[str, Any]:
+def config_json(config: LabConfig) -> dict[str, Any]:
     return {
         "a": config.a,
         "b": config.b,
@@ -114,17 +145,24 @@ def _config_json(config: LabConfig) -> dict[str, Any]:
         "init_range": config.init_range,
         "added_layers": config.added_layers,
         "assumptions": config.assumptions,
+        "overrides": config.overrides,
     }
 
 
 def _run_json(run: RunResult) -> dict[str, Any]:
     verdict, explanation = diagnose(run)
+    trained = run.diverged_at is None  # a diverged run has neither verdict half
     return {
         **asdict(run),
         "losses": {str(epoch): loss for epoch, loss in run.losses.items()},
         "final_loss": run.final_loss,
         "dead_layers": run.dead_layers,
-        "diagnosis": {"verdict": verdict, "explanation": explanation},
+        "diagnosis": {
+            "verdict": verdict,
+            "explanation": explanation,
+            "gradient": gradient_verdict(run)[0] if trained else None,
+            "learned": learned(run) if trained else None,
+        },
     }
 
 
@@ -136,6 +174,7 @@ def _part_a_json(stress: StressResult) -> dict[str, Any]:
         **{name: _run_json(run) for name, run in stress.runs().items()},
         "gri_change": stress.gri_change,
         "weight_grad_norm_series": stress.weight_grad_norm_series,
+        "weight_grad_norm_series_stride": stress.weight_grad_norm_series_stride,
     }
 
 
@@ -145,8 +184,9 @@ def _q2_json(fold: AffineFold) -> dict[str, Any]:
         "max_abs_difference": fold.max_abs_difference,
         "linear_layers": fold.linear_layers,
         "effective_linear_layers": fold.effective_linear_layers,
-        "weight": fold.weight.tolist(),
-        "bias": fold.bias.tolist(),
+        "weight": None if fold.weight is None else fold.weight.tolist(),
+        "bias": None if fold.bias is None else fold.bias.tolist(),
+        "absent_reason": fold.absent_reason,
     }
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import json
 import math
 import time
@@ -36,6 +37,7 @@ from tinygrad_lab import nn, no_grad, optim, serialization
 from tinygrad_lab.data import DataLoader
 from tinygrad_lab.display import cell, markdown_table
 from tinygrad_lab.lab.analysis import EXPLODING_GRI, VANISHING_GRI
+from tinygrad_lab.lab.files import OutputFiles
 from tinygrad_lab.lab.part_a import gradient_ratio_index
 
 EXTRA_HINT = "pip install -e '.[digits]' (or pip install 'tinygrad_lab[digits]')"
@@ -455,11 +457,12 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(plt: Any, fig: Any, path: Path) -> Path:
+def _save(plt: Any, fig: Any, target: Any) -> Any:
+    """Save ``fig`` as PNG to ``target``: a path, or an open binary file."""
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(target, format="png", dpi=120)
     plt.close(fig)
-    return path
+    return target
 
 
 def plot_curves(result: DigitsResult, path: Path) -> Path:
@@ -591,19 +594,29 @@ def plot_grad_norms(result: DigitsResult, path: Path) -> Path:
 # ---------------------------------------------------------------------------------- outputs
 def write_digits_outputs(out: Path, result: DigitsResult, plots: bool = True) -> list[Path]:
     """report.md, results.json, gradients.csv (every recorder record), model.npz (the trained
-    weights, for ``model.load_state_dict(tl.load(path))``) and the plots, into ``out``."""
-    written = [out / "report.md", out / "results.json", out / "gradients.csv", out / "model.npz"]
-    written[0].write_text(markdown_report(result, plots=plots) + "\n")
-    written[1].write_text(json.dumps(result.to_json(), indent=1, allow_nan=False) + "\n")
-    with open(written[2], "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(nn.Record._fields)
-        writer.writerows(result.records)
-    serialization.save(result.state_dict, written[3])
-    if plots:
-        draw = (plot_curves, plot_confusion, plot_misclassified, plot_grad_norms)
-        written += [fn(result, out / name) for fn, name in zip(draw, PLOTS, strict=True)]
-    return written
+    weights, for ``model.load_state_dict(tl.load(path))``) and the plots, into ``out``.
+    Every file is staged and renamed into place together, as every lab file is (`OutputFiles`).
+    """
+    with OutputFiles() as files:
+        files.write(out / "report.md", markdown_report(result, plots=plots) + "\n")
+        files.write(
+            out / "results.json", json.dumps(result.to_json(), indent=1, allow_nan=False) + "\n"
+        )
+        files.write(out / "gradients.csv", _records_csv(result.records))
+        files.write(out / "model.npz", partial(serialization.write, state_dict=result.state_dict))
+        if plots:
+            draw = (plot_curves, plot_confusion, plot_misclassified, plot_grad_norms)
+            for fn, name in zip(draw, PLOTS, strict=True):
+                files.write(out / name, partial(fn, result))  # fn(result, the file)
+    return files.written
+
+
+def _records_csv(records: list[tuple]) -> str:
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(nn.Record._fields)
+    writer.writerows(records)
+    return text.getvalue()
 
 
 def _number(kind: type, minimum: float, text: str) -> Any:
@@ -648,7 +661,7 @@ def add_digits_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def digits_command(args: argparse.Namespace, prepare_out: Any) -> int:
-    """Run ``tinygrad-lab digits``; ``prepare_out(path)`` makes ``--out`` writable (or raises),
+    """Run ``tinygrad-lab digits``; ``prepare_out(path)`` checks ``--out`` (or raises),
     called only once the data and matplotlib are known to load, before any training."""
     config = FAST if args.fast else DigitsConfig()
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr}

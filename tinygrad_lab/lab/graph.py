@@ -10,10 +10,12 @@ import graphviz
 
 from tinygrad_lab import nn
 from tinygrad_lab.grad_mode import record_sites
+from tinygrad_lab.lab.files import OutputFiles
 from tinygrad_lab.lab.part_a import draw_lab
 from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.tensor import Tensor
-from tinygrad_lab.viz import draw_graph, output_format, render, retain_grads
+from tinygrad_lab.viz import GraphvizNotFoundError, draw_graph, output_format, retain_grads
+from tinygrad_lab.viz.render import INSTALL_HINT
 
 
 def lab_graph(
@@ -22,7 +24,8 @@ def lab_graph(
     """The graph of one forward pass (and, with ``grads``, its backward) of the run-1 network of
     ``roll`` on the lab's data, drawn from ``RandomState(seed)`` as the notebook draws them:
     data first, then the weights in layer order."""
-    X, y, model, _ = draw_lab(LabRun.from_roll(roll, seed))
+    run = LabRun.from_roll(roll, seed)
+    X, y, model, _ = draw_lab(run)
     inputs, target = Tensor(X), Tensor(y)
     inputs.name, target.name = "X", "y"
     with record_sites():  # the layer view needs to know which layer made each op
@@ -31,7 +34,20 @@ def lab_graph(
     if grads:
         retain_grads(loss)
         loss.backward()
-    return draw_graph(loss, model=model, layers=layers, grads=grads)
+    graph = draw_graph(loss, model=model, layers=layers, grads=grads)
+    with graph.subgraph(name="title") as top:  # rank=source: alone on the top row
+        top.attr(rank="source")
+        top.node("title", graph_title(run), shape="plaintext", fontsize="14")
+    return graph
+
+
+def graph_title(run: LabRun) -> str:
+    """``Lab 6, roll 102303346 (seed 0): run 1's network 3 → 12 × 5 → 1, relu``."""
+    config = run.config
+    return (
+        f"Lab 6, roll {run.roll} (seed {run.seed}): run 1's network 3 → "
+        f"{config.hidden_width} × {config.hidden_layers} → 1, {config.activation}"
+    )
 
 
 def graph_command(
@@ -42,6 +58,23 @@ def graph_command(
     seed: int = 0,
 ) -> Path:
     """``tinygrad-lab graph``: draw the lab's network for ``roll`` into ``out`` (SVG, PNG, PDF or
-    DOT, from the suffix). Returns the path written."""
-    output_format(out)  # a bad suffix fails before any work
-    return render(lab_graph(roll, seed=seed, layers=layers, grads=grads), out)
+    DOT, from the suffix), written as every lab file is (`OutputFiles`). Returns the path
+    written. Without graphviz's ``dot``, the DOT source is written beside ``out`` instead and
+    `GraphvizNotFoundError` says so."""
+    out = Path(out)
+    fmt = output_format(out)  # a bad suffix fails before any work
+    graph = lab_graph(roll, seed=seed, layers=layers, grads=grads)
+    missing = None
+    with OutputFiles() as files:
+        try:
+            files.write(out, graph.source if fmt == "dot" else graph.pipe(format=fmt))
+        except graphviz.ExecutableNotFound:
+            source = out.with_suffix(".dot")
+            files.write(source, graph.source)
+            missing = GraphvizNotFoundError(
+                f"graphviz's `dot` program was not found on PATH, so {out.name} could not be "
+                f"made; {INSTALL_HINT}. The DOT source was written to {source}"
+            )
+    if missing is not None:
+        raise missing
+    return out

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from json import dumps
 from pathlib import Path
 from typing import Any
 
 from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.check import CheckResult, format_check
-from tinygrad_lab.lab.compute import LabResult, rules_json
+from tinygrad_lab.lab.compute import LabResult, config_json, rules_json
+from tinygrad_lab.lab.files import OutputFiles
 from tinygrad_lab.lab.part_a import RunResult
-from tinygrad_lab.lab.report import fmt, markdown_report, write_outputs
+from tinygrad_lab.lab.report import fmt, markdown_report, share, stage_outputs
 from tinygrad_lab.lab.rules import LabConfig
 from tinygrad_lab.lab.sweep import Distribution, SweepSummary, summarise
 
@@ -69,23 +71,28 @@ def key_figures(result: LabResult) -> list[Figure]:
     return figures + (PART_B_FIGURES if result.part_b is not None else [])
 
 
+def _json_text(value: Any, indent: int | None = None) -> str:
+    return dumps(value, indent=indent, allow_nan=False)
+
+
 def _print_json(value: Any) -> None:
-    print(dumps(value, allow_nan=False))
+    print(_json_text(value))
 
 
 def write_single(
     result: LabResult, out: Path | None, json: bool = False, plots: bool = True
 ) -> None:
-    """One run: the report (or, with ``json``, the JSON object) on stdout, and its files in
-    ``out``."""
-    if json:
-        _print_json(result.to_json())
-    else:
-        print(markdown_report(result))
+    """One run: its files in ``out``, then the report (or, with ``json``, the JSON object) on
+    stdout. Files first: a closed stdout (``| head``) must not lose them."""
+    text = _json_text(result.to_json()) if json else markdown_report(result)
+    written = []
     if out is not None:
-        written = write_outputs(out, result, plots=plots)
-        if not json:
-            print("\nwrote " + ", ".join(str(p) for p in written))
+        with OutputFiles() as files:
+            stage_outputs(files, out, result, plots=plots)
+        written = files.written
+    print(text)
+    if written and not json:
+        print("\nwrote " + ", ".join(str(p) for p in written))
 
 
 def sweep_table(results: list[LabResult]) -> str:
@@ -100,6 +107,14 @@ def sweep_table(results: list[LabResult]) -> str:
     return markdown_table(header, rows, fmt=lambda value: fmt(value, 4))
 
 
+def _gri_fell_text(summary: SweepSummary) -> str:
+    defined = summary.gri_defined_runs
+    if not defined:
+        return "- GRI fell after the break: cannot say, no seed has both GRIs defined."
+    where = "" if defined == summary.runs else " where both GRIs are defined"
+    return f"- GRI fell after the break in {share(summary.gri_fell_runs, defined, 'seeds')}{where}."
+
+
 def _sweep_text(results: list[LabResult], summary: SweepSummary) -> str:
     return "\n".join(
         [
@@ -108,11 +123,20 @@ def _sweep_text(results: list[LabResult], summary: SweepSummary) -> str:
             "",
             sweep_table(results),
             "",
-            f"- GRI fell after the break in {fmt(summary.gri_fell_share, 3)} of the "
-            f"{summary.gri_defined_runs} seeds where both GRIs are defined.",
+            _gri_fell_text(summary),
             f"- A layer was dead (every unit 0 for every example) in "
-            f"{fmt(summary.dead_layer_share, 3)} of the seeds.",
+            f"{share(summary.dead_layer_runs, summary.runs, 'seeds')}.",
+            *[
+                f"- Diagnosis of run {name[-1]}: "
+                + ", ".join(
+                    f"{verdict} in {share(count, summary.runs, 'seeds')}"
+                    for verdict, count in tally.items()
+                )
+                + "."
+                for name, tally in summary.verdicts.items()
+            ],
             *[f"- Assumed default: {a}" for a in results[0].run.config.assumptions],
+            *[f"- Override: {o}" for o in results[0].run.config.overrides],
             "",
         ]
     )
@@ -130,18 +154,19 @@ def write_sweep(
         "summary": summary.to_json() if summary else {"runs": len(results)},
         "runs": [r.to_json() for r in results],
     }
+    if out is not None:
+        with OutputFiles() as files:
+            files.write(out / "sweep.md", text)
+            files.write(out / "sweep.json", _json_text(document))
+            files.write(out / "seeds.csv", _figures_csv(results))
+            if has_part_a and plots:
+                from tinygrad_lab.lab.plots import plot_gri_seeds
+
+                files.write(out / "gri_seeds.png", partial(plot_gri_seeds, results))
     if json:
         _print_json(document)
     else:
         print(text)
-    if out is not None:
-        (out / "sweep.md").write_text(text)
-        (out / "sweep.json").write_text(dumps(document, allow_nan=False))
-        _figures_csv(out / "seeds.csv", results)
-        if has_part_a and plots:
-            from tinygrad_lab.lab.plots import plot_gri_seeds
-
-            plot_gri_seeds(results, out / "gri_seeds.png")
 
 
 def _csv_cell(value: Any) -> Any:
@@ -151,12 +176,13 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _figures_csv(path: Path, results: list[LabResult]) -> None:
+def _figures_csv(results: list[LabResult]) -> str:
+    """seeds.csv and class_summary.csv: one row a run of its key figures."""
     figures = key_figures(results[0])
-    with open(path, "w", newline="") as handle:
+    with io.StringIO() as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["roll", "seed", "activation", "added_layers", "assumed_defaults"]
+            ["roll", "seed", "activation", "added_layers", "assumed_defaults", "overrides"]
             + [figure.name for figure in figures]
         )
         for result in results:
@@ -168,9 +194,11 @@ def _figures_csv(path: Path, results: list[LabResult]) -> None:
                     config.activation,
                     config.added_layers,
                     "; ".join(config.assumptions),
+                    "; ".join(config.overrides),
                 ]
                 + [_csv_cell(figure.value(result)) for figure in figures]
             )
+        return handle.getvalue()
 
 
 def write_class(
@@ -178,50 +206,58 @@ def write_class(
 ) -> None:
     """One folder per roll (its report and files) plus class_summary.csv of expected figures."""
     one_seed_each = len(results) == len({r.run.roll for r in results})
-    for result in results:
-        run = result.run
-        folder = out / run.roll if one_seed_each else out / f"{run.roll}-seed{run.seed}"
-        folder.mkdir(exist_ok=True)
-        write_outputs(folder, result, plots=plots)
-    _figures_csv(out / "class_summary.csv", results)
+    with OutputFiles() as files:
+        for result in results:
+            run = result.run
+            folder = out / run.roll if one_seed_each else out / f"{run.roll}-seed{run.seed}"
+            stage_outputs(files, folder, result, plots=plots)
+        files.write(out / "class_summary.csv", _figures_csv(results))
     if json:
         _print_json([r.to_json() for r in results])
     else:
         print(f"wrote {len(results)} report folders and {out / 'class_summary.csv'}")
 
 
-def _spec_csv(configs: list[LabConfig], handle: Any) -> None:
-    writer = csv.writer(handle)
-    writer.writerow(["roll"] + [q for q, _, _ in configs[0].table()] + ["assumed defaults"])
-    for config in configs:
+def _spec_csv(configs: list[LabConfig]) -> str:
+    """One row of rules a roll."""
+    with io.StringIO() as handle:
+        writer = csv.writer(handle)
         writer.writerow(
-            [config.roll] + [v for _, _, v in config.table()] + ["; ".join(config.assumptions)]
+            ["roll"] + [q for q, _, _ in configs[0].table()] + ["assumed defaults", "overrides"]
         )
+        for config in configs:
+            notes = ["; ".join(config.assumptions), "; ".join(config.overrides)]
+            writer.writerow([config.roll] + [v for _, _, v in config.table()] + notes)
+        return handle.getvalue()
 
 
 def write_spec(
     configs: list[LabConfig], out: Path | None, json: bool = False, roster: bool = False
 ) -> None:
-    """The rules: as JSON, as the table (one roll), or one CSV row a roll (a roster); and
-    spec.csv in ``out``."""
+    """The rules: as JSON (one object for one roll, a list for a roster), as the table (one
+    roll), or one CSV row a roll (a roster); and spec.csv in ``out``."""
+    if out is not None:
+        with OutputFiles() as files:
+            files.write(out / "spec.csv", _spec_csv(configs))
     if json:
-        _print_json([{"roll": c.roll, "rules": rules_json(c)} for c in configs])
+        documents = [
+            {"roll": c.roll, "rules": rules_json(c), "config": config_json(c)} for c in configs
+        ]
+        _print_json(documents[0] if len(configs) == 1 and not roster else documents)
     elif len(configs) == 1 and not roster:
         print(configs[0].format_table())
     else:
-        _spec_csv(configs, sys.stdout)
-    if out is not None:
-        with open(out / "spec.csv", "w", newline="") as handle:
-            _spec_csv(configs, handle)
+        print(_spec_csv(configs), end="")
 
 
 def write_check(results: list[CheckResult], out: Path | None, json: bool = False) -> None:
     """The self-check: its report (or JSON: one object, or a list for several runs) on
     stdout, and check.json (always a list) in ``out``."""
     documents = [result.to_json() for result in results]
+    if out is not None:
+        with OutputFiles() as files:
+            files.write(out / "check.json", _json_text(documents, indent=1))
     if json:
         _print_json(documents[0] if len(documents) == 1 else documents)
     else:
         print("\n\n".join(format_check(result) for result in results))
-    if out is not None:
-        (out / "check.json").write_text(dumps(documents, indent=1, allow_nan=False))

@@ -13,17 +13,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
 
 from tinygrad_lab import nn, optim
 from tinygrad_lab.lab.network import build_network, insert_hidden_layers
-from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.rules import LabConfig, LabRun
 from tinygrad_lab.tensor import Tensor
 
 RUNS = ("run1", "run2")  # before and after the structural break
+SERIES_BUDGET = 10_000  # steps of the weight-gradient series kept; beyond, every k-th
+
+
+def series_stride(epochs: int) -> int:
+    """One step in how many the weight-gradient series keeps, for two runs of ``epochs``: 1
+    up to `SERIES_BUDGET` steps, so the lab's 400 epochs keep every step."""
+    return max(1, -(-2 * epochs // SERIES_BUDGET))
 
 
 def make_data(rng: Any, n_samples: int = 400) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +73,7 @@ class RunResult:
     grad_norm_last: float  # ‖∇W‖ of the matrix feeding the last hidden layer (grads_W[-2])
     gri: float | None  # grad_norm_first / grad_norm_last; None when undefined
     gri_undefined_reason: str | None
-    r2: float  # 1 - final loss / loss of the mean predictor
+    r2: float  # 1 - final loss / loss of the mean predictor; NaN when training diverged
     layer_grad_norms: dict[str, dict[str, float]]  # label -> quantity -> value (last epoch)
     dead_fractions: dict[str, float]  # activation layer label -> dead fraction (last epoch)
     diverged_at: int | None = None  # first epoch whose loss was not finite
@@ -76,6 +82,11 @@ class RunResult:
     def final_loss(self) -> float:
         """The last finite loss (NaN when the first was not)."""
         return self.loss_history[-1] if self.loss_history else math.nan
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs whose forward pass ran: the finite ones, and the one that diverged."""
+        return len(self.loss_history) + (self.diverged_at is not None)
 
     @property
     def dead_layers(self) -> list[str]:
@@ -90,9 +101,10 @@ class StressResult:
     mean_predictor_loss: float  # variance of y: the loss of always predicting mean(y)
     run1: RunResult
     run2: RunResult
-    # each Linear layer's ‖∇W‖ at every step of both runs, by its label in run 2 (None before
-    # a layer existed)
+    # each Linear layer's ‖∇W‖ at every ``weight_grad_norm_series_stride``-th step of both
+    # runs (from step 1), by its label in run 2 (None before a layer existed)
     weight_grad_norm_series: dict[str, list[float | None]] = field(default_factory=dict)
+    weight_grad_norm_series_stride: int = 1
 
     def runs(self) -> dict[str, RunResult]:
         return {"run1": self.run1, "run2": self.run2}
@@ -121,17 +133,20 @@ def train(
     optimizer = optim.SGD(model.parameters(), lr=learning_rate)
     loss_fn = nn.MSELoss()
     history: list[float] = []
-    for epoch in range(1, epochs + 1):
-        loss = loss_fn(model(X), y)
-        value = loss.item()
-        if not math.isfinite(value):
-            return history, epoch
-        history.append(value)
-        optimizer.zero_grad()
-        loss.backward()
-        if on_epoch is not None:
-            on_epoch(epoch, model, value)
-        optimizer.step()
+    # Overflow on the way to divergence is expected: the loss check below reports it as the
+    # run's result, so NumPy's warnings would only repeat it (a screenful per epoch).
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(1, epochs + 1):
+            loss = loss_fn(model(X), y)
+            value = loss.item()
+            if not math.isfinite(value):
+                return history, epoch
+            history.append(value)
+            optimizer.zero_grad()
+            loss.backward()
+            if on_epoch is not None:
+                on_epoch(epoch, model, value)
+            optimizer.step()
     return history, None
 
 
@@ -157,13 +172,22 @@ def _summarise(
     run: LabRun,
     hidden_layers: int,
 ) -> RunResult:
-    """A run's figures from its loss history and the recorder's last step."""
-    last = recorder.at_step()
-    linear = [label for label in last if label.type == "Linear"]
-    first_norm = last[linear[0]].get("weight_grad_norm", math.nan)
-    last_norm = last[linear[-2]].get("weight_grad_norm", math.nan)
-    gri, reason = gradient_ratio_index(first_norm, last_norm)
-    final = history[-1] if history else math.nan
+    """A run's figures from its loss history and the recorder's last complete step (a diverged
+    epoch ran its forward pass only, so its figures are those of the epoch before, if any)."""
+    last = recorder.at_step(recorder.step - (diverged_at is not None)) if history else {}
+    if diverged_at is None:
+        linear = [label for label in last if label.type == "Linear"]
+        first_norm = last[linear[0]].get("weight_grad_norm", math.nan)
+        last_norm = last[linear[-2]].get("weight_grad_norm", math.nan)
+        gri, reason = gradient_ratio_index(first_norm, last_norm)
+        r2 = 1 - history[-1] / mean_loss
+    else:  # no last epoch's gradients and no trained network: the figures are undefined
+        first_norm = last_norm = r2 = math.nan
+        gri = None
+        reason = (
+            f"training diverged at epoch {diverged_at} (the loss stopped being finite), so "
+            "there is no last epoch's gradient"
+        )
     return RunResult(
         hidden_layers=hidden_layers,
         loss_history=history,
@@ -172,7 +196,7 @@ def _summarise(
         grad_norm_last=last_norm,
         gri=gri,
         gri_undefined_reason=reason,
-        r2=1 - final / mean_loss,
+        r2=r2,
         layer_grad_norms={
             label: {q: v for q, v in values.items() if q.endswith("grad_norm")}
             for label, values in last.items()
@@ -186,45 +210,97 @@ def _summarise(
     )
 
 
-def _grad_series(recorder: nn.GradientRecorder) -> dict[str, list[float | None]]:
-    """Weight-gradient norm of every Linear layer at every step, keyed by the layer's label at
-    the last step. Run 1's hidden layers keep their positions through the break and the output
-    layer stays last, so each step's Linear layers map onto the final ones in that way; layers
-    inserted at the break have None before it."""
-    final_labels = [label for label in recorder.at_step() if label.type == "Linear"]
-    series: dict[str, list[float | None]] = {
-        label: [None] * recorder.step for label in final_labels
-    }
-    per_step: dict[int, list[tuple[int, float]]] = {}
-    for record in recorder.records:
-        if record.quantity == "weight_grad_norm" and record.layer.type == "Linear":
-            per_step.setdefault(record.step, []).append((record.layer.position, record.value))
+def _by_final_label(
+    per_step: dict[int, list[float]], final_labels: list[str], steps: int, stride: int
+) -> dict[str, list[float | None]]:
+    """Each step's Linear-layer norms (in layer order) as one series per final layer label,
+    one point every ``stride`` steps from step 1. Run 1's hidden layers keep their positions
+    through the break and the output layer stays last, so each step's layers map onto the
+    final ones that way; layers inserted at the break have None before it, and a step without
+    a backward (a diverged epoch) has None throughout."""
+    points = -(-steps // stride)  # ceil
+    series: dict[str, list[float | None]] = {label: [None] * points for label in final_labels}
     for step, values in per_step.items():
-        values.sort()
         targets = final_labels[: len(values) - 1] + final_labels[-1:]
-        for label, (_, value) in zip(targets, values, strict=True):
-            series[label][step - 1] = value
+        for label, value in zip(targets, values, strict=True):
+            series[label][(step - 1) // stride] = value
     return series
+
+
+def _linear_norms(at_step: dict[str, dict[str, float]]) -> list[float]:
+    return [v["weight_grad_norm"] for label, v in at_step.items() if label.type == "Linear"]
+
+
+def weight_grad_norm_series(recorder: nn.GradientRecorder) -> dict[str, list[float | None]]:
+    """Every Linear layer's ‖∇W‖ at every step a recorder kept, one series per layer (by its
+    label at the last step, in layer order), across a structural break: grouped by layer, not
+    by the positional label each step gave it."""
+    per_step: dict[int, dict[str, dict[str, float]]] = {}
+    for record in recorder.records:
+        if record.quantity == "weight_grad_norm":
+            per_step.setdefault(record.step, {})[record.layer] = {record.quantity: record.value}
+    ordered = {
+        step: _linear_norms(dict(sorted(layers.items(), key=lambda item: item[0].position)))
+        for step, layers in per_step.items()
+    }
+    final = [label for label in recorder.at_step() if label.type == "Linear"]
+    return _by_final_label(ordered, final, recorder.step, 1)
+
+
+class _SeriesKeeper:
+    """The weight-gradient norms of every ``stride``-th step, read from the recorder right
+    after that step's backward: a fixed budget whatever the epochs."""
+
+    def __init__(self, recorder: nn.GradientRecorder, stride: int) -> None:
+        self.recorder, self.stride = recorder, stride
+        self.per_step: dict[int, list[float]] = {}
+
+    def epoch_done(self) -> None:
+        step = self.recorder.step
+        if (step - 1) % self.stride == 0:
+            self.per_step[step] = _linear_norms(
+                self.recorder.at_step(step, quantity="weight_grad_norm")
+            )
+
+    def series(self) -> dict[str, list[float | None]]:
+        final = [label for label in self.recorder.at_step() if label.type == "Linear"]
+        return _by_final_label(self.per_step, final, self.recorder.step, self.stride)
+
+
+def _record_budget(model: nn.Sequential, config: LabConfig) -> int:
+    """Recorder rows enough for the last two steps of run 2, the only ones read back (the last
+    complete step may be the one before a diverged forward): per layer its activation
+    statistics and output gradient (at most 4 rows), plus one row a parameter."""
+    rows = max(4 + len(list(layer.parameters())) for layer in model)
+    return 2 * rows * (len(model) + 2 * config.added_layers)
 
 
 def run_stress_test(run: LabRun, observer: TrainingObserver | None = None) -> StressResult:
     """Part A for one run: run 1, the structural break, run 2, with a gradient recorder on the
-    network throughout; ``observer`` sees each run and epoch."""
+    network throughout; ``observer`` sees each run and epoch. Memory does not grow with the
+    epochs beyond the loss histories: the recorder keeps the last steps' rows only, and the
+    gradient series one step in ``stride`` (`series_stride`)."""
     observer = observer or TrainingObserver()
     config = run.config
     X, y, model, rng = draw_lab(run)
     mean_loss = float(np.mean((y - y.mean()) ** 2))
     data = Tensor(X), Tensor(y)
     results: dict[str, RunResult] = {}
-    with nn.GradientRecorder(model) as recorder:
+    stride = series_stride(run.epochs)
+    with nn.GradientRecorder(model, max_records=_record_budget(model, config)) as recorder:
+        keeper = _SeriesKeeper(recorder, stride)
         for name in RUNS:
             if name == "run2":
                 insert_hidden_layers(model, config, rng)
             observer.run_started(name, model, X, y)
-            hook = partial(observer.epoch_done, name)
+
+            def hook(epoch: int, model: nn.Sequential, loss: float, name: str = name) -> None:
+                keeper.epoch_done()
+                observer.epoch_done(name, epoch, model, loss)
+
             history, diverged = train(model, *data, config.learning_rate, run.epochs, hook)
             hidden = sum(isinstance(layer, nn.Linear) for layer in model) - 1
             results[name] = _summarise(recorder, history, diverged, mean_loss, run, hidden)
             observer.run_finished(name, model)
-        series = _grad_series(recorder)
-    return StressResult(run, mean_loss, results["run1"], results["run2"], series)
+        series = keeper.series()
+    return StressResult(run, mean_loss, results["run1"], results["run2"], series, stride)

@@ -79,19 +79,35 @@ def _manual_convolution(config: LabConfig) -> tuple[np.ndarray, np.ndarray, floa
     return matrix, conv_map.data[0, 0], centre
 
 
+EXAMPLE_DIGITS = (6, 4)  # a and b of the documents' example roll, 102303346
+
+
 def _notes(config: LabConfig, centre: float) -> list[str]:
-    notes = []
-    if centre != DOCUMENTS_MANUAL_CONVOLUTION:
-        notes.append(
+    """What the documents get wrong, said only where it is true of this roll."""
+    if (config.a, config.b) == EXAMPLE_DIGITS:
+        notes = [
             f"The course documents state the manual convolution is "
-            f"{DOCUMENTS_MANUAL_CONVOLUTION}; computed here it is {centre:g}. The "
-            f"notebook's own code prints -70.0 for the example roll, agreeing with this "
-            f"computation: the documents' −18 is wrong."
+            f"{DOCUMENTS_MANUAL_CONVOLUTION}; computed here it is {centre:g}, as the notebook's "
+            f"own code prints ({centre:.1f}): the documents' −18 is wrong."
+        ]
+    else:
+        notes = [
+            f"The course documents work the manual convolution for their example roll only "
+            f"(a = 6, b = 4), where they state {DOCUMENTS_MANUAL_CONVOLUTION} and their own code "
+            f"prints -70.0 (−70 is right). For this roll (a = {config.a}, b = {config.b}) it is "
+            f"{centre:g}."
+        ]
+    f, conv_f = config.output_filter_size, config.conv_filter_size
+    if f == conv_f:
+        notes.append(
+            f"Both questions use F = {f} for this roll: the output-size question fixes F = {f}, "
+            f"and the conv filter size 3 + (c mod 2) is {conv_f} too."
         )
-    notes.append(
-        f"The output-size question uses F = {config.output_filter_size} (as the documents do), "
-        f"not the conv filter size F = {config.conv_filter_size} of the parameter question."
-    )
+    else:
+        notes.append(
+            f"The output-size question uses F = {f} (as the documents do), not the conv "
+            f"filter size F = {conv_f} of the parameter question."
+        )
     return notes
 
 

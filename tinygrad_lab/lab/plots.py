@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import math
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from tinygrad_lab.lab.compute import LabResult
+    from tinygrad_lab.lab.part_a import RunResult, StressResult
 
 
 def _pyplot() -> Any:
@@ -20,24 +21,50 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(plt: Any, fig: Any, path: Path) -> Path:
+def _save(plt: Any, fig: Any, file: BinaryIO) -> None:
+    """The figure as PNG into ``file`` (an `OutputFiles` staging file)."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(file, format="png", dpi=110)
     plt.close(fig)
-    return path
 
 
-def plot_losses(result: LabResult, path: Path) -> Path:
-    """Loss per epoch of both runs, one after the other, with the break marked."""
+def _positive(value: float | None) -> bool:
+    """A value a log-scale plot can show."""
+    return value is not None and math.isfinite(value) and value > 0
+
+
+def missing_plots(stress: StressResult) -> dict[str, str]:
+    """The lab's plots that would have nothing to draw (diverged runs), by file name, each
+    with the reason; they are not drawn."""
+    missing = {}
+    if not any(run.loss_history for run in stress.runs().values()):
+        missing["loss_curves.png"] = "no epoch of either run had a finite loss"
+    series = stress.weight_grad_norm_series.values()
+    if not any(_positive(v) for values in series for v in values):
+        missing["grad_norms.png"] = "no epoch had a finite, non-zero weight gradient"
+    return missing
+
+
+def _run_label(number: int, run: RunResult) -> str:
+    label = f"run {number} ({run.hidden_layers} hidden)"
+    if run.diverged_at is not None:
+        finite = "no finite loss" if not run.loss_history else "loss not finite"
+        label += f", {finite} from epoch {run.diverged_at}"
+    return label
+
+
+def plot_losses(result: LabResult, file: BinaryIO) -> None:
+    """Loss per epoch of both runs, one after the other, with the break marked (and where a
+    run diverged, its legend says from which epoch its loss is not finite)."""
     plt = _pyplot()
     run1, run2 = result.part_a.run1, result.part_a.run2
-    n1 = len(run1.loss_history)
+    n1 = run1.epochs_run
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(range(1, n1 + 1), run1.loss_history, label=f"run 1 ({run1.hidden_layers} hidden)")
+    ax.plot(range(1, len(run1.loss_history) + 1), run1.loss_history, label=_run_label(1, run1))
     ax.plot(
         range(n1 + 1, n1 + len(run2.loss_history) + 1),
         run2.loss_history,
-        label=f"run 2 ({run2.hidden_layers} hidden)",
+        label=_run_label(2, run2),
     )
     ax.axvline(n1 + 0.5, color="grey", linestyle="--", linewidth=1, label="structural break")
     ax.axhline(
@@ -53,24 +80,26 @@ def plot_losses(result: LabResult, path: Path) -> Path:
         title=f"Loss curves — roll {result.run.roll}, seed {result.run.seed}",
     )
     ax.legend()
-    return _save(plt, fig, path)
+    _save(plt, fig, file)
 
 
-def plot_grad_norms(result: LabResult, path: Path) -> Path:
+def plot_grad_norms(result: LabResult, file: BinaryIO) -> None:
     """Weight-gradient norm of every Linear layer over all epochs (log scale)."""
     plt = _pyplot()
     series = result.part_a.weight_grad_norm_series
+    stride = result.part_a.weight_grad_norm_series_stride
     fig, ax = plt.subplots(figsize=(8, 4.5))
     cmap = plt.get_cmap("viridis")
     for k, (label, values) in enumerate(series.items()):
-        points = [(step, v) for step, v in enumerate(values, start=1) if v]
+        steps = range(1, stride * len(values) + 1, stride)
+        points = [(step, v) for step, v in zip(steps, values, strict=True) if _positive(v)]
         if points:
             steps, norms = zip(*points, strict=True)
             ax.plot(
                 steps, norms, color=cmap(k / max(len(series) - 1, 1)), label=label, linewidth=1.2
             )
     ax.axvline(
-        len(result.part_a.run1.loss_history) + 0.5,
+        result.part_a.run1.epochs_run + 0.5,
         color="grey",
         linestyle="--",
         linewidth=1,
@@ -79,13 +108,14 @@ def plot_grad_norms(result: LabResult, path: Path) -> Path:
     ax.set(
         xlabel="epoch (runs 1 and 2 in sequence)",
         ylabel="‖∇W‖ (Frobenius)",
-        title="Per-layer weight-gradient norms (layer labels as in run 2)",
+        title="Per-layer weight-gradient norms (layer labels as in run 2)"
+        + (f", one step in {stride}" if stride > 1 else ""),
     )
     ax.legend(fontsize=7, ncol=2)
-    return _save(plt, fig, path)
+    _save(plt, fig, file)
 
 
-def plot_gri_seeds(results: list[LabResult], path: Path) -> Path:
+def plot_gri_seeds(results: list[LabResult], file: BinaryIO) -> None:
     """GRI of run 1 against run 2 for every seed; undefined GRIs are listed in the title."""
     plt = _pyplot()
     pairs = [(r.part_a.run1.gri, r.part_a.run2.gri) for r in results]
@@ -113,4 +143,4 @@ def plot_gri_seeds(results: list[LabResult], path: Path) -> Path:
         title=f"GRI across {len(pairs)} seeds — roll {results[0].run.roll}"
         + (f" ({undefined} undefined)" if undefined else ""),
     )
-    return _save(plt, fig, path)
+    _save(plt, fig, file)

@@ -34,6 +34,10 @@ EXAMPLE_ROLL = "102303346"
 DEFAULT_ODD_ACTIVATION = "relu"  # the notebook's code uses ReLU whatever a is
 DEFAULT_ADDED_LAYERS = 3  # the notebook's code adds 3 whatever b is
 EPOCHS = 400  # epochs a run (lab-spec §2)
+# Every epoch's loss is kept (the lab's loss-history tables), so the epochs are bounded: at
+# this maximum the two histories of a run hold 200,000 floats (a few MB), and a sweep of 50
+# seeds keeps a few hundred MB in all.
+MAX_EPOCHS = 100_000
 ROLL_RULE = "a roll number is a string of at least three decimal digits, e.g. 102303346"
 
 
@@ -166,6 +170,11 @@ class Rule:
     rule: str
     value: object
     assumed: bool = False  # True when a documented default filled a rule the documents leave open
+    overridden: bool = False  # True when the caller's override replaced the rule's value
+    without_override: object = None  # the rule's value (or the default) an override replaced
+    left_open: bool = False  # the documents define no value for this roll: a default fills it
+    computed: object = None  # the value as computed, when ``value`` is its display text
+    displayed: bool = False  # ``value`` is display text for ``computed``
 
 
 def _evaluate(row: RuleRow | OpenRuleRow, v: Values, override: object) -> Rule:
@@ -174,13 +183,19 @@ def _evaluate(row: RuleRow | OpenRuleRow, v: Values, override: object) -> Rule:
         value = row.value(v)
         if row.field is not None:
             setattr(v, row.field, value)
-        return Rule(row.quantity or "", row.rule, row.shown(v) if row.shown else value)
+        if row.shown is None:
+            return Rule(row.quantity or "", row.rule, value)
+        return Rule(row.quantity or "", row.rule, row.shown(v), computed=value, displayed=True)
     ruled = row.ruled(v)
-    value = override if override is not None else ruled if ruled is not None else row.default
+    by_rule = ruled if ruled is not None else row.default
+    value = override if override is not None else by_rule
     setattr(v, row.field, value)
     text = row.rule + ("" if ruled is not None else f"; {row.open_case(v)}: not defined")
     text += " (overridden)" if override is not None else ""
-    return Rule(row.quantity, text, value, assumed=override is None and ruled is None)
+    open_ = ruled is None
+    if override is not None:
+        return Rule(row.quantity, text, value, False, True, by_rule, left_open=open_)
+    return Rule(row.quantity, text, value, assumed=open_, left_open=open_)
 
 
 @dataclass(frozen=True)
@@ -224,6 +239,20 @@ class LabConfig:
         return [
             f"{r.quantity}: {r.rule} (assumed default: {r.value})" for r in self.rules if r.assumed
         ]
+
+    @property
+    def overrides(self) -> list[str]:
+        """Sentences naming each rule the caller overrode, with what the rule gives."""
+        return [
+            f"{r.quantity}: {r.value} by override (the "
+            f"{'assumed default' if r.left_open else 'rule'} gives {r.without_override})"
+            for r in self.rules
+            if r.overridden
+        ]
+
+    def rule(self, quantity: str) -> Rule:
+        """The evaluated rule of ``quantity`` (e.g. ``"activation"``)."""
+        return next(r for r in self.rules if r.quantity == quantity)
 
     def table(self) -> list[tuple[str, str, object]]:
         """``(quantity, rule, value)`` rows, lab-spec §1 then §3."""
@@ -296,6 +325,11 @@ class LabRun:
             or self.epochs < 1
         ):
             raise ValueError(f"epochs must be a positive whole number, got {self.epochs}")
+        if self.epochs > MAX_EPOCHS:
+            raise ValueError(
+                f"epochs must be at most {MAX_EPOCHS:,} (every epoch's loss is kept), got "
+                f"{self.epochs:,}"
+            )
         if isinstance(self.seed, bool) or not isinstance(self.seed, Integral) or self.seed < 0:
             raise ValueError(f"seed must be a whole number >= 0, got {self.seed}")
 

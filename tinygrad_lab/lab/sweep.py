@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import csv
 import math
+import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+import signal
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tinygrad_lab.lab.analysis import diagnose
 from tinygrad_lab.lab.compute import LabResult, compute_lab
+from tinygrad_lab.lab.part_a import RUNS
 from tinygrad_lab.lab.rules import LabRun, RollNumberError, parse_roll
 
 
@@ -23,8 +31,13 @@ class SweepError(ValueError):
     """A bad seed range, roster or scheduler: one line saying what was wrong."""
 
 
+class DuplicateWarning(UserWarning):
+    """A roll or seed given more than once: it runs once (the command line says so)."""
+
+
 def parse_seeds(text: str) -> list[int]:
-    """``"0-49"``, ``"7"`` or ``"1,5,9"`` (ranges inclusive) as a list of seeds."""
+    """``"0-49"``, ``"7"`` or ``"1,5,9"`` (ranges inclusive) as a list of seeds, each once; a
+    seed given twice is a `DuplicateWarning`."""
     seeds: list[int] = []
     for part in str(text).split(","):
         match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
@@ -40,27 +53,60 @@ def parse_seeds(text: str) -> list[int]:
         seeds.extend(range(low, high + 1))
     if not seeds:
         raise SweepError(f"bad seed range {text!r}: it holds no seed")
-    return seeds
+    once = list(dict.fromkeys(seeds))
+    if len(once) < len(seeds):
+        repeated = sorted(seed for seed, n in Counter(seeds).items() if n > 1)
+        warnings.warn(
+            DuplicateWarning(
+                f"--seeds {text}: {_listed('seed', repeated)} given more than once; "
+                f"each runs once ({len(once)} seeds)"
+            ),
+            stacklevel=2,
+        )
+    return once
+
+
+def _listed(noun: str, items: list[Any]) -> str:
+    """``"seed 3"`` or ``"seeds 3, 4"``."""
+    return f"{noun}{'s' if len(items) > 1 else ''} {', '.join(map(str, items))}"
+
+
+def _is_header(row: list[str]) -> bool:
+    """Row 1 is a header only when its first cell holds no digit at all: a typo such as
+    ``1023O3888``, ``12`` or ``102303888;Ann`` is a bad roll, not a header to skip."""
+    return not any(character.isdigit() for character in row[0])
 
 
 def read_roster(path: str | Path) -> list[str]:
-    """Roll numbers from a CSV file, one a row (first column); a header row is allowed."""
+    """Roll numbers from a CSV file, one a row (first column), each once; row 1 may be a
+    header (see `_is_header`). A bad row is a `SweepError` naming it; a repeated roll is a
+    `DuplicateWarning` naming both rows."""
     try:
         with open(path, newline="") as handle:
-            rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except OSError as err:
         raise SweepError(f"cannot read roster {path}: {err.strerror or err}") from None
-    rolls = []
-    for number, row in enumerate(rows, start=1):
+    first: dict[str, int] = {}  # roll -> the row it first appears in
+    for position, (number, row) in enumerate(rows):
+        if position == 0 and _is_header(row):
+            continue
         try:
-            rolls.append(parse_roll(row[0]))
+            roll = parse_roll(row[0])
         except RollNumberError as err:
-            if number == 1:  # a header
-                continue
             raise SweepError(f"{path}, row {number}: {err}") from None
-    if not rolls:
+        if roll in first:
+            warnings.warn(
+                DuplicateWarning(
+                    f"{path}, row {number}: roll {roll} repeats row {first[roll]}; it runs once"
+                ),
+                stacklevel=2,
+            )
+            continue
+        first[roll] = number
+    if not first:
         raise SweepError(f"roster {path} holds no roll number")
-    return rolls
+    return list(first)
 
 
 def dask_executor(address: str) -> Executor:
@@ -88,29 +134,72 @@ def run_many(
 ) -> list[Any]:
     """``fn(run)`` for every run, in order, on ``executor`` (a local process pool of ``workers``
     processes when None), with a progress bar. ``fn`` must pickle (a module-level function, or
-    a ``functools.partial`` of one)."""
-    own = executor is None
-    if own:
-        executor = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    a ``functools.partial`` of one).
+
+    One Ctrl-C stops it: the local pool's workers ignore SIGINT (the terminal sends it to the
+    whole process group), and the parent, on its KeyboardInterrupt, terminates them instead of
+    waiting for the runs in progress; an executor's pending runs are cancelled."""
+    if executor is None:
+        return _on_local_pool(runs, workers or os.cpu_count() or 1, progress, fn)
+    futures = {executor.submit(fn, run): k for k, run in enumerate(runs)}
+    results: list[Any] = [None] * len(runs)
     try:
-        futures = {executor.submit(fn, run): k for k, run in enumerate(runs)}
-        results: list[Any] = [None] * len(runs)
-        for future in _progress(as_completed(futures), len(runs), progress):
-            results[futures[future]] = future.result()
-    finally:
-        if own:
-            executor.shutdown(cancel_futures=True)
+        with _progress(len(runs), progress) as advance:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                advance()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
     return results
 
 
-def _progress(items: Iterable, total: int, enabled: bool) -> Iterable:
-    if not enabled:
-        return items
+def _ignore_sigint() -> None:
+    """A pool worker's initializer: Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _indexed(fn: Callable[[LabRun], Any], item: tuple[int, LabRun]) -> tuple[int, Any]:
+    return item[0], fn(item[1])
+
+
+def _on_local_pool(
+    runs: list[LabRun], workers: int, progress: bool, fn: Callable[[LabRun], Any]
+) -> list[Any]:
+    """``fn`` over ``runs`` on a process pool that is terminated, not drained, on any
+    exception (Ctrl-C, or a run's error)."""
+    results: list[Any] = [None] * len(runs)
+    pool = multiprocessing.Pool(min(workers, len(runs)), initializer=_ignore_sigint)
     try:
-        from tqdm import tqdm
-    except ImportError:
-        return items
-    return tqdm(items, total=total, unit="run", desc="tinygrad-lab", leave=False)
+        with _progress(len(runs), progress) as advance:
+            for k, result in pool.imap_unordered(partial(_indexed, fn), enumerate(runs)):
+                results[k] = result
+                advance()
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
+    return results
+
+
+@contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
+    """A function to call once a run is done: a tqdm bar when enabled and installed, closed
+    (and cleared) however the runs end."""
+    if enabled:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            enabled = False
+    if not enabled:
+        yield lambda: None
+        return
+    with tqdm(total=total, unit="run", desc="tinygrad-lab", leave=False) as bar:
+        yield bar.update
 
 
 # ------------------------------------------------------------------------------ summaries
@@ -176,6 +265,9 @@ class SweepSummary:
     gri_defined_runs: int
     dead_layer_share: float  # share of runs with a dead layer in run 1 or run 2
     distribution: dict[str, Distribution]  # every numeric figure of the JSON, by its path
+    gri_fell_runs: int = 0  # the runs behind gri_fell_share, counted
+    dead_layer_runs: int = 0  # the runs behind dead_layer_share, counted
+    verdicts: dict[str, dict[str, int]] = field(default_factory=dict)  # run -> verdict -> runs
 
     @property
     def runs(self) -> int:
@@ -189,6 +281,9 @@ class SweepSummary:
             "gri_defined_runs": self.gri_defined_runs,
             "dead_layer_share": self.dead_layer_share,
             "distribution": {k: d.to_json() for k, d in self.distribution.items()},
+            "gri_fell_runs": self.gri_fell_runs,
+            "dead_layer_runs": self.dead_layer_runs,
+            "verdicts": self.verdicts,
         }
 
 
@@ -203,10 +298,18 @@ def summarise(results: list[LabResult]) -> SweepSummary:
     both = [(s.run1.gri, s.run2.gri) for s in stresses]
     defined = [(g1, g2) for g1, g2 in both if g1 is not None and g2 is not None]
     dead = [bool(s.run1.dead_layers or s.run2.dead_layers) for s in stresses]
+    fell = sum(g2 < g1 for g1, g2 in defined)
+    verdicts = {
+        name: dict(Counter(diagnose(s.runs()[name])[0] for s in stresses).most_common())
+        for name in RUNS
+    }
     return SweepSummary(
         seeds=[int(r.run.seed) for r in results],
-        gri_fell_share=(sum(g2 < g1 for g1, g2 in defined) / len(defined)) if defined else None,
+        gri_fell_share=fell / len(defined) if defined else None,
         gri_defined_runs=len(defined),
         dead_layer_share=sum(dead) / len(dead),
         distribution=distribution,
+        gri_fell_runs=fell,
+        dead_layer_runs=sum(dead),
+        verdicts=verdicts,
     )
