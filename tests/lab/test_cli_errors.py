@@ -133,6 +133,25 @@ CASES = {
         ["g.dot"],
         no_dot,
     ),
+    "explore: the page is written": Case(
+        ["explore", "--roll", ROLL, "--seed", "1", "--epoch", "2", "--out", "page.html"],
+        0,
+        None,
+        ["page.html"],
+    ),
+    "explore: a bad roll": Case(["explore", "--roll", "12", "--out", "p.html"], 2, "bad roll"),
+    "explore: epoch 0": Case(
+        ["explore", "--roll", ROLL, "--epoch", "0", "--out", "p.html"], 2, "--epoch: must be"
+    ),
+    "explore: an epoch past run 1": Case(
+        ["explore", "--roll", ROLL, "--epoch", "401", "--out", "p.html"], 2, "to 400 (run 1"
+    ),
+    "explore: not an .html file": Case(
+        ["explore", "--roll", ROLL, "--out", "p.txt"], 2, "must end in .html"
+    ),
+    "explore: no such folder": Case(
+        ["explore", "--roll", ROLL, "--out", "nowhere/p.html"], 2, "does not exist"
+    ),
     "check after divergence": Case(
         ["check", "--roll", "102300990", "--activation", "identity", "--epochs", "6", "--out", "d"],
         1,

@@ -193,6 +193,23 @@ def _graph_options(graph: argparse.ArgumentParser) -> None:
     graph.add_argument("--grads", action="store_true", help="colour by gradient norm")
 
 
+def _explore_options(explore: argparse.ArgumentParser) -> None:
+    explore.add_argument(
+        "--roll", action=_Once, required=True, help=f"roll number (e.g. {EXAMPLE_ROLL})"
+    )
+    explore.add_argument("--seed", type=non_negative_int, action=_Once, default=0)
+    explore.add_argument(
+        "--epoch",
+        type=positive_int,
+        action=_Once,
+        default=1,
+        help="the epoch of run 1 to explore (default 1: before any update)",
+    )
+    explore.add_argument(
+        "--out", type=_folder, action=_Once, required=True, help="the page: a .html file"
+    )
+
+
 # Each command takes only the options it uses.
 COMMANDS = {
     "spec": ((_who, _rules, _output), "the roll-number configuration table"),
@@ -208,6 +225,10 @@ COMMANDS = {
         "backprop at every epoch (exit 1 if not)",
     ),
     "graph": ((_graph_options,), "draw the lab network's computation graph"),
+    "explore": (
+        (_explore_options,),
+        "step through the lab network's backward in the browser (one HTML page)",
+    ),
 }
 
 
@@ -286,6 +307,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "graph":
             return _graph(args)
+        if args.command == "explore":
+            return _explore(args)
         if args.command == "digits":
             return digits_command(args, _check_out)
         configs = _configs(args)
@@ -426,6 +449,19 @@ def _graph(args: argparse.Namespace) -> int:
     try:
         path = graph_command(roll, args.out, layers=args.layers, grads=args.grads, seed=args.seed)
     except GraphvizNotFoundError as err:  # no dot: the DOT source is written instead
+        raise UsageError(str(err)) from None
+    print(f"wrote {path}")
+    return 0
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from tinygrad_lab.lab.explore import explore_command
+    from tinygrad_lab.viz import GraphvizNotFoundError
+
+    _check_out(args.out.parent)
+    try:
+        path = explore_command(args.roll, seed=args.seed, epoch=args.epoch, out=args.out)
+    except (GraphvizNotFoundError, OSError) as err:  # one line, as every other command's
         raise UsageError(str(err)) from None
     print(f"wrote {path}")
     return 0
