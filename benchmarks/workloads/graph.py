@@ -1,9 +1,11 @@
 """W4: backward through one long chain of element-wise ops (1,000 / 10,000 / 100,000 nodes).
+W7: the per-op overhead floor, the same chain on one-element tensors (1,000 nodes).
 
 The chain alternates ``y = y * c`` and ``y = y + c`` on a 16-element tensor, so the arithmetic
 per node is trivial and the time is the engine's own: building a node in forward, ordering the
 graph and visiting each node in backward. That cost must be linear in the number of nodes,
-i.e. the time per node flat from 1,000 to 100,000 nodes.
+i.e. the time per node flat from 1,000 to 100,000 nodes. On one element (W7) nothing is left
+but the engine's own price per node, forward and backward, against PyTorch's.
 """
 
 from __future__ import annotations
@@ -34,30 +36,30 @@ class ChainWorkload:
     max_growth: float = 1.5  # largest allowed per-node time ÷ per-node time of the shortest chain
 
 
-def lab_chain(length: int) -> tuple[float, float]:
-    x = Tensor(np.ones(WIDTH), requires_grad=True)
-    c = Tensor(np.full(WIDTH, 0.999))
+def lab_chain(length: int, width: int = WIDTH) -> tuple[float, float]:
+    x = Tensor(np.ones(width), requires_grad=True)
+    c = Tensor(np.full(width, 0.999))
     t0 = time.perf_counter()
     y = x
     for i in range(length):
         y = y * c if i % 2 == 0 else y + c
     t1 = time.perf_counter()
-    y.backward(np.ones(WIDTH))
+    y.backward(np.ones(width))
     t2 = time.perf_counter()
     if not np.allclose(x.grad, 0.999 ** ((length + 1) // 2)):
-        raise AssertionError("W4: tinygrad_lab's chain gradient is wrong")
+        raise AssertionError("tinygrad_lab's chain gradient is wrong")
     return t1 - t0, t2 - t1
 
 
-def torch_chain(torch: Any, length: int) -> tuple[float, float]:
-    x = torch.ones(WIDTH, dtype=torch.float64, requires_grad=True)
-    c = torch.full((WIDTH,), 0.999, dtype=torch.float64)
+def torch_chain(torch: Any, length: int, width: int = WIDTH) -> tuple[float, float]:
+    x = torch.ones(width, dtype=torch.float64, requires_grad=True)
+    c = torch.full((width,), 0.999, dtype=torch.float64)
     t0 = time.perf_counter()
     y = x
     for i in range(length):
         y = y * c if i % 2 == 0 else y + c
     t1 = time.perf_counter()
-    y.backward(torch.ones(WIDTH, dtype=torch.float64))
+    y.backward(torch.ones(width, dtype=torch.float64))
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
@@ -75,6 +77,23 @@ def w4(quick: bool, threads: int) -> ChainWorkload:
             "torch": torch and (lambda length: torch_chain(torch, length)),
         },
         notes={"torch": why},
+    )
+
+
+def w7(quick: bool, threads: int) -> ChainWorkload:
+    torch, why = optional_torch(threads)
+    return ChainWorkload(
+        key="W7",
+        title="the per-op overhead floor: the same chain on one-element tensors",
+        lengths=(100,) if quick else (1_000,),
+        repeats=2 if quick else 5,
+        nodes_per_sample=1_000 if quick else 20_000,
+        contenders={
+            "tinygrad_lab": lambda length: lab_chain(length, width=1),
+            "torch": torch and (lambda length: torch_chain(torch, length, width=1)),
+        },
+        notes={"torch": why},
+        max_growth=float("inf"),  # one length: there is no growth to bound
     )
 
 

@@ -158,7 +158,10 @@ def chain_table(key: str, results: dict[str, Any], notes: dict[str, str]) -> str
                     _time(row["backward_per_node_s"]),
                 ]
             )
-        rows.append([key, name, "growth", "", f"{r['backward_growth']:.2f}× the shortest chain"])
+        if len(r["by_length"]) > 1:
+            rows.append(
+                [key, name, "growth", "", f"{r['backward_growth']:.2f}× the shortest chain"]
+            )
     rows += [[key, name, "—", "—", note] for name, note in notes.items() if note]
     return _table(["workload", "contender", "nodes", "forward / node", "backward / node"], rows)
 
