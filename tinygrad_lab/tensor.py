@@ -844,13 +844,26 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def user_site() -> str:
-    """The ``file:line`` of the innermost caller outside tinygrad_lab (where the user wrote it)."""
+    """The ``file:line`` of the innermost caller outside tinygrad_lab (where the user wrote it);
+    in a notebook, ``cell N:line`` (N the cell's execution count)."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
-    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+    filename = frame.f_code.co_filename
+    cell = _notebook_cell(filename)
+    where = f"cell {cell}" if cell is not None else os.path.basename(filename)
+    return f"{where}:{frame.f_lineno}"
+
+
+def _notebook_cell(filename: str) -> int | None:
+    """The execution count of the notebook cell IPython compiled as ``filename``, if any (its
+    code has a temporary file name such as ``/tmp/ipykernel_42/123.py``)."""
+    ipython = sys.modules.get("IPython")  # only if running: never imported here
+    shell = ipython.get_ipython() if ipython is not None else None
+    cells = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    return cells.get(filename) if isinstance(cells, dict) else None
 
 
 # ============================================================================== functions

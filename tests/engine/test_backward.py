@@ -328,3 +328,18 @@ def test_no_grad_works_as_a_bare_decorator_too():
     out = predict(np.arange(3.0))
     assert out.item() == 3.0 and not out.requires_grad and out._ctx is None
     assert (w * 2).requires_grad  # recording is back on after the call
+
+
+def test_a_site_in_a_notebook_cell_reads_cell_and_line(monkeypatch):
+    """In Jupyter, code runs from a temporary file IPython maps to the cell's number."""
+    import sys
+    import types
+
+    here = inspect.currentframe().f_code.co_filename
+    shell = types.SimpleNamespace(compile=types.SimpleNamespace(_filename_map={here: 7}))
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    x = leaf()
+    with detect_anomaly():
+        line = _next_line()
+        y = x * 2.0
+    assert y._ctx.site == f"cell 7:{line}"

@@ -1,5 +1,6 @@
 """experiments/lab6.ipynb runs top to bottom in a real kernel, and is committed without outputs."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -33,3 +34,6 @@ def test_notebook_runs_top_to_bottom_and_shows_the_lab():
     # the gradient plot follows each layer across the break, in layer order (not by label)
     linear = ", ".join(f"{k}:Linear" for k in range(0, 17, 2))
     assert f"layers plotted: {linear}\n" in text
+    # the backward trace names the notebook's own cell as the code line that made each node
+    tables = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
+    assert re.search(r"\| cell \d+:\d+ \|", tables)
