@@ -39,6 +39,7 @@ from tinygrad_lab.display import cell, markdown_table
 from tinygrad_lab.lab.analysis import EXPLODING_GRI, VANISHING_GRI
 from tinygrad_lab.lab.files import OutputFiles
 from tinygrad_lab.lab.part_a import gradient_ratio_index
+from tinygrad_lab.lab.plots import pyplot, save_png
 
 EXTRA_HINT = "pip install -e '.[digits]' (or pip install 'tinygrad_lab[digits]')"
 SPLIT_SEED, TEST_SIZE = 0, 0.25  # the fixed split of the issue: stratified, 25% test, seed 0
@@ -447,22 +448,11 @@ PLOTS = {
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError(f"the digits plots need matplotlib: {EXTRA_HINT}") from None
-    matplotlib.use("Agg")  # files only: no display needed
-    import matplotlib.pyplot as plt
-
-    return plt
+    return pyplot("the digits plots", EXTRA_HINT)
 
 
 def _save(plt: Any, fig: Any, target: Any) -> Any:
-    """Save ``fig`` as PNG to ``target``: a path, or an open binary file."""
-    fig.tight_layout()
-    fig.savefig(target, format="png", dpi=120)
-    plt.close(fig)
-    return target
+    return save_png(plt, fig, target, dpi=120)
 
 
 def plot_curves(result: DigitsResult, path: Path) -> Path:

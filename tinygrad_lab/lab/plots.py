@@ -10,22 +10,28 @@ if TYPE_CHECKING:
     from tinygrad_lab.lab.part_a import RunResult, StressResult
 
 
-def _pyplot() -> Any:
+PLOT_HINT = "pip install 'tinygrad_lab[plot]'"
+
+
+def pyplot(what: str = "plots", hint: str = PLOT_HINT) -> Any:
+    """matplotlib's pyplot, drawing to files only; without matplotlib, an ImportError saying
+    that ``what`` needs it and how to get it (``hint``)."""
     try:
         import matplotlib
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'tinygrad_lab[plot]'") from None
+        raise ImportError(f"{what} need matplotlib: {hint}") from None
     matplotlib.use("Agg")  # files only: no display needed
     import matplotlib.pyplot as plt
 
     return plt
 
 
-def _save(plt: Any, fig: Any, file: BinaryIO) -> None:
-    """The figure as PNG into ``file`` (an `OutputFiles` staging file)."""
+def save_png(plt: Any, fig: Any, file: Any, dpi: int = 110) -> Any:
+    """The figure as PNG into ``file`` (a path, or an `OutputFiles` staging file)."""
     fig.tight_layout()
-    fig.savefig(file, format="png", dpi=110)
+    fig.savefig(file, format="png", dpi=dpi)
     plt.close(fig)
+    return file
 
 
 def _positive(value: float | None) -> bool:
@@ -56,7 +62,7 @@ def _run_label(number: int, run: RunResult) -> str:
 def plot_losses(result: LabResult, file: BinaryIO) -> None:
     """Loss per epoch of both runs, one after the other, with the break marked (and where a
     run diverged, its legend says from which epoch its loss is not finite)."""
-    plt = _pyplot()
+    plt = pyplot()
     run1, run2 = result.part_a.run1, result.part_a.run2
     n1 = run1.epochs_run
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -80,12 +86,12 @@ def plot_losses(result: LabResult, file: BinaryIO) -> None:
         title=f"Loss curves — roll {result.run.roll}, seed {result.run.seed}",
     )
     ax.legend()
-    _save(plt, fig, file)
+    save_png(plt, fig, file)
 
 
 def plot_grad_norms(result: LabResult, file: BinaryIO) -> None:
     """Weight-gradient norm of every Linear layer over all epochs (log scale)."""
-    plt = _pyplot()
+    plt = pyplot()
     series = result.part_a.weight_grad_norm_series
     stride = result.part_a.weight_grad_norm_series_stride
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -112,12 +118,12 @@ def plot_grad_norms(result: LabResult, file: BinaryIO) -> None:
         + (f", one step in {stride}" if stride > 1 else ""),
     )
     ax.legend(fontsize=7, ncol=2)
-    _save(plt, fig, file)
+    save_png(plt, fig, file)
 
 
 def plot_gri_seeds(results: list[LabResult], file: BinaryIO) -> None:
     """GRI of run 1 against run 2 for every seed; undefined GRIs are listed in the title."""
-    plt = _pyplot()
+    plt = pyplot()
     pairs = [(r.part_a.run1.gri, r.part_a.run2.gri) for r in results]
     defined = [(a, b) for a, b in pairs if a is not None and b is not None]
     fig, ax = plt.subplots(figsize=(6, 5.5))
@@ -143,4 +149,4 @@ def plot_gri_seeds(results: list[LabResult], file: BinaryIO) -> None:
         title=f"GRI across {len(pairs)} seeds — roll {results[0].run.roll}"
         + (f" ({undefined} undefined)" if undefined else ""),
     )
-    _save(plt, fig, file)
+    save_png(plt, fig, file)
