@@ -3,14 +3,18 @@
 A `Tensor` holds an ndarray. An op is a `Function` subclass with a ``forward`` and a
 ``backward`` on plain ndarrays; ``Op.apply(*tensors)`` runs ``forward`` and, when gradients are
 wanted, keeps the `Function` instance as the output's ``_ctx``: a node of the graph, whose
-``parents`` are the op's inputs. That is the whole graph. ``Tensor.backward()`` lists it in
-topological order (`tinygrad_lab.graph`) and calls each node's ``backward`` from the output
-towards the leaves, summing the gradients of a tensor that fed several ops.
+``parents`` are the op's inputs. That is the whole graph. ``Tensor.backward()`` visits its
+nodes from the newest to the oldest (a node is always made after its inputs) and calls each
+one's ``backward``, summing the gradients of a tensor that fed several ops.
+
+Sections, in reading order: `Function` (and ``apply``, the one fenced hot path), `Tensor`,
+backward and its helpers, then what stays off the main line: integrity and bookkeeping.
 
 Integrity: every tensor has a version, which each in-place write made through the framework
 raises (``add_``, ``x -= y`` under ``no_grad``, ``x.data = ...``, optimizer steps). A node
-remembers the versions of its inputs when it saves arrays for backward; backward refuses to
-run a node whose saved input has changed since, instead of computing a wrong gradient.
+notes how many writes had been made when it ran; if some were made since, backward checks
+that none touched an array the node saved, and refuses to run it if one did, instead of
+computing a wrong gradient.
 
 The package's one import cycle is declared here, at the bottom of this file: Tensor's operator
 methods call the built-in ops of `tinygrad_lab.ops`, and those ops subclass `Function`. The ops
