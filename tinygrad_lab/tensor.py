@@ -495,6 +495,76 @@ class Tensor:
     def T(self) -> Tensor:  # noqa: N802  (NumPy's and PyTorch's name)
         return ops.Transpose.apply(self, axes=None)
 
+    # Element-wise math (ops/math.py): PyTorch's names, NumPy's as aliases where they differ.
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def tan(self) -> Tensor:
+        return ops.Tan.apply(self)
+
+    def asin(self) -> Tensor:
+        return ops.Asin.apply(self)
+
+    def acos(self) -> Tensor:
+        return ops.Acos.apply(self)
+
+    def atan(self) -> Tensor:
+        return ops.Atan.apply(self)
+
+    def sinh(self) -> Tensor:
+        return ops.Sinh.apply(self)
+
+    def cosh(self) -> Tensor:
+        return ops.Cosh.apply(self)
+
+    def log2(self) -> Tensor:
+        return ops.Log2.apply(self)
+
+    def log10(self) -> Tensor:
+        return ops.Log10.apply(self)
+
+    def log1p(self) -> Tensor:
+        return ops.Log1p.apply(self)
+
+    def exp2(self) -> Tensor:
+        return ops.Exp2.apply(self)
+
+    def expm1(self) -> Tensor:
+        return ops.Expm1.apply(self)
+
+    def square(self) -> Tensor:
+        return ops.Square.apply(self)
+
+    def reciprocal(self) -> Tensor:
+        return ops.Reciprocal.apply(self)
+
+    def sign(self) -> Tensor:
+        return ops.Sign.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self  # unary + is the identity: no node (PyTorch's +t is t too)
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.Maximum.apply(self, self._lift(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.Minimum.apply(self, self._lift(other))
+
+    def logaddexp(self, other: Any) -> Tensor:
+        return ops.LogAddExp.apply(self, self._lift(other))
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        return ops.LogAddExp2.apply(self, self._lift(other))
+
+    def atan2(self, other: Any) -> Tensor:
+        """``atan2(self, other)``: the angle of the point (x=other, y=self), as ``torch.atan2``."""
+        return ops.Atan2.apply(self, self._lift(other))
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # NumPy's names
+
     # ------------------------------------------------------------------------- autograd
     def retain_grad(self) -> Tensor:
         """Also keep ``.grad`` for this non-leaf tensor during backward."""

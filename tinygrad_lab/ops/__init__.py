@@ -8,6 +8,7 @@ from tinygrad_lab.ops.conv import *  # noqa: F403
 from tinygrad_lab.ops.dropout import *  # noqa: F403
 from tinygrad_lab.ops.elementwise import *  # noqa: F403
 from tinygrad_lab.ops.loss import *  # noqa: F403
+from tinygrad_lab.ops.math import *  # noqa: F403
 from tinygrad_lab.ops.matmul import *  # noqa: F403
 from tinygrad_lab.ops.movement import *  # noqa: F403
 from tinygrad_lab.ops.normalization import *  # noqa: F403
