@@ -461,10 +461,16 @@ class Tensor:
         return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def var(
-        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, ddof: int = 0
+        self,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+        ddof: float = 0,
+        *,
+        correction: float | None = None,
     ) -> Tensor:
-        """Variance, built from other ops: its gradient comes free, by composition."""
-        return ops.variance(self, axis, keepdims, ddof)
+        """Variance, built from other ops: its gradient comes free, by composition. Divides by
+        ``n - ddof`` (``correction`` is PyTorch's name for ddof; its default is 1, NumPy's 0)."""
+        return ops.variance(self, axis, keepdims, ddof, correction)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
@@ -564,6 +570,35 @@ class Tensor:
         return ops.Atan2.apply(self, self._lift(other))
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # NumPy's names
+
+    # More reductions (ops/reduce.py) and running sums and products (ops/scan.py).
+    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.Prod.apply(self, axis=axis, keepdims=keepdims)
+
+    def std(
+        self,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+        ddof: float = 0,
+        *,
+        correction: float | None = None,
+    ) -> Tensor:
+        """Standard deviation, dividing by ``n - ddof`` as `var` does."""
+        return ops.Std.apply(self, axis=axis, keepdims=keepdims, ddof=ddof, correction=correction)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        return ops.CumSum.apply(self, axis=axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        return ops.CumProd.apply(self, axis=axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the largest entry, as a float64 tensor outside the graph (no gradient)."""
+        return ops.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the smallest entry, as a float64 tensor outside the graph (no gradient)."""
+        return ops.argmin(self, axis, keepdims)
 
     # ------------------------------------------------------------------------- autograd
     def retain_grad(self) -> Tensor:

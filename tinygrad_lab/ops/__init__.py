@@ -14,3 +14,4 @@ from tinygrad_lab.ops.movement import *  # noqa: F403
 from tinygrad_lab.ops.normalization import *  # noqa: F403
 from tinygrad_lab.ops.pool import *  # noqa: F403
 from tinygrad_lab.ops.reduce import *  # noqa: F403
+from tinygrad_lab.ops.scan import *  # noqa: F403
