@@ -600,6 +600,31 @@ class Tensor:
         """Index of the smallest entry, as a float64 tensor outside the graph (no gradient)."""
         return ops.argmin(self, axis, keepdims)
 
+    # More activations (ops/activation.py); their layers are in nn.
+    def softplus(self, beta: float = 1.0) -> Tensor:
+        return ops.Softplus.apply(self, beta=beta)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """x Φ(x) (``approximate="none"``), or its tanh approximation (``"tanh"``)."""
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return (ops.GELU if approximate == "none" else ops.GELUTanh).apply(self)
+
+    def silu(self) -> Tensor:
+        return ops.SiLU.apply(self)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        return ops.ELU.apply(self, alpha=alpha)
+
+    def relu6(self) -> Tensor:
+        return ops.ReLU6.apply(self)
+
+    def hardswish(self) -> Tensor:
+        return ops.Hardswish.apply(self)
+
+    def mish(self) -> Tensor:
+        return ops.Mish.apply(self)
+
     # ------------------------------------------------------------------------- autograd
     def retain_grad(self) -> Tensor:
         """Also keep ``.grad`` for this non-leaf tensor during backward."""

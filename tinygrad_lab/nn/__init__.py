@@ -4,11 +4,18 @@ recorder."""
 from tinygrad_lab.nn import init
 from tinygrad_lab.nn.activations import (
     ACTIVATIONS,
+    ELU,
+    GELU,
     Activation,
+    Hardswish,
     Identity,
     LeakyReLU,
+    Mish,
     ReLU,
+    ReLU6,
     Sigmoid,
+    SiLU,
+    Softplus,
     Tanh,
     activation_of,
     get_activation,
@@ -47,3 +54,4 @@ __all__ = [
     "register_activation",
 ]
 __all__ += ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "MaxPool2d"]  # CNN layers
+__all__ += ["ELU", "GELU", "Hardswish", "Mish", "ReLU6", "SiLU", "Softplus"]  # more activations

@@ -4,6 +4,7 @@ Adding an op: write its `Function` in the file of its kind (each file lists its 
 ``__all__``, which is all this package re-exports) and one method on `Tensor` that calls it.
 """
 
+from tinygrad_lab.ops.activation import *  # noqa: F403
 from tinygrad_lab.ops.conv import *  # noqa: F403
 from tinygrad_lab.ops.dropout import *  # noqa: F403
 from tinygrad_lab.ops.elementwise import *  # noqa: F403
