@@ -1,7 +1,7 @@
-"""Layers, containers, losses, initialisation, the activation registry and the gradient
-recorder."""
+"""Layers, containers, losses, initialisation, the activation registry, the gradient recorder,
+and `functional` (PyTorch's ``F``)."""
 
-from tinygrad_lab.nn import init
+from tinygrad_lab.nn import functional, init
 from tinygrad_lab.nn.activations import (
     ACTIVATIONS,
     ELU,
@@ -49,6 +49,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "activation_of",
+    "functional",
     "get_activation",
     "init",
     "register_activation",
