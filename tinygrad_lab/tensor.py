@@ -34,6 +34,7 @@ from tinygrad_lab import grad_mode
 from tinygrad_lab.display import tensor_markdown
 from tinygrad_lab.grad_mode import state
 from tinygrad_lab.hooks import RemovableHandle, add_hook
+from tinygrad_lab.numpy_interop import UFUNC_METHODS, ufunc_refusal
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _DTYPES = (*_FLOAT_DTYPES, np.dtype(bool))
@@ -211,13 +212,13 @@ class Tensor:
     __slots__ += ("_version", "_written_at")
     __hash__ = object.__hash__  # graph bookkeeping keys tensors by identity
 
-    # NumPy interoperability: `np.exp(t)` and `ndarray + t` are the ops (the table below the
-    # class); `np.asarray(t)` is the data.
+    # NumPy interoperability: `np.exp(t)` and `ndarray + t` are the ops (numpy_interop.py has
+    # the table); `np.asarray(t)` is the data.
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """A plain call of a ufunc that has an op is that op; anything else is a TypeError."""
-        name = _UFUNC_METHODS.get(ufunc)
+        name = UFUNC_METHODS.get(ufunc)
         if name is None or method != "__call__" or kwargs:
-            raise TypeError(_ufunc_refusal(ufunc, method, kwargs))
+            raise TypeError(ufunc_refusal(ufunc, method, kwargs))
         first = inputs[0] if isinstance(inputs[0], Tensor) else self._lift(inputs[0])
         return getattr(first, name)(*inputs[1:])
 
@@ -481,7 +482,7 @@ class Tensor:
         correction: float | None = None,
     ) -> Tensor:
         """Variance, built from other ops: its gradient comes free, by composition. Divides by
-        ``n - ddof`` (``correction`` is PyTorch's name for ddof; its default is 1, NumPy's 0)."""
+        ``n - ddof``; ``correction`` is PyTorch's name for ddof (there 1 by default, here 0)."""
         return ops.variance(self, axis, keepdims, ddof, correction)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
@@ -686,70 +687,6 @@ class Tensor:
         _commit(kept, seed)
         if not retain_graph:
             _release(visited)
-
-
-# NumPy's ufuncs that have an op, and the Tensor method that applies it (`__array_ufunc__`).
-_UFUNC_METHODS = {
-    np.add: "__add__",
-    np.subtract: "__sub__",
-    np.multiply: "__mul__",
-    np.true_divide: "__truediv__",
-    np.power: "__pow__",
-    np.matmul: "__matmul__",
-    np.negative: "__neg__",
-    np.positive: "__pos__",
-    np.less: "__lt__",
-    np.less_equal: "__le__",
-    np.greater: "__gt__",
-    np.greater_equal: "__ge__",
-    np.equal: "__eq__",
-    np.not_equal: "__ne__",
-    np.exp: "exp",
-    np.log: "log",
-    np.sqrt: "sqrt",
-    np.absolute: "abs",
-    np.fabs: "abs",
-    np.tanh: "tanh",
-    np.sin: "sin",
-    np.cos: "cos",
-    np.tan: "tan",
-    np.arcsin: "asin",
-    np.arccos: "acos",
-    np.arctan: "atan",
-    np.sinh: "sinh",
-    np.cosh: "cosh",
-    np.log2: "log2",
-    np.log10: "log10",
-    np.log1p: "log1p",
-    np.exp2: "exp2",
-    np.expm1: "expm1",
-    np.square: "square",
-    np.reciprocal: "reciprocal",
-    np.sign: "sign",
-    np.maximum: "maximum",
-    np.minimum: "minimum",
-    np.logaddexp: "logaddexp",
-    np.logaddexp2: "logaddexp2",
-    np.arctan2: "atan2",
-}
-
-
-def _ufunc_refusal(ufunc: np.ufunc, method: str, kwargs: dict) -> str:
-    """Why ``__array_ufunc__`` refuses a call: what was called, and what to write instead."""
-    name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-    if ufunc not in _UFUNC_METHODS:
-        return (
-            f"{name} has no op in tinygrad_lab, so it cannot be applied to a Tensor in the "
-            f"graph; call it on the values ({name}(t.data)) to compute outside the graph"
-        )
-    if method != "__call__":
-        return f"{name} is not supported on a Tensor; use the Tensor's methods (t.sum(), ...)"
-    if "out" in kwargs:
-        return (
-            f"{name}(..., out=...) cannot write a Tensor's result into an array: assign it "
-            "instead (a = a + t, not a += t), or compute on the values (t.data)"
-        )
-    return f"{name} on a Tensor takes no {', '.join(sorted(kwargs))}= (or call it on t.data)"
 
 
 # ================================================================================= backward
