@@ -12,6 +12,20 @@ import importlib
 from typing import Any
 
 from tinygrad_lab import nn, optim
+from tinygrad_lab.creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    zeros,
+    zeros_like,
+)
 from tinygrad_lab.grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -50,6 +64,20 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "arange",
+    "eye",
+    "full",
+    "full_like",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randn",
+    "randn_like",
+    "zeros",
+    "zeros_like",
+]
+__all__ += [
     "Function",
     "GradcheckError",
     "RemovableHandle",

@@ -1,5 +1,6 @@
-"""Optimizers: each step updates every parameter's values in place (``p.data -= ...``), which
-raises the parameter's version, so a graph that saved the old values will not use them."""
+"""Optimizers: SGD, RMSprop and Adam, with PyTorch's update rules and defaults. Each step
+updates every parameter's values in place (``p.data -= ...``), which raises the parameter's
+version, so a graph that saved the old values will not use them."""
 
 from __future__ import annotations
 
@@ -41,18 +42,32 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """``p -= lr * g`` (plain gradient descent, as the notebook), with optional PyTorch-style
-    momentum (``v = μ v + g; p -= lr v``) and weight decay (``g += wd · p``)."""
+    """``p -= lr * g`` (plain gradient descent, as the notebook), with PyTorch's momentum
+    (``v = μ v + (1 - dampening) g``, the first ``v = g``; ``p -= lr v``), Nesterov momentum
+    (``p -= lr (g + μ v)``) and weight decay (``g += wd · p``), each as ``torch.optim.SGD``."""
 
     def __init__(
-        self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+        self,
+        params: Iterable[Tensor],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        *,
+        dampening: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
         if momentum < 0 or weight_decay < 0:
             raise ValueError(
                 f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) must be >= 0"
             )
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                f"SGD: Nesterov momentum needs momentum > 0 and dampening 0, got momentum="
+                f"{momentum} and dampening={dampening}"
+            )
         self.momentum, self.weight_decay = momentum, weight_decay
+        self.dampening, self.nesterov = dampening, bool(nesterov)
         self._velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
@@ -65,9 +80,61 @@ class SGD(Optimizer):
                 grad = grad + weight_decay * p.data
             if momentum:
                 v = self._velocity[k]
-                self._velocity[k] = grad.copy() if v is None else momentum * v + grad
-                grad = self._velocity[k]
+                if v is None:
+                    v = grad.copy()
+                else:
+                    v = momentum * v + (grad if not self.dampening else (1 - self.dampening) * grad)
+                self._velocity[k] = v
+                grad = grad + momentum * v if self.nesterov else v
             p.data -= lr * grad  # lr * g, exactly as the notebook computes it
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), as ``torch.optim.RMSprop``: each entry's step is divided by a running
+    root mean square of its gradients, ``s = α s + (1 - α) g²; p -= lr g / (√s + eps)``;
+    ``centered`` subtracts the square of the running mean gradient from ``s`` first, and
+    ``momentum`` keeps a velocity of those steps, ``b = μ b + g / (√s + eps); p -= lr b``."""
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        if not 0 <= alpha <= 1 or not eps > 0 or weight_decay < 0 or momentum < 0:
+            raise ValueError(
+                f"RMSprop: need 0 <= alpha <= 1, eps > 0, weight_decay >= 0 and momentum >= 0; "
+                f"got alpha={alpha}, eps={eps}, weight_decay={weight_decay}, momentum={momentum}"
+            )
+        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
+        self.momentum, self.centered = momentum, bool(centered)
+        self._square_avg = [np.zeros_like(p.data) for p in self.params]
+        self._grad_avg = [np.zeros_like(p.data) for p in self.params] if centered else None
+        self._buffer = [np.zeros_like(p.data) for p in self.params] if momentum else None
+
+    def step(self) -> None:
+        alpha = self.alpha
+        for k, p in enumerate(self.params):
+            grad = p.grad
+            if grad is None:
+                continue  # a parameter without gradient keeps its averages
+            if self.weight_decay:
+                grad = grad + self.weight_decay * p.data
+            self._square_avg[k] = alpha * self._square_avg[k] + (1 - alpha) * (grad * grad)
+            mean_square = self._square_avg[k]
+            if self._grad_avg is not None:  # centered: the variance of g, not its mean square
+                self._grad_avg[k] = alpha * self._grad_avg[k] + (1 - alpha) * grad
+                mean_square = mean_square - self._grad_avg[k] * self._grad_avg[k]
+            scaled = grad / (np.sqrt(mean_square) + self.eps)
+            if self._buffer is not None:
+                self._buffer[k] = self.momentum * self._buffer[k] + scaled
+                scaled = self._buffer[k]
+            p.data -= self.lr * scaled
 
 
 class Adam(Optimizer):

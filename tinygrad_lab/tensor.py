@@ -38,6 +38,7 @@ from tinygrad_lab import grad_mode
 from tinygrad_lab.display import tensor_markdown
 from tinygrad_lab.grad_mode import state
 from tinygrad_lab.hooks import RemovableHandle, add_hook
+from tinygrad_lab.numpy_interop import UFUNC_METHODS, ufunc_refusal
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _DTYPES = (*_FLOAT_DTYPES, np.dtype(bool))
@@ -214,8 +215,20 @@ class Tensor:
     __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "name")
     __slots__ += ("_version", "_written_at")
     __hash__ = object.__hash__  # graph bookkeeping keys tensors by identity
-    # NumPy defers to our reflected operators: `ndarray + Tensor` is a Tensor, not an object array.
-    __array_ufunc__ = None
+
+    # NumPy interoperability: `np.exp(t)` and `ndarray + t` are the ops (numpy_interop.py has
+    # the table); `np.asarray(t)` is the data.
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """A plain call of a ufunc that has an op is that op; anything else is a TypeError."""
+        name = UFUNC_METHODS.get(ufunc)
+        if name is None or method != "__call__" or kwargs:
+            raise TypeError(ufunc_refusal(ufunc, method, kwargs))
+        first = inputs[0] if isinstance(inputs[0], Tensor) else self._lift(inputs[0])
+        return getattr(first, name)(*inputs[1:])
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)``: the data itself (``np.array(t)`` copies it, as for an ndarray)."""
+        return self._data if dtype is None and not copy else np.array(self._data, dtype, copy=copy)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self._data: np.ndarray = as_array(data, dtype)
@@ -465,10 +478,16 @@ class Tensor:
         return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def var(
-        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, ddof: int = 0
+        self,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+        ddof: float = 0,
+        *,
+        correction: float | None = None,
     ) -> Tensor:
-        """Variance, built from other ops: its gradient comes free, by composition."""
-        return ops.variance(self, axis, keepdims, ddof)
+        """Variance, built from other ops: its gradient comes free, by composition. Divides by
+        ``n - ddof``; ``correction`` is PyTorch's name for ddof (there 1 by default, here 0)."""
+        return ops.variance(self, axis, keepdims, ddof, correction)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
@@ -498,6 +517,130 @@ class Tensor:
     @property
     def T(self) -> Tensor:  # noqa: N802  (NumPy's and PyTorch's name)
         return ops.Transpose.apply(self, axes=None)
+
+    # Element-wise math (ops/math.py): PyTorch's names, NumPy's as aliases where they differ.
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def tan(self) -> Tensor:
+        return ops.Tan.apply(self)
+
+    def asin(self) -> Tensor:
+        return ops.Asin.apply(self)
+
+    def acos(self) -> Tensor:
+        return ops.Acos.apply(self)
+
+    def atan(self) -> Tensor:
+        return ops.Atan.apply(self)
+
+    def sinh(self) -> Tensor:
+        return ops.Sinh.apply(self)
+
+    def cosh(self) -> Tensor:
+        return ops.Cosh.apply(self)
+
+    def log2(self) -> Tensor:
+        return ops.Log2.apply(self)
+
+    def log10(self) -> Tensor:
+        return ops.Log10.apply(self)
+
+    def log1p(self) -> Tensor:
+        return ops.Log1p.apply(self)
+
+    def exp2(self) -> Tensor:
+        return ops.Exp2.apply(self)
+
+    def expm1(self) -> Tensor:
+        return ops.Expm1.apply(self)
+
+    def square(self) -> Tensor:
+        return ops.Square.apply(self)
+
+    def reciprocal(self) -> Tensor:
+        return ops.Reciprocal.apply(self)
+
+    def sign(self) -> Tensor:
+        return ops.Sign.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self  # unary + is the identity: no node (PyTorch's +t is t too)
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.Maximum.apply(self, self._lift(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.Minimum.apply(self, self._lift(other))
+
+    def logaddexp(self, other: Any) -> Tensor:
+        return ops.LogAddExp.apply(self, self._lift(other))
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        return ops.LogAddExp2.apply(self, self._lift(other))
+
+    def atan2(self, other: Any) -> Tensor:
+        """``atan2(self, other)``: the angle of the point (x=other, y=self), as ``torch.atan2``."""
+        return ops.Atan2.apply(self, self._lift(other))
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # NumPy's names
+
+    # More reductions (ops/reduce.py) and running sums and products (ops/scan.py).
+    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.Prod.apply(self, axis=axis, keepdims=keepdims)
+
+    def std(
+        self,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+        ddof: float = 0,
+        *,
+        correction: float | None = None,
+    ) -> Tensor:
+        """Standard deviation, dividing by ``n - ddof`` as `var` does."""
+        return ops.Std.apply(self, axis=axis, keepdims=keepdims, ddof=ddof, correction=correction)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        return ops.CumSum.apply(self, axis=axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        return ops.CumProd.apply(self, axis=axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the largest entry, as a float64 tensor outside the graph (no gradient)."""
+        return ops.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the smallest entry, as a float64 tensor outside the graph (no gradient)."""
+        return ops.argmin(self, axis, keepdims)
+
+    # More activations (ops/activation.py); their layers are in nn.
+    def softplus(self, beta: float = 1.0) -> Tensor:
+        return ops.Softplus.apply(self, beta=beta)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """x Φ(x) (``approximate="none"``), or its tanh approximation (``"tanh"``)."""
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return (ops.GELU if approximate == "none" else ops.GELUTanh).apply(self)
+
+    def silu(self) -> Tensor:
+        return ops.SiLU.apply(self)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        return ops.ELU.apply(self, alpha=alpha)
+
+    def relu6(self) -> Tensor:
+        return ops.ReLU6.apply(self)
+
+    def hardswish(self) -> Tensor:
+        return ops.Hardswish.apply(self)
+
+    def mish(self) -> Tensor:
+        return ops.Mish.apply(self)
 
     # ------------------------------------------------------------------------- autograd
     def retain_grad(self) -> Tensor:

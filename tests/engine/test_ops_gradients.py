@@ -9,64 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from op_checks import check, draw_values
 
 from tinygrad_lab import Tensor, concatenate, stack
 
-EPS = 1e-6
 seeds = st.integers(0, 2**32 - 1)
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 broadcast_pairs = hnp.mutually_broadcastable_shapes(
     num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=4
 )
-
-
-def draw_values(rng: np.random.Generator, shape: tuple, domain: str = "any") -> np.ndarray:
-    """Random float64 values suited to an op: away from its kinks and inside its domain."""
-    return np.array(_draw(rng, shape, domain), dtype=np.float64)
-
-
-def _draw(rng: np.random.Generator, shape: tuple, domain: str) -> np.ndarray:
-    if domain == "positive":
-        return rng.uniform(0.5, 2.0, shape)
-    if domain == "nonzero":  # kinks at 0 (relu, abs) and poles (1/x) stay at least 0.5 away
-        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
-    if domain == "distinct":  # no ties within a reduction: entries at least 0.1 apart
-        size = int(np.prod(shape))
-        spaced = (rng.permutation(size) - size / 2) * 0.3 + rng.uniform(-0.1, 0.1, size)
-        return spaced.reshape(shape)
-    return rng.uniform(-2.0, 2.0, shape)
-
-
-def central_differences(loss, arrays: list, i: int) -> np.ndarray:
-    """d loss / d arrays[i], one entry at a time, by central differences."""
-    arrays = [a.copy() for a in arrays]
-    grad = np.zeros_like(arrays[i])
-    for index in np.ndindex(arrays[i].shape):
-        original = arrays[i][index]
-        arrays[i][index] = original + EPS
-        up = loss(*arrays)
-        arrays[i][index] = original - EPS
-        down = loss(*arrays)
-        arrays[i][index] = original
-        grad[index] = (up - down) / (2 * EPS)
-    return grad
-
-
-def check(fn, ref, *arrays: np.ndarray, seed: int = 0) -> None:
-    """``fn`` on Tensors matches ``ref`` on arrays forward, and backward matches its differences."""
-    tensors = [Tensor(a.copy(), requires_grad=True) for a in arrays]
-    out = fn(*tensors)
-    expected = np.asarray(ref(*arrays))
-    assert isinstance(out, Tensor)
-    assert out.shape == expected.shape and out.dtype == np.float64
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
-    weights = np.random.default_rng(seed).standard_normal(out.shape)
-    out.backward(weights)  # d sum(weights * out): checks every output's gradient at once
-    for i, (t, a) in enumerate(zip(tensors, arrays, strict=True)):
-        numeric = central_differences(lambda *xs: np.sum(weights * ref(*xs)), list(arrays), i)
-        assert t.grad is not None, f"no gradient reached input {i}"
-        assert t.grad.shape == a.shape and t.grad.dtype == np.float64
-        np.testing.assert_allclose(t.grad, numeric, rtol=1e-4, atol=1e-6, err_msg=f"input {i}")
 
 
 # ------------------------------------------------------------------------- element-wise

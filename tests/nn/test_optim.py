@@ -156,3 +156,111 @@ def test_bad_hyperparameters_are_value_errors():
         optim.Adam(p, betas=(1.0, 0.999))
     with pytest.raises(ValueError, match="eps"):
         optim.Adam(p, eps=0.0)
+
+
+@given(
+    seed=seeds,
+    shape=shapes,
+    momentum=st.floats(0.01, 0.99),
+    dampening=st.sampled_from([0.0, 0.1, 0.5]),
+    nesterov=st.booleans(),
+    weight_decay=st.sampled_from([0.0, 0.01]),
+    steps=st.integers(1, 6),
+)
+def test_sgd_nesterov_and_dampening_follow_pytorchs_update_step_by_step(
+    seed, shape, momentum, dampening, nesterov, weight_decay, steps
+):
+    """PyTorch: g ← g + wd·p; b ← g on the first step, then b ← μ·b + (1 − dampening)·g;
+    g ← g + μ·b with Nesterov, else g ← b; p ← p − lr·g."""
+    dampening = 0.0 if nesterov else dampening
+    rng = np.random.default_rng(seed)
+    lr = 0.05
+    p = nn.Parameter(rng.standard_normal(shape))
+    optimizer = optim.SGD([p], lr, momentum, weight_decay, dampening=dampening, nesterov=nesterov)
+    want, buffer = p.data.copy(), None
+    for _ in range(steps):
+        p.grad = rng.standard_normal(shape)
+        g = p.grad + weight_decay * want
+        buffer = g.copy() if buffer is None else momentum * buffer + (1 - dampening) * g
+        want = want - lr * (g + momentum * buffer if nesterov else buffer)
+        optimizer.step()
+        np.testing.assert_allclose(p.data, want, rtol=1e-13, atol=1e-15)
+
+
+def test_nesterov_needs_momentum_and_no_dampening():
+    p = [nn.Parameter(np.ones(1))]
+    with pytest.raises(ValueError, match="SGD: Nesterov momentum needs momentum > 0 and damp"):
+        optim.SGD(p, lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="got momentum=0.9 and dampening=0.1"):
+        optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)
+
+
+@given(
+    seed=seeds,
+    shape=shapes,
+    alpha=st.sampled_from([0.99, 0.9]),
+    momentum=st.sampled_from([0.0, 0.9]),
+    centered=st.booleans(),
+    weight_decay=st.sampled_from([0.0, 0.01]),
+    steps=st.integers(1, 6),
+)
+def test_rmsprop_follows_pytorchs_update_step_by_step(
+    seed, shape, alpha, momentum, centered, weight_decay, steps
+):
+    """PyTorch: g ← g + wd·p; s ← α·s + (1 − α)·g²; with centered, m ← α·m + (1 − α)·g and
+    s̃ = s − m², else s̃ = s; d = √s̃ + eps; with momentum b ← μ·b + g/d, p ← p − lr·b; else
+    p ← p − lr·g/d."""
+    rng = np.random.default_rng(seed)
+    lr, eps = 0.01, 1e-8
+    p = nn.Parameter(rng.standard_normal(shape))
+    optimizer = optim.RMSprop(
+        [p], lr=lr, alpha=alpha, momentum=momentum, centered=centered, weight_decay=weight_decay
+    )
+    array, want = p.data, p.data.copy()
+    s, m, b = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for _ in range(steps):
+        p.grad = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3)
+        g = p.grad + weight_decay * want
+        s = alpha * s + (1 - alpha) * g * g
+        m = alpha * m + (1 - alpha) * g
+        d = np.sqrt(s - m * m if centered else s) + eps
+        b = momentum * b + g / d
+        want = want - lr * (b if momentum else g / d)
+        optimizer.step()
+        np.testing.assert_allclose(p.data, want, rtol=1e-12, atol=1e-15)
+    assert p.data is array
+
+
+def test_rmsprop_has_pytorchs_defaults_and_keeps_float32():
+    p = nn.Parameter(np.ones(3), dtype=np.float32)
+    optimizer = optim.RMSprop([p])
+    assert (optimizer.lr, optimizer.alpha, optimizer.eps) == (1e-2, 0.99, 1e-8)
+    assert (optimizer.weight_decay, optimizer.momentum, optimizer.centered) == (0.0, 0.0, False)
+    p.grad = np.full(3, 2.0, dtype=np.float32)
+    optimizer.step()
+    assert p.dtype == np.float32
+    # s = 0.01·4, so the first step is lr·2/(0.2 + eps) = 0.1: RMSprop's first step is lr/√(1-α)
+    np.testing.assert_allclose(p.data, 1 - 0.1, rtol=1e-6)
+
+
+def test_rmsprop_leaves_a_parameter_without_gradient_and_its_averages_alone():
+    rng = np.random.default_rng(5)
+    still, moving = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
+    alone = nn.Parameter(np.ones(2))
+    optimizer, reference_optimizer = optim.RMSprop([still, moving]), optim.RMSprop([alone])
+    for step in range(4):
+        grad = rng.standard_normal(2)
+        moving.grad, still.grad = grad, (grad.copy() if step >= 2 else None)
+        alone.grad = grad.copy() if step >= 2 else None
+        optimizer.step()
+        reference_optimizer.step()
+    np.testing.assert_array_equal(still.data, alone.data)  # its averages began at step 2
+
+
+def test_rmsprop_bad_hyperparameters_are_value_errors():
+    p = [nn.Parameter(np.ones(1))]
+    for bad in ({"alpha": 1.5}, {"eps": 0.0}, {"momentum": -0.1}, {"weight_decay": -1.0}):
+        with pytest.raises(ValueError, match="RMSprop: need 0 <= alpha <= 1, eps > 0"):
+            optim.RMSprop(p, **bad)
+    with pytest.raises(ValueError, match="RMSprop: got an empty parameter list"):
+        optim.RMSprop([])

@@ -178,5 +178,5 @@ def test_reference_training_with_a_structural_break_is_the_notebook_run():
 
 
 def test_reference_rejects_an_unknown_activation():
-    with pytest.raises(ValueError, match="unknown activation 'gelu'; expected one of"):
-        reference.forward(np.ones((1, 1)), [np.ones((1, 1))] * 2, [np.zeros((1, 1))] * 2, "gelu")
+    with pytest.raises(ValueError, match="unknown activation 'swish'; expected one of"):
+        reference.forward(np.ones((1, 1)), [np.ones((1, 1))] * 2, [np.zeros((1, 1))] * 2, "swish")

@@ -1,14 +1,21 @@
-"""Layers, containers, losses, initialisation, the activation registry and the gradient
-recorder."""
+"""Layers, containers, losses, initialisation, the activation registry, the gradient recorder,
+and `functional` (PyTorch's ``F``)."""
 
-from tinygrad_lab.nn import init
+from tinygrad_lab.nn import functional, init
 from tinygrad_lab.nn.activations import (
     ACTIVATIONS,
+    ELU,
+    GELU,
     Activation,
+    Hardswish,
     Identity,
     LeakyReLU,
+    Mish,
     ReLU,
+    ReLU6,
     Sigmoid,
+    SiLU,
+    Softplus,
     Tanh,
     activation_of,
     get_activation,
@@ -42,8 +49,10 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "activation_of",
+    "functional",
     "get_activation",
     "init",
     "register_activation",
 ]
 __all__ += ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "MaxPool2d"]  # CNN layers
+__all__ += ["ELU", "GELU", "Hardswish", "Mish", "ReLU6", "SiLU", "Softplus"]  # more activations

@@ -17,6 +17,7 @@ recorder and the lab all look activations up here, so adding one is one `registe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -145,5 +146,158 @@ register_activation(
         lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
         dead_below_zero=True,
         fits=lambda layer: layer.negative_slope == LEAKY_SLOPE,
+    )
+)
+
+
+# ------------------------------------------------------------------------- more activations
+# Each a layer over its op in ops/activation.py, and registered once below. The registry's
+# formulas are written again here, independently of the ops: they are the reference's oracle.
+class Softplus(Module):
+    """log(1 + e^(βx)) / β: a smooth ReLU."""
+
+    def __init__(self, beta: float = 1.0) -> None:
+        super().__init__()
+        if not beta > 0:
+            raise ValueError(f"Softplus: beta must be positive, got {beta!r}")
+        self.beta = beta
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.Softplus.apply(x, beta=self.beta)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}"
+
+
+class GELU(Module):
+    """x Φ(x), Φ the standard normal distribution function; ``approximate="tanh"`` for the
+    tanh approximation."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return (ops.GELU if self.approximate == "none" else ops.GELUTanh).apply(x)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x σ(x) (swish)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.SiLU.apply(x)
+
+
+class ELU(Module):
+    """x where x > 0, else α (eˣ - 1)."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.ELU.apply(x, alpha=self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class ReLU6(Module):
+    """min(max(x, 0), 6); derivative 0 at 0 and at 6."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.ReLU6.apply(x)
+
+
+class Hardswish(Module):
+    """x · relu6(x + 3) / 6."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.Hardswish.apply(x)
+
+
+class Mish(Module):
+    """x · tanh(softplus(x))."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.Mish.apply(x)
+
+
+_erf = np.vectorize(math.erf, otypes=[float])
+
+
+def _normal_cdf(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1 + _erf(z / math.sqrt(2)))
+
+
+def _normal_pdf(z: np.ndarray) -> np.ndarray:
+    return np.exp(-(z**2) / 2) / math.sqrt(2 * math.pi)
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _tanh_softplus(z: np.ndarray) -> np.ndarray:
+    return np.tanh(_softplus(z))
+
+
+register_activation(
+    Activation("softplus", Softplus, _softplus, _sigmoid, fits=lambda layer: layer.beta == 1)
+)
+register_activation(
+    Activation(
+        "gelu",
+        GELU,
+        lambda z: z * _normal_cdf(z),
+        lambda z: _normal_cdf(z) + z * _normal_pdf(z),
+        fits=lambda layer: layer.approximate == "none",
+    )
+)
+register_activation(
+    Activation(
+        "silu",
+        SiLU,
+        lambda z: z * _sigmoid(z),
+        lambda z: _sigmoid(z) + z * _sigmoid(z) * (1 - _sigmoid(z)),
+    )
+)
+register_activation(
+    Activation(
+        "elu",
+        ELU,
+        lambda z: np.where(z > 0, z, np.exp(np.minimum(z, 0)) - 1),
+        lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0))),
+        fits=lambda layer: layer.alpha == 1,
+    )
+)
+register_activation(
+    Activation(
+        "relu6",
+        ReLU6,
+        lambda z: np.minimum(np.maximum(z, 0), 6),
+        lambda z: ((z > 0) & (z < 6)).astype(float),
+        dead_below_zero=True,
+    )
+)
+register_activation(
+    Activation(
+        "hardswish",
+        Hardswish,
+        lambda z: z * np.minimum(np.maximum(z + 3, 0), 6) / 6,
+        lambda z: np.where(z < -3, 0.0, np.where(z <= 3, (2 * z + 3) / 6, 1.0)),
+    )
+)
+register_activation(
+    Activation(
+        "mish",
+        Mish,
+        lambda z: z * _tanh_softplus(z),
+        lambda z: _tanh_softplus(z) + z * (1 - _tanh_softplus(z) ** 2) * _sigmoid(z),
     )
 )

@@ -4,12 +4,15 @@ Adding an op: write its `Function` in the file of its kind (each file lists its 
 ``__all__``, which is all this package re-exports) and one method on `Tensor` that calls it.
 """
 
+from tinygrad_lab.ops.activation import *  # noqa: F403
 from tinygrad_lab.ops.conv import *  # noqa: F403
 from tinygrad_lab.ops.dropout import *  # noqa: F403
 from tinygrad_lab.ops.elementwise import *  # noqa: F403
 from tinygrad_lab.ops.loss import *  # noqa: F403
+from tinygrad_lab.ops.math import *  # noqa: F403
 from tinygrad_lab.ops.matmul import *  # noqa: F403
 from tinygrad_lab.ops.movement import *  # noqa: F403
 from tinygrad_lab.ops.normalization import *  # noqa: F403
 from tinygrad_lab.ops.pool import *  # noqa: F403
 from tinygrad_lab.ops.reduce import *  # noqa: F403
+from tinygrad_lab.ops.scan import *  # noqa: F403

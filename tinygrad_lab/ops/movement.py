@@ -6,7 +6,7 @@ import numpy as np
 
 from tinygrad_lab.tensor import Function
 
-__all__ = ["Reshape", "Transpose", "GetItem", "Concatenate", "Stack"]
+__all__ = ["Reshape", "Transpose", "GetItem", "Concatenate", "Stack", "Pad"]
 
 
 class Reshape(Function):
@@ -103,3 +103,23 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(np.moveaxis(grad, ctx.axis, 0))
+
+
+class Pad(Function):
+    """Surround ``x`` with a constant: ``widths`` holds one (before, after) pair of whole
+    numbers >= 0 per axis, as ``np.pad`` takes them."""
+
+    @staticmethod
+    def forward(ctx, x, widths, value=0.0):
+        widths = tuple((int(before), int(after)) for before, after in widths)
+        if len(widths) != x.ndim or min((w for pair in widths for w in pair), default=0) < 0:
+            raise ValueError(
+                f"Pad: widths {widths} must be one (before, after) pair >= 0 for each of the "
+                f"{x.ndim} axes of shape {x.shape}"
+            )
+        ctx.inside = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape, strict=True))
+        return np.pad(x, widths, constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.inside]  # the padding is constant: the gradient of x is what lies over x

@@ -7,6 +7,7 @@ import numpy as np
 from tinygrad_lab.tensor import Function, Tensor
 
 __all__ = ["Sum", "Mean", "Max", "Min", "Softmax", "LogSoftmax", "LogSumExp", "variance"]
+__all__ += ["Prod", "Std", "argmax", "argmin"]
 
 
 def _axes(op: str, axis, ndim: int) -> tuple[int, ...]:
@@ -156,11 +157,106 @@ class LogSumExp(Function):
 
 
 # An op built from other ops: no backward of its own, its gradient comes free by composition.
-def variance(x: Tensor, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """``mean((x - mean(x))²)`` over ``axis``, divided by ``n - ddof`` instead of ``n``."""
+def variance(
+    x: Tensor, axis=None, keepdims: bool = False, ddof: float = 0, correction: float | None = None
+) -> Tensor:
+    """``Σ (x - mean(x))²`` over ``axis``, divided by ``n - ddof`` (NumPy's name; PyTorch's is
+    ``correction``). Fewer than one degree of freedom (one entry with ``ddof=1``) is an error,
+    where PyTorch gives NaN."""
     axes = _axes("var", axis, x.ndim)
-    count = int(np.prod([x.shape[a] for a in axes]))
-    if count - ddof <= 0:
-        raise ValueError(f"var: {count} entries with ddof={ddof} leave no degree of freedom")
+    dof = _degrees_of_freedom("var", x.shape, axes, ddof, correction)
     deviation = x - x.mean(axis=axes, keepdims=True)
-    return (deviation * deviation).sum(axis=axes, keepdims=keepdims) / (count - ddof)
+    return (deviation * deviation).sum(axis=axes, keepdims=keepdims) / dof
+
+
+def _degrees_of_freedom(op: str, shape, axes, ddof: float, correction: float | None) -> float:
+    """``n - ddof`` for a reduction over ``axes``; ``correction`` is another name for ``ddof``."""
+    if correction is not None:
+        if ddof not in (0, correction):
+            raise ValueError(f"{op}: ddof={ddof} and correction={correction} disagree; give one")
+        ddof = correction
+    count = int(np.prod([shape[a] for a in axes]))
+    if count - ddof <= 0:
+        raise ValueError(
+            f"{op}: {count} entries with ddof={ddof} leave no degree of freedom (n - ddof = "
+            f"{count - ddof}); PyTorch would give NaN"
+        )
+    return count - ddof
+
+
+class Std(Function):
+    """Standard deviation, ``√(Σ (x - mean)² / (n - ddof))``, as one node. Where it is 0 (every
+    entry of a group equal) its gradient is taken as 0, not 0/0 = NaN (PyTorch gives NaN)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False, ddof=0, correction=None):
+        ctx.axes, ctx.keepdims = _axes("std", axis, x.ndim), keepdims
+        ctx.dof = _degrees_of_freedom("std", x.shape, ctx.axes, ddof, correction)
+        deviation = x - x.mean(axis=ctx.axes, keepdims=True)
+        std = np.sqrt((deviation * deviation).sum(axis=ctx.axes, keepdims=True) / ctx.dof)
+        ctx.save_for_backward(deviation, std)
+        return std if keepdims else np.squeeze(std, ctx.axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        deviation, std = ctx.saved_tensors
+        safe = ctx.dof * (std + (std == 0))  # a zero std divides a zero deviation by 1
+        # d std/dx_i = (x_i - mean) / ((n - ddof) · std)
+        return deviation * (_expand(grad, ctx.axes, ctx.keepdims) / safe)
+
+
+def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """For each entry, the product of the *other* entries of its group (the entries reduced
+    together over ``axes``): the exclusive running product from the left times the one from
+    the right, along the group laid out flat. No division, so zeros need no special case."""
+    if x.size == 0:
+        return np.zeros_like(x)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))  # the group's axes last
+    flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (before * after).reshape(moved.shape)
+    return np.transpose(others, np.argsort(kept + list(axes)))
+
+
+class Prod(Function):
+    """Product of the entries. The gradient of an entry is the product of the others, so a
+    product with one zero has a non-zero gradient at that zero (and is never NaN)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes, ctx.keepdims = _axes("Prod", axis, x.ndim), keepdims
+        ctx.save_for_backward(x)
+        return np.prod(x, axis=ctx.axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        # d(∏_j x_j)/dx_i = ∏_{j≠i} x_j
+        return _others_product(x, ctx.axes) * _expand(grad, ctx.axes, ctx.keepdims)
+
+
+def _arg(reduce, op: str, x: Tensor, axis: int | None, keepdims: bool) -> Tensor:
+    """Where the extreme entry is, as a float64 Tensor of indices (tensors hold floats), outside
+    the graph: an index has no gradient, as a comparison has none. Ties give the first."""
+    if axis is not None and not isinstance(axis, int | np.integer):
+        raise TypeError(f"{op}: axis must be an int or None, got {axis!r}")
+    if axis is not None:
+        _axes(op, axis, x.ndim)  # in range
+    try:
+        index = reduce(x.data, axis=axis, keepdims=keepdims)
+    except ValueError:
+        raise ValueError(f"{op}: cannot reduce an empty axis of shape {x.shape}") from None
+    return Tensor(np.asarray(index, dtype=np.float64))
+
+
+def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Index of the largest entry (of the flattened tensor when ``axis`` is None)."""
+    return _arg(np.argmax, "argmax", x, axis, keepdims)
+
+
+def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Index of the smallest entry (of the flattened tensor when ``axis`` is None)."""
+    return _arg(np.argmin, "argmin", x, axis, keepdims)

@@ -1,0 +1,161 @@
+"""Smooth and clipped activations beyond `elementwise`'s ReLU, LeakyReLU, Sigmoid and Tanh, each
+as ``torch.nn.functional`` defines it; their layers and registry entries are in
+`tinygrad_lab.nn.activations`. At a kink, the derivative is PyTorch's choice (said per op)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinygrad_lab.tensor import Function
+
+__all__ = ["Softplus", "GELU", "GELUTanh", "SiLU", "ELU", "ReLU6", "Hardswish", "Mish"]
+
+SQRT_HALF = math.sqrt(0.5)
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)  # of the tanh approximation of GELU
+INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)  # of the standard normal density
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + e⁻ᶻ) without overflow: exp of a non-positive number only."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0, z)  # log(1 + eᶻ), stable
+
+
+def _erf(z: np.ndarray) -> np.ndarray:
+    """erf entry by entry, from the C library (NumPy has no erf): exact, but a Python loop."""
+    return np.fromiter(map(math.erf, z.flat), dtype=z.dtype, count=z.size).reshape(z.shape)
+
+
+class Softplus(Function):
+    """log(1 + e^(βx)) / β, computed stably for every x (PyTorch switches to x above a
+    threshold instead)."""
+
+    @staticmethod
+    def forward(ctx, x, beta=1.0):
+        if not beta > 0:
+            raise ValueError(f"Softplus: beta must be positive, got {beta!r}")
+        ctx.beta = beta
+        ctx.save_for_backward(x)
+        return _softplus(beta * x) / beta
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * _sigmoid(ctx.beta * x)  # softplus'(x) = σ(βx)
+
+
+class GELU(Function):
+    """x · Φ(x), with Φ the standard normal distribution function, Φ(x) = (1 + erf(x/√2)) / 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        cdf = 0.5 * (1 + _erf(x * SQRT_HALF))
+        ctx.save_for_backward(x, cdf)
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, cdf = ctx.saved_tensors
+        density = INV_SQRT_2PI * np.exp(-0.5 * x * x)
+        return grad * (cdf + x * density)  # (x Φ(x))' = Φ(x) + x φ(x)
+
+
+class GELUTanh(Function):
+    """GELU's tanh approximation, ``x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2`` (PyTorch's
+    ``approximate="tanh"``)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        t = np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+        ctx.save_for_backward(x, t)
+        return 0.5 * x * (1 + t)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        inner_slope = SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+        # d/dx x(1 + t)/2 = (1 + t)/2 + x (1 - t²) u'/2, u the argument of tanh
+        return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_slope)
+
+
+class SiLU(Function):
+    """x · σ(x) (also called swish)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = _sigmoid(x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, s = ctx.saved_tensors
+        return grad * (s * (1 + x * (1 - s)))  # (x σ)' = σ + x σ (1 - σ)
+
+
+class ELU(Function):
+    """x where x > 0, else α (eˣ - 1). The derivative at 0 is α, the left one (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, alpha=1.0):
+        ctx.alpha = alpha
+        below = alpha * np.expm1(np.minimum(x, 0))  # (no overflow in the branch not taken)
+        out = np.where(x > 0, x, below)
+        ctx.save_for_backward(x, below)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, below = ctx.saved_tensors
+        return grad * np.where(x > 0, 1, below + ctx.alpha)  # 1 above 0, α eˣ = out + α below
+
+
+class ReLU6(Function):
+    """min(max(x, 0), 6). The derivative is 0 at both kinks, 0 and 6 (as ReLU's at 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.clip(x, 0, 6)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ((x > 0) & (x < 6))  # 1 strictly between 0 and 6, else 0
+
+
+class Hardswish(Function):
+    """x · relu6(x + 3) / 6. At the kinks PyTorch's derivative: -1/2 at -3, 3/2 at 3."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        # 0 below -3, (2x + 3)/6 from -3 to 3 (both included), 1 above 3
+        return grad * np.where(x < -3, 0, np.where(x <= 3, x / 3 + 0.5, 1))
+
+
+class Mish(Function):
+    """x · tanh(softplus(x))."""
+
+    @staticmethod
+    def forward(ctx, x):
+        t = np.tanh(_softplus(x))
+        ctx.save_for_backward(x, t)
+        return x * t
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        # (x tanh(sp x))' = tanh(sp x) + x (1 - tanh²(sp x)) σ(x), as sp' = σ
+        return grad * (t + x * (1 - t * t) * _sigmoid(x))

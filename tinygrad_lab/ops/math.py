@@ -1,0 +1,345 @@
+"""Element-wise math beyond `elementwise`'s arithmetic: trigonometric and hyperbolic functions,
+more logarithms and exponentials, and the binary ``maximum``, ``minimum``, ``logaddexp`` and
+``atan2``. PyTorch's names (`Tensor` also has NumPy's, ``arcsin`` and so on, as aliases). As in
+`elementwise`, an input outside an op's domain is an error, never a NaN."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_lab.ops.elementwise import _no_zero_divisor, _require
+from tinygrad_lab.tensor import Function
+
+__all__ = [
+    "Sin",
+    "Cos",
+    "Tan",
+    "Asin",
+    "Acos",
+    "Atan",
+    "Sinh",
+    "Cosh",
+    "Log2",
+    "Log10",
+    "Log1p",
+    "Exp2",
+    "Expm1",
+    "Square",
+    "Reciprocal",
+    "Sign",
+    "Maximum",
+    "Minimum",
+    "LogAddExp",
+    "LogAddExp2",
+    "Atan2",
+]
+
+LN2, LN10 = np.log(2.0), np.log(10.0)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)  # d sin x/dx = cos x
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * -np.sin(x)  # d cos x/dx = -sin x
+
+
+class Tan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 + out * out)  # d tan x/dx = 1 + tan² x
+
+
+class Asin(Function):
+    """arcsin on [-1, 1]; at ±1 its derivative is infinite (backward gives inf, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        _require(np.abs(x) <= 1, "Asin", "asin needs inputs in [-1, 1]", x)
+        ctx.save_for_backward(x)
+        return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / np.sqrt(1 - x * x)  # d asin x/dx = 1/√(1-x²)
+
+
+class Acos(Function):
+    """arccos on [-1, 1]; at ±1 its derivative is infinite, as `Asin`'s."""
+
+    @staticmethod
+    def forward(ctx, x):
+        _require(np.abs(x) <= 1, "Acos", "acos needs inputs in [-1, 1]", x)
+        ctx.save_for_backward(x)
+        return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad / np.sqrt(1 - x * x)  # d acos x/dx = -1/√(1-x²)
+
+
+class Atan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x * x)  # d atan x/dx = 1/(1+x²)
+
+
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cosh(x)  # d sinh x/dx = cosh x
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.sinh(x)  # d cosh x/dx = sinh x
+
+
+class Log2(Function):
+    @staticmethod
+    def forward(ctx, x):
+        _require(x > 0, "Log2", "log2 needs positive inputs", x)
+        ctx.save_for_backward(x)
+        return np.log2(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * LN2)  # d log₂ x/dx = 1/(x ln 2)
+
+
+class Log10(Function):
+    @staticmethod
+    def forward(ctx, x):
+        _require(x > 0, "Log10", "log10 needs positive inputs", x)
+        ctx.save_for_backward(x)
+        return np.log10(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * LN10)  # d log₁₀ x/dx = 1/(x ln 10)
+
+
+class Log1p(Function):
+    """log(1 + x), accurate for small x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        _require(x > -1, "Log1p", "log1p needs inputs > -1", x)
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)  # d log(1+x)/dx = 1/(1+x)
+
+
+class Exp2(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp2(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * LN2  # d 2ˣ/dx = 2ˣ ln 2
+
+
+class Expm1(Function):
+    """eˣ - 1, accurate for small x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.expm1(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.exp(x)  # d(eˣ - 1)/dx = eˣ (not out + 1, which loses tiny eˣ)
+
+
+class Square(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (2 * x)  # d x²/dx = 2x
+
+
+class Reciprocal(Function):
+    """1 / x; zero is outside its domain, as it is for division."""
+
+    @staticmethod
+    def forward(ctx, x):
+        _no_zero_divisor("Reciprocal", x, "the input")
+        out = 1 / x
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return -grad * out * out  # d(1/x)/dx = -1/x²
+
+
+class Sign(Function):
+    """-1, 0 or 1; its gradient is 0 everywhere (as PyTorch's, also at the jump at 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)  # d sign x/dx = 0 wherever it is defined
+
+
+def _tie_share(ahead: np.ndarray, tied: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """``grad`` where one input is ahead, half of it where both tie, 0 where it is behind."""
+    return grad * (ahead + 0.5 * tied).astype(grad.dtype, copy=False)
+
+
+class Maximum(Function):
+    """The larger of x and y, entry by entry. A tie shares the gradient equally, as `Max`."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        tied, needs = x == y, ctx.needs_input_grad
+        # d max(x, y)/dx = 1 where x > y, 0 where x < y, ½ at a tie (and the same for y)
+        dx = _tie_share(x > y, tied, grad) if needs[0] else None
+        dy = _tie_share(y > x, tied, grad) if needs[1] else None
+        return dx, dy
+
+
+class Minimum(Function):
+    """The smaller of x and y, entry by entry. A tie shares the gradient equally, as `Min`."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        tied, needs = x == y, ctx.needs_input_grad
+        # d min(x, y)/dx = 1 where x < y, 0 where x > y, ½ at a tie (and the same for y)
+        dx = _tie_share(x < y, tied, grad) if needs[0] else None
+        dy = _tie_share(y < x, tied, grad) if needs[1] else None
+        return dx, dy
+
+
+class LogAddExp(Function):
+    """log(eˣ + eʸ), computed stably (no overflow for large x or y)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = np.logaddexp(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        dx = grad * np.exp(x - out) if needs[0] else None  # ∂/∂x = eˣ / (eˣ + eʸ)
+        dy = grad * np.exp(y - out) if needs[1] else None  # ∂/∂y = eʸ / (eˣ + eʸ)
+        return dx, dy
+
+
+class LogAddExp2(Function):
+    """log₂(2ˣ + 2ʸ), computed stably."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = np.logaddexp2(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        dx = grad * np.exp2(x - out) if needs[0] else None  # ∂/∂x = 2ˣ / (2ˣ + 2ʸ)
+        dy = grad * np.exp2(y - out) if needs[1] else None  # ∂/∂y = 2ʸ / (2ˣ + 2ʸ)
+        return dx, dy
+
+
+class Atan2(Function):
+    """The angle of the point (x, y), ``atan2(y, x)`` in (-π, π] (the first input is y, as in
+    NumPy and PyTorch). At the origin, which has no direction, the gradient is taken as 0."""
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        r = np.hypot(x, y)  # |(x, y)| without overflow or underflow of x² + y²
+        r = r + (r == 0)  # the origin: divide 0 by 1, so its gradient is 0
+        needs = ctx.needs_input_grad
+        dy = grad * (x / r) / r if needs[0] else None  # ∂atan2(y, x)/∂y = x / (x² + y²)
+        dx = grad * (-y / r) / r if needs[1] else None  # ∂atan2(y, x)/∂x = -y / (x² + y²)
+        return dy, dx
