@@ -167,9 +167,12 @@ class Function:
             if state.record_sites:  # traces, layer drawings and anomaly mode
                 _note_site(ctx, out)
             recording = state.grad_enabled
-        if recording and True in needs and out.dtype.kind == "f":
+        kind = out.dtype.kind
+        if recording and True in needs and kind == "f":
             ctx.seq = next(_creation)
             return Tensor._new(out, ctx)
+        if kind in "iu":  # a count or an index (the sum of a mask): numbers are floats here
+            out = out.astype(np.float64)
         return Tensor._new(out, None)
 
 

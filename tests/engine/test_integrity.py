@@ -449,3 +449,10 @@ def test_softmax_family_over_an_empty_axis_gives_an_empty_result(op):
     assert out.shape == expected
     out.sum().backward()
     assert x.grad.shape == (3, 0)
+
+
+def test_an_op_that_returns_integers_gives_a_float64_constant():
+    """Tensors hold floats or bools: the sum of a mask is a count, as a float."""
+    x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    count = (x > 0).sum()
+    assert count.dtype == np.float64 and count.item() == 2.0 and not count.requires_grad

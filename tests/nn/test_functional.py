@@ -5,6 +5,7 @@ supported yet is a ValueError naming the option."""
 
 import numpy as np
 import pytest
+from conv_helpers import conv_cases, loop_conv2d
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -79,40 +80,32 @@ def test_linear_with_an_nn_linear_layers_weight_needs_its_transpose():
 
 
 # ------------------------------------------------------------------------- conv2d
-def loop_conv2d(x, w, b, stride, padding):
-    """One output pixel at a time, by the definition (written independently of the op)."""
-    n, c, h, wd = x.shape
-    o, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    oh, ow = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
-    out = np.zeros((n, o, oh, ow))
-    for i in range(n):
-        for f in range(o):
-            for r in range(oh):
-                for s in range(ow):
-                    patch = xp[i, :, r * stride : r * stride + kh, s * stride : s * stride + kw]
-                    out[i, f, r, s] = np.sum(patch * w[f]) + (0.0 if b is None else b[f])
-    return out
-
-
-@given(
-    stride=st.integers(1, 2),
-    padding=st.integers(0, 2),
-    as_pairs=st.booleans(),
-    size=st.integers(3, 5),
-    seed=seeds,
-)
-def test_conv2d_matches_a_plain_loop_and_finite_differences(stride, padding, as_pairs, size, seed):
-    rng = np.random.default_rng(seed)
-    x, w, b = rng.normal(size=(2, 2, size, size)), rng.normal(size=(3, 2, 2, 3)), rng.normal(size=3)
-    s, p = ((stride, stride), (padding, padding)) if as_pairs else (stride, padding)
+@given(case=conv_cases())
+def test_conv2d_matches_a_plain_loop_and_finite_differences_or_names_n_f_s_p(case):
+    """Strides, paddings and dilations as ints or pairs, groups; the windows must tile."""
+    rng = np.random.default_rng(case["seed"])
+    x = rng.normal(size=(case["batch"], case["in_channels"], *case["size"]))
+    shape = (case["out_channels"], case["in_channels"] // case["groups"], *case["kernel"])
+    w = rng.normal(size=shape)
+    b = rng.normal(size=case["out_channels"])
+    settings = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
+    spans = [
+        n + 2 * p - d * (k - 1) - 1
+        for n, p, d, k in zip(
+            case["size"], case["padding"], case["dilation"], case["kernel"], strict=True
+        )
+    ]
+    if any(span % s for span, s in zip(spans, case["stride"], strict=True)):
+        with pytest.raises(ops.OutputSizeError, match=r"N=\d+, F=\d+, S=\d+, P=\d+"):
+            F.conv2d(x, w, b, **settings)
+        return
     check(
-        lambda x, w, b: F.conv2d(x, w, b, stride=s, padding=p),
-        lambda x, w, b: loop_conv2d(x, w, b, stride, padding),
+        lambda x, w, b: F.conv2d(x, w, b, **settings),
+        lambda x, w, b: loop_conv2d(x, w, b, **settings),
         x,
         w,
         b,
-        seed=seed,
+        seed=case["seed"],
     )
 
 
@@ -120,22 +113,6 @@ def test_conv2d_without_bias_is_nn_conv2d_without_bias():
     layer = nn.Conv2d(2, 3, 3, stride=2, padding=1, bias=False, rng=0)
     x = np.random.default_rng(1).normal(size=(1, 2, 5, 5))
     same_result(lambda t: F.conv2d(t, layer.weight, stride=2, padding=1), layer, x)
-
-
-CONV_UNSUPPORTED = {  # keyword arguments: what the error says
-    "groups": ({"groups": 2}, r"conv2d: groups=2 is not supported yet \(only groups=1\)"),
-    "dilation": ({"dilation": 2}, r"conv2d: dilation=2 is not supported yet"),
-    "dilation pair": ({"dilation": (2, 2)}, r"conv2d: dilation=2 is not supported yet"),
-    "stride": ({"stride": (1, 2)}, r"conv2d: stride=\(1, 2\), different for height and width"),
-    "padding": ({"padding": (0, 1)}, r"conv2d: padding=\(0, 1\), different for height"),
-}
-
-
-@pytest.mark.parametrize("name", CONV_UNSUPPORTED)
-def test_conv2d_options_not_supported_yet_are_value_errors_naming_them(name):
-    options, message = CONV_UNSUPPORTED[name]
-    with pytest.raises(ValueError, match=message):
-        F.conv2d(np.ones((1, 2, 4, 4)), np.ones((2, 2, 3, 3)), **options)
 
 
 # ------------------------------------------------------------------------- pad

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from conv_helpers import conv_cases, loop_conv2d
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -126,56 +127,6 @@ def test_sigmoid_is_stable_for_large_inputs():
 
 
 # ------------------------------------------------------------------------------- Conv2d
-def loop_conv2d(x, w, b, stride, padding, dilation=(1, 1), groups=1):
-    """The textbook definition, one output pixel at a time (written independently of the op);
-    stride, padding and dilation are (height, width) pairs; the output side is floored."""
-    n, c, h, wd = x.shape
-    o, cg, kh, kw = w.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
-    xp[:, :, ph : ph + h, pw : pw + wd] = x
-    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    out = np.zeros((n, o, oh, ow))
-    per_group = o // groups
-    for i in range(n):
-        for f in range(o):
-            channels = slice((f // per_group) * cg, (f // per_group + 1) * cg)
-            for r in range(oh):
-                for s in range(ow):
-                    rows = slice(r * sh, r * sh + dh * (kh - 1) + 1, dh)
-                    cols = slice(s * sw, s * sw + dw * (kw - 1) + 1, dw)
-                    patch = xp[i, channels, rows, cols]
-                    out[i, f, r, s] = np.sum(patch * w[f]) + (0.0 if b is None else b[f])
-    return out
-
-
-pairs = st.tuples(st.integers(1, 3), st.integers(1, 3))
-
-
-@st.composite
-def conv_cases(draw):
-    groups = draw(st.integers(1, 2))
-    kh, kw = draw(pairs)
-    dh, dw = draw(pairs)
-    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 7))
-    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 7))
-    return {
-        "batch": draw(st.integers(1, 2)),
-        "in_channels": groups * draw(st.integers(1, 2)),
-        "out_channels": groups * draw(st.integers(1, 2)),
-        "kernel": (kh, kw),
-        "stride": draw(pairs),
-        "padding": (ph, pw),
-        "dilation": (dh, dw),
-        "groups": groups,
-        "size": (h, w),
-        "bias": draw(st.booleans()),
-        "seed": draw(seeds),
-    }
-
-
 @given(case=conv_cases())
 def test_conv2d_op_matches_a_direct_loop_convolution_and_finite_differences(case):
     """Strides, paddings and dilations of any (height, width), groups, floored sides."""

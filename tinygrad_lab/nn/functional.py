@@ -130,12 +130,13 @@ def conv2d(
     dilation: int | tuple[int, int] = 1,
     groups: int = 1,
 ) -> Tensor:
-    """2-D convolution (cross-correlation) of NCHW input with an (out, in, kH, kW) weight."""
-    _unsupported("conv2d", groups=(groups, 1))
-    _unsupported("conv2d", dilation=(_square("dilation", dilation, 1), 1))
-    stride, padding = _square("stride", stride, 1), _square("padding", padding, 0)
+    """2-D convolution (cross-correlation) of NCHW input with an (out, in / groups, kH, kW)
+    weight; stride, padding and dilation are ints or (height, width) pairs. As `nn.Conv2d`,
+    the windows must tile the padded input: a remainder is an `OutputSizeError` naming N, F,
+    S and P (PyTorch floors it)."""
     params = (weight,) if bias is None else (weight, bias)
-    return ops.Conv2d.apply(input, *params, stride=stride, padding=padding)
+    settings = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return ops.Conv2d.apply(input, *params, **settings, exact=True)
 
 
 def pad(input: Any, pad: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
