@@ -23,6 +23,7 @@ are looked up when a method runs, never at import time, so no import order matte
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import os
@@ -160,6 +161,11 @@ class Function:
             # the traceback still shows the line of forward that failed.
             shapes = ", ".join(str(p.shape) for p in inputs)
             raise ValueError(f"{cls.__name__}: inputs of shapes {shapes}: {err}") from err
+        except TypeError as err:
+            hint = _signature_hint(err, cls, "forward", "forward(ctx, *arrays, **settings)")
+            if hint is None:
+                raise
+            raise hint from err
         if type(out) is not np.ndarray:
             out = _as_output(out, cls)
         recording = True
@@ -205,6 +211,21 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _pytorch_names(method: Callable) -> Callable:
+    """Let a reduction take PyTorch's ``dim=`` for ``axis=`` and ``keepdim=`` for ``keepdims=``."""
+
+    @functools.wraps(method)
+    def reduction(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        for torch_name, name in (("dim", "axis"), ("keepdim", "keepdims")):
+            if torch_name in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{method.__name__}: give {name}= or {torch_name}=, not both")
+                kwargs[name] = kwargs.pop(torch_name)
+        return method(self, *args, **kwargs)
+
+    return reduction
 
 
 class Tensor:
@@ -474,12 +495,15 @@ class Tensor:
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
         return ops.Clip.apply(self, low=min, high=max)
 
+    @_pytorch_names
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
+    @_pytorch_names
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
+    @_pytorch_names
     def var(
         self,
         axis: int | tuple[int, ...] | None = None,
@@ -492,18 +516,23 @@ class Tensor:
         ``n - ddof``; ``correction`` is PyTorch's name for ddof (there 1 by default, here 0)."""
         return ops.variance(self, axis, keepdims, ddof, correction)
 
+    @_pytorch_names
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
+    @_pytorch_names
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
+    @_pytorch_names
     def logsumexp(self, axis: int | tuple[int, ...] = -1, keepdims: bool = False) -> Tensor:
         return ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
+    @_pytorch_names
     def softmax(self, axis: int = -1) -> Tensor:
         return ops.Softmax.apply(self, axis=axis)
 
+    @_pytorch_names
     def log_softmax(self, axis: int = -1) -> Tensor:
         return ops.LogSoftmax.apply(self, axis=axis)
 
@@ -520,6 +549,24 @@ class Tensor:
     @property
     def T(self) -> Tensor:  # noqa: N802  (NumPy's and PyTorch's name)
         return ops.Transpose.apply(self, axes=None)
+
+    # PyTorch's names for some of the above (dim= and keepdim= are taken by every reduction)
+    clamp, pow, view = clip, __pow__, reshape
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Make this leaf (not) require grad, in place, as PyTorch's ``requires_grad_``."""
+        if self._ctx is not None:
+            raise RuntimeError(
+                "requires_grad_: only a leaf's requires_grad can be set (this tensor was made by "
+                f"{self._ctx.name}: use .detach().requires_grad_())"
+            )
+        if requires_grad and self._data.dtype.kind != "f":
+            raise TypeError(
+                "requires_grad_: only float32 and float64 tensors can require grad, "
+                f"not {self.dtype}"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
 
     # Element-wise math (ops/math.py): PyTorch's names, NumPy's as aliases where they differ.
     def sin(self) -> Tensor:
@@ -592,9 +639,11 @@ class Tensor:
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # NumPy's names
 
     # More reductions (ops/reduce.py) and running sums and products (ops/scan.py).
+    @_pytorch_names
     def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.Prod.apply(self, axis=axis, keepdims=keepdims)
 
+    @_pytorch_names
     def std(
         self,
         axis: int | tuple[int, ...] | None = None,
@@ -606,16 +655,20 @@ class Tensor:
         """Standard deviation, dividing by ``n - ddof`` as `var` does."""
         return ops.Std.apply(self, axis=axis, keepdims=keepdims, ddof=ddof, correction=correction)
 
+    @_pytorch_names
     def cumsum(self, axis: int | None = None) -> Tensor:
         return ops.CumSum.apply(self, axis=axis)
 
+    @_pytorch_names
     def cumprod(self, axis: int | None = None) -> Tensor:
         return ops.CumProd.apply(self, axis=axis)
 
+    @_pytorch_names
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the largest entry, as a float64 tensor outside the graph (no gradient)."""
         return ops.argmax(self, axis, keepdims)
 
+    @_pytorch_names
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the smallest entry, as a float64 tensor outside the graph (no gradient)."""
         return ops.argmin(self, axis, keepdims)
@@ -733,7 +786,13 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed:
         _check_versions(node, ctx)
     if observed:
         _observe_before(ctx)
-    input_grads = ctx.backward(ctx, grad)
+    try:
+        input_grads = ctx.backward(ctx, grad)
+    except TypeError as err:
+        hint = _signature_hint(err, type(ctx), "backward", "backward(ctx, grad)")
+        if hint is None:
+            raise
+        raise hint from err
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     parents = ctx.parents
@@ -886,6 +945,17 @@ def _observe_before(ctx: Function) -> None:
                 "(into .data[...], or into the ndarray the Tensor was made from): its gradient "
                 "would be wrong"
             )
+
+
+def _signature_hint(err: TypeError, op: type, method: str, signature: str) -> TypeError | None:
+    """A TypeError raised by the call itself (not inside it) means a wrong signature, most
+    often a missing @staticmethod: the error that says so. None for any other TypeError."""
+    if err.__traceback__ is None or err.__traceback__.tb_next is not None:
+        return None  # raised inside the method: the user's own error, as it is
+    return TypeError(
+        f"{op.__name__}.{method} could not be called ({err}): it must be a @staticmethod "
+        f"{signature}, with ctx, the node, first"
+    )
 
 
 def _as_output(out: Any, op: type) -> np.ndarray:

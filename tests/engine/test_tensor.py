@@ -198,3 +198,59 @@ def test_numpy_array_on_the_left_gives_a_tensor_not_an_object_array(op):
     np.testing.assert_allclose(out.data, op(left, x.data))
     out.sum().backward()
     assert x.grad.shape == x.shape
+
+
+# ------------------------------------------------------------------------- PyTorch's names
+@given(shape=hnp.array_shapes(min_dims=2, max_dims=3, max_side=4), seed=seeds)
+def test_reductions_take_pytorch_dim_and_keepdim(shape, seed):
+    t = Tensor(np.random.default_rng(seed).standard_normal(shape))
+    for name in ("sum", "mean", "max", "min", "prod", "logsumexp", "var", "std"):
+        ours = getattr(t, name)(dim=1, keepdim=True)
+        np.testing.assert_array_equal(ours.data, getattr(t, name)(axis=1, keepdims=True).data)
+    np.testing.assert_array_equal(t.softmax(dim=0).data, t.softmax(axis=0).data)
+    np.testing.assert_array_equal(t.cumsum(dim=1).data, t.cumsum(axis=1).data)
+    with pytest.raises(TypeError, match="give axis= or dim=, not both"):
+        t.sum(axis=0, dim=1)
+
+
+def test_clamp_pow_and_view_are_clip_power_and_reshape():
+    t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    np.testing.assert_array_equal(t.clamp(min=1, max=4).data, np.clip(t.data, 1, 4))
+    np.testing.assert_array_equal(t.pow(2).data, t.data**2)
+    assert t.view(3, 2).shape == (3, 2) and t.view(-1).shape == (6,)
+
+
+def test_requires_grad_switches_a_leaf_and_refuses_what_cannot():
+    t = Tensor(np.ones(3))
+    assert t.requires_grad_() is t and t.requires_grad
+    (t * 2).sum().backward()
+    np.testing.assert_array_equal(t.grad, [2.0, 2.0, 2.0])
+    with pytest.raises(RuntimeError, match="only a leaf's requires_grad can be set"):
+        (t * 2).requires_grad_(False)
+    with pytest.raises(TypeError, match="only float32 and float64 tensors can require grad"):
+        Tensor(np.array([True])).requires_grad_()
+
+
+def test_a_function_without_staticmethod_gets_a_hint_and_inner_errors_stay_as_they_are():
+    from tinygrad_lab import Function
+
+    class Forgot(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        def backward(ctx, grad):  # no @staticmethod
+            return grad * 2
+
+    x = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match=r"Forgot.backward could not be called .* @staticmethod"):
+        Forgot.apply(x).sum().backward()
+    assert x.grad is None
+
+    class Inner(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return len(5)  # the user's own TypeError
+
+    with pytest.raises(TypeError, match="has no len"):
+        Inner.apply(x)
