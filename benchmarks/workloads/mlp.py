@@ -228,8 +228,8 @@ def w1(quick: bool, threads: int) -> TimingWorkload:
             Contender("torch", torch and (lambda: TorchLoop(spec, torch)), why or "CPU, float64"),
         ],
         targets=[
-            Target("tinygrad_lab", "numpy", 1.3),
-            Target("tinygrad_lab + recorder", "numpy", 1.6),
+            Target("tinygrad_lab", "numpy", 1.05),
+            Target("tinygrad_lab + recorder", "numpy", 1.3),
             Target("tinygrad_lab", "torch", 1.0),
         ],
         exact=("tinygrad_lab", "tinygrad_lab + recorder"),
