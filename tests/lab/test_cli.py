@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from viz_helpers import require_dot
 
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
@@ -114,13 +115,9 @@ def test_module_and_console_script_run_as_a_subprocess():
 
 
 def test_graph_command_draws_the_lab_network(tmp_path, capsys):
-    import os
-    import shutil
     import xml.etree.ElementTree as ET
 
-    if shutil.which("dot") is None:
-        assert os.environ.get("CI") != "true", "CI must have graphviz's dot"
-        pytest.skip("graphviz's dot is not installed")
+    require_dot()
     out = tmp_path / "graph.svg"
     code, stdout, _ = run(capsys, "graph", "--roll", ROLL, "--out", str(out), "--layers", "--grads")
     assert code == 0 and str(out) in stdout
