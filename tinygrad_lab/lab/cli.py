@@ -25,6 +25,7 @@ from tinygrad_lab.lab.rules import (
     lab_config,
     parse_roll,
 )
+from tinygrad_lab.lab.study_cli import add_study_arguments, study_command
 from tinygrad_lab.nn import ACTIVATIONS
 
 T = TypeVar("T")
@@ -138,6 +139,9 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--layers", action="store_true", help="one cluster per layer")
     graph.add_argument("--grads", action="store_true", help="colour by gradient norm")
     add_digits_arguments(sub.add_parser("digits", help="train a CNN on handwritten digits"))
+    add_study_arguments(
+        sub.add_parser("study", help="a lab question over many seeds: depth, init, lr")
+    )
     return parser
 
 
@@ -164,6 +168,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _graph(args)
         if args.command == "digits":
             return digits_command(args, _prepare_out)
+        if args.command == "study":
+            return study_command(args, _prepare_out)
         configs = _configs(args)
         if args.command == "spec":
             return _spec(args, configs)
