@@ -122,7 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common, running = _common_options(), _running_options()
-    sub.add_parser("spec", parents=[common], help="the roll-number configuration table")
+    spec = sub.add_parser("spec", parents=[common], help="the roll-number configuration table")
+    spec.add_argument("--against", metavar="ROLL", help="mark each value that differs from ROLL's")
     sub.add_parser("stress-test", parents=[common, running], help="Part A (and Q2)")
     sub.add_parser("part-b", parents=[common, running], help="Part B")
     sub.add_parser("lab", parents=[common, running], help="the whole lab: Part A, Q2, Part B")
@@ -212,6 +213,11 @@ def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun
 def _spec(args: argparse.Namespace, configs: list[LabConfig]) -> int:
     from tinygrad_lab.lab.outputs import write_spec
 
+    if args.against is not None:
+        from tinygrad_lab.lab.spec_against import write_against
+
+        against = lab_config(args.against, args.activation, args.added_layers)
+        return write_against(configs, against, args.out and _prepare_out(args.out), args.json)
     out = _prepare_out(args.out) if args.out else None
     write_spec(configs, out, json=args.json, roster=args.rolls is not None)
     return 0
