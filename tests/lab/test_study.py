@@ -6,8 +6,11 @@ import io
 import json
 import math
 import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -264,3 +267,29 @@ def test_the_scheduler_option_runs_a_study_on_dask_with_the_local_figures(capsys
         os.environ.update(saved)
     assert main(argv) == 0
     assert remote == json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    "script, argv",
+    [
+        ("depth_study.py", ["--depths", "1,2", "--activations", "relu"]),
+        ("init_study.py", ["--inits", "lab,xavier_normal"]),
+        ("lr_study.py", ["--lrs", "0.01,0.1"]),
+    ],
+)
+def test_the_experiment_scripts_run_their_study(script, argv):
+    path = Path(__file__).resolve().parents[2] / "experiments" / script
+    tiny = ["--seeds", "0-1", "--epochs", "3", "--json", "--no-progress"]
+    done = subprocess.run([sys.executable, str(path), *argv, *tiny], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["study"] == script.removesuffix("_study.py")
+
+
+def test_the_q4_script_compares_specs(tmp_path):
+    path = Path(__file__).resolve().parents[2] / "experiments" / "spec_against.py"
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"{ROLL}\n102303347\n")
+    argv = [sys.executable, str(path), "--rolls", str(roster), "--against", ROLL, "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert [d["differences"] for d in json.loads(done.stdout)] == [0, 7]
