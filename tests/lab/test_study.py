@@ -119,6 +119,10 @@ def test_the_finding_is_computed_from_the_figures():
     text = finding(falls)
     assert "falls below 0.1 (vanishing, by the lab's threshold) at depth 3 for sigmoid" in text
     assert "never for relu up to depth 4" in text
+    together = _depth_result(
+        {"relu": [1, 0.05, 0.01], "tanh": [1, 0.5, 0.05], "leaky_relu": [1, 0.05, 0]}
+    )
+    assert "at depth 2 for relu and leaky_relu, and depth 3 for tanh" in finding(together)
     never = _depth_result({"tanh": [1, 2, 3, 4]})
     assert "Median GRI never falls below 0.1 up to depth 4" in finding(never)
     exploding = _depth_result({"tanh": [1, 2, 30, 40]})

@@ -94,6 +94,8 @@ def _panel(ax: Any, result: StudyResult, metric: Metric, x_of: Callable, log_x: 
         drawn.append(values)
     if log_x:
         ax.set_xscale("log")
+    else:  # depths: whole numbers
+        ax.xaxis.get_major_locator().set_params(integer=True)
     if metric.share:
         ax.set_ylim(-3, 103)
     else:

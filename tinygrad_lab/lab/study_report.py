@@ -28,8 +28,11 @@ def median(result: SettingResult, metric: Metric) -> float | None:
 
 
 def _listing(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """``a``, ``a and b``, ``a, b and c`` (``a and b, and c`` when an item has an "and")."""
+    if len(items) == 1:
+        return items[0]
+    last = ", and " if any(" and " in item for item in items) else " and "
+    return ", ".join(items[:-1]) + last + items[-1]
 
 
 # ------------------------------------------------------------------------------ findings
@@ -45,15 +48,20 @@ def _first(results: list[SettingResult], test: Callable[[SettingResult], bool]) 
 def _gri_sentence(result: StudyResult) -> str:
     """Q1: at which depth the median GRI crosses the lab's thresholds, per activation."""
     gri, deepest = result.metric("gri"), max(result.study.depths)
-    falls, never, exploding = [], [], []
+    falls: dict[int, list[str]] = {}
+    never, exploding = [], []
     for activation, results in result.by_activation().items():
         depth = _first(results, lambda r: _below(median(r, gri), VANISHING_GRI))
-        (never.append(activation) if depth is None else falls.append((depth, activation)))
+        (
+            never.append(activation)
+            if depth is None
+            else falls.setdefault(depth, []).append(activation)
+        )
         if _first(results, lambda r: (median(r, gri) or 0.0) > EXPLODING_GRI) is not None:
             exploding.append(activation)
     text = f"Median GRI falls below {VANISHING_GRI} (vanishing, by the lab's threshold) "
     if falls:
-        text += "at " + _listing([f"depth {d} for {a}" for d, a in sorted(falls)])
+        text += "at " + _listing([f"depth {d} for {_listing(a)}" for d, a in sorted(falls.items())])
         text += f", and never for {_listing(never)} up to depth {deepest}" if never else ""
     else:
         text = f"Median GRI never falls below {VANISHING_GRI} up to depth {deepest}"
@@ -182,14 +190,15 @@ def _init_verdict(result: StudyResult, lab: SettingResult, scaled: list[SettingR
 
 def _lr_sentence(result: StudyResult, activation: str, results: list[SettingResult]) -> str:
     """The best rate, and from which rate training overshoots into divergence."""
-    loss, diverged = result.metric("final_loss"), result.metric("diverged")
+    loss, diverged, r2 = (result.metric(n) for n in ("final_loss", "diverged", "r2"))
     best = min(results, key=lambda r: _median_worst_diverged(r, loss))
     if _median_worst_diverged(best, loss) == float("inf"):
         return f"With {activation}, at least half of the seeds diverge at every rate studied."
     text = (
         f"With {activation}, the best learning rate is {fmt_value(best.setting.value('lr'))} "
-        f"(median final loss {fmt(_median_worst_diverged(best, loss), 3)}; the roll's own rate "
-        f"is {fmt(result.study.config.learning_rate, 3)})"
+        f"(median final loss {fmt(_median_worst_diverged(best, loss), 3)}, R² "
+        f"{fmt(median(best, r2), 3)}; the roll's own rate is "
+        f"{fmt(result.study.config.learning_rate, 3)})"
     )
     some = _first(results, lambda r: (r.share(diverged) or 0) > 0)
     half = _first(results, lambda r: (r.share(diverged) or 0) >= 0.5)
