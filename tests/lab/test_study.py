@@ -297,3 +297,19 @@ def test_the_q4_script_compares_specs(tmp_path):
     done = subprocess.run(argv, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert [d["differences"] for d in json.loads(done.stdout)] == [0, 7]
+
+
+def test_the_lr_finding_names_the_best_rate_and_where_it_overshoots():
+    study = Study("lr", lab_config(ROLL), seeds=(0, 1, 2), epochs=5, lrs=(0.01, 0.1, 1.0))
+    losses = {0.01: 0.5, 0.1: 0.2, 1.0: None}  # None: every seed diverged
+    results = []
+    for s in study.settings():
+        loss = losses[s.value("lr")]
+        run = _run(1.0, r2=0.01) if loss is not None else _run(None, None, None, 3, math.nan)
+        if loss is not None:
+            run = replace(run, loss_history=[loss] * 5)
+        results.append(SettingResult(s, tuple(SeedFigures(k, run) for k in range(3))))
+    text = finding(StudyResult(study, tuple(results)))
+    assert "the best learning rate is 0.1 (median final loss 0.2, R² 0.01" in text
+    assert "still predicts little more than the mean" in text
+    assert "a larger rate overshoots: from 1 on, at least half of the seeds diverge" in text

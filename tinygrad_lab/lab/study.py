@@ -37,6 +37,7 @@ from tinygrad_lab.lab.sweep import Distribution
 from tinygrad_lab.nn import get_activation
 
 KINDS = ("depth", "init", "lr")
+TITLES = {"depth": "Depth study", "init": "Init study", "lr": "Learning-rate study"}
 DEFAULT_DEPTHS = tuple(range(1, 21))
 DEFAULT_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
 DEFAULT_LRS = tuple(float(lr) for lr in np.logspace(-4, 0, 13))  # 1e-4 … 1, 13 values

@@ -11,7 +11,7 @@ import numpy as np
 
 from tinygrad_lab.lab.analysis import EXPLODING_GRI, VANISHING_GRI
 from tinygrad_lab.lab.plots import _pyplot, _save
-from tinygrad_lab.lab.study import Metric, SettingResult, StudyResult, fmt_value
+from tinygrad_lab.lab.study import TITLES, Metric, SettingResult, StudyResult, fmt_value
 
 Stage = Callable[[str, Callable[[Path], Any]], None]  # stage(file name, save(path))
 DECADES = 2  # a figure whose values span more than this many decades is drawn on a log axis
@@ -148,7 +148,7 @@ def _grid(
             _panel(ax, result, result.metric(name), x_of, log_x)
             ax.set_xlabel(xlabel)
         np.ravel(axes)[0].legend(title="activation", fontsize=8)
-        fig.suptitle(_title(result, f"{result.study.kind.capitalize()} study"), fontsize=11)
+        fig.suptitle(_title(result, TITLES[result.study.kind]), fontsize=11)
         return fig
 
     return draw

@@ -18,7 +18,14 @@ from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.analysis import EXPLODING_GRI, NO_LEARNING_R2, VANISHING_GRI
 from tinygrad_lab.lab.compute import clean
 from tinygrad_lab.lab.report import fmt
-from tinygrad_lab.lab.study import Metric, SettingResult, StudyResult, fmt_value, seed_range
+from tinygrad_lab.lab.study import (
+    TITLES,
+    Metric,
+    SettingResult,
+    StudyResult,
+    fmt_value,
+    seed_range,
+)
 
 CSV_HEADER = ("study", "setting", "seed", "metric", "value")
 
@@ -200,6 +207,8 @@ def _lr_sentence(result: StudyResult, activation: str, results: list[SettingResu
         f"{fmt(median(best, r2), 3)}; the roll's own rate is "
         f"{fmt(result.study.config.learning_rate, 3)})"
     )
+    if _below(median(best, r2), NO_LEARNING_R2):
+        text += ", where the median network still predicts little more than the mean"
     some = _first(results, lambda r: (r.share(diverged) or 0) > 0)
     half = _first(results, lambda r: (r.share(diverged) or 0) >= 0.5)
     if half is not None:
@@ -306,7 +315,7 @@ def markdown(result: StudyResult, plots: list[str] | None = None) -> str:
     """study.md: what was run, the finding, the tables, the plots."""
     study, config = result.study, result.study.config
     lines = [
-        f"# {study.kind.capitalize()} study — roll {config.roll}",
+        f"# {TITLES[study.kind]} — roll {config.roll}",
         "",
         what_was_run(result),
         "",
