@@ -130,7 +130,7 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
         "--inits",
         type=_names(INITS, "init"),
         metavar="LIST",
-        help="init study: inits (default all)",
+        help=f"init study: inits (default {','.join(INITS)})",
     )
     parser.add_argument(
         "--lrs", type=_lrs, metavar="LOW:HIGH:COUNT", help="lr study: rates (default 1e-4:1:13)"
