@@ -30,6 +30,7 @@ from tinygrad_lab.lab.rules import (
     lab_config,
     parse_roll,
 )
+from tinygrad_lab.lab.study_cli import add_study_arguments, study_command
 from tinygrad_lab.nn import ACTIVATIONS
 
 T = TypeVar("T")
@@ -143,6 +144,12 @@ def _output(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _against(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--against", action=_Once, metavar="ROLL", help="mark each value that differs from ROLL's"
+    )
+
+
 def _training(parser: argparse.ArgumentParser) -> None:
     """Seeds and epochs: the commands that train."""
     seeds = parser.add_mutually_exclusive_group()
@@ -212,7 +219,7 @@ def _explore_options(explore: argparse.ArgumentParser) -> None:
 
 # Each command takes only the options it uses.
 COMMANDS = {
-    "spec": ((_who, _rules, _output), "the roll-number configuration table"),
+    "spec": ((_who, _rules, _output, _against), "the roll-number configuration table"),
     "stress-test": ((_who, _rules, _output, _training, _running, _plots), "Part A (and Q2)"),
     "part-b": ((_who, _output), "Part B"),
     "lab": (
@@ -245,6 +252,9 @@ def _parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, parents=[groups[add] for add in adds], help=help_text)
         command.set_defaults(**UNUSED)
     add_digits_arguments(sub.add_parser("digits", help="train a CNN on handwritten digits"))
+    add_study_arguments(
+        sub.add_parser("study", help="a lab question over many seeds: depth, init, lr")
+    )
     return parser
 
 
@@ -311,6 +321,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _explore(args)
         if args.command == "digits":
             return digits_command(args, _check_out)
+        if args.command == "study":
+            return study_command(args, _check_out)
         configs = _configs(args)
         if args.command == "spec":
             return _spec(args, configs)
@@ -372,6 +384,11 @@ def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun
 def _spec(args: argparse.Namespace, configs: list[LabConfig]) -> int:
     from tinygrad_lab.lab.outputs import write_spec
 
+    if args.against is not None:
+        from tinygrad_lab.lab.spec_against import write_against
+
+        against = lab_config(args.against, args.activation, args.added_layers)
+        return write_against(configs, against, _check_out(args.out), args.json)
     out = _check_out(args.out)
     write_spec(configs, out, json=args.json, roster=args.rolls is not None)
     return 0

@@ -71,10 +71,16 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, *, rng: Any = None) -> Te
     return uniform_(tensor, -bound, bound, rng=rng)
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0.0, *, rng: Any = None) -> Tensor:
-    """He: U(-√(6/((1+a²)·fan_in)), +...), for ReLU-like layers (``a`` = leaky slope)."""
+def kaiming_uniform_(
+    tensor: Tensor, a: float = 0.0, *, gain: float | None = None, rng: Any = None
+) -> Tensor:
+    """He: U(-√(6/((1+a²)·fan_in)), +...), for ReLU-like layers (``a`` = leaky slope); with
+    ``gain``, U(-gain·√(3/fan_in), +...) (PyTorch's bound for another nonlinearity's gain)."""
     fan_in, _ = _fans(tensor)
-    bound = math.sqrt(6.0 / ((1 + a * a) * fan_in))
+    if gain is None:
+        bound = math.sqrt(6.0 / ((1 + a * a) * fan_in))
+    else:
+        bound = gain * math.sqrt(3.0 / fan_in)
     return uniform_(tensor, -bound, bound, rng=rng)
 
 
@@ -93,5 +99,60 @@ def xavier_uniform(gain: float = 1.0) -> Callable[[Tensor, Any], Tensor]:
     return lambda tensor, rng: xavier_uniform_(tensor, gain, rng=rng)
 
 
-def kaiming_uniform(a: float = 0.0) -> Callable[[Tensor, Any], Tensor]:
-    return lambda tensor, rng: kaiming_uniform_(tensor, a, rng=rng)
+def kaiming_uniform(a: float = 0.0, gain: float | None = None) -> Callable[[Tensor, Any], Tensor]:
+    return lambda tensor, rng: kaiming_uniform_(tensor, a, gain=gain, rng=rng)
+
+
+# ------------------------------------------------------------------ gains and normal draws
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """PyTorch's recommended gain for a nonlinearity: the factor that keeps the variance of a
+    layer's output equal to its input's (``param``: leaky ReLU's negative slope)."""
+    if nonlinearity in ("linear", "identity", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param  # PyTorch's default negative slope
+        return math.sqrt(2.0 / (1 + slope * slope))
+    raise ValueError(
+        f"calculate_gain: unknown nonlinearity {nonlinearity!r}; expected one of identity, "
+        "leaky_relu, linear, relu, sigmoid, tanh"
+    )
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, rng: Any = None) -> Tensor:
+    """Fill with draws from N(mean, std²): one ``rng.normal(mean, std, shape)`` call, C order."""
+    if not std >= 0:
+        raise ValueError(f"normal_: std must be >= 0, got {std}")
+    tensor.data[...] = generator(rng).normal(mean, std, tensor.shape)
+    return tensor
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, *, rng: Any = None) -> Tensor:
+    """Glorot: N(0, g²·2/(fan_in+fan_out)), the normal twin of `xavier_uniform_`."""
+    fan_in, fan_out = _fans(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng)
+
+
+def kaiming_normal_(
+    tensor: Tensor, a: float = 0.0, *, gain: float | None = None, rng: Any = None
+) -> Tensor:
+    """He: N(0, gain²/fan_in) with gain √(2/(1+a²)) (ReLU-like, ``a`` = leaky slope) unless
+    ``gain`` is given; the normal twin of `kaiming_uniform_`."""
+    fan_in, _ = _fans(tensor)
+    gain = math.sqrt(2.0 / (1 + a * a)) if gain is None else gain
+    return normal_(tensor, 0.0, gain / math.sqrt(fan_in), rng=rng)
+
+
+def normal(mean: float = 0.0, std: float = 1.0) -> Callable[[Tensor, Any], Tensor]:
+    return lambda tensor, rng: normal_(tensor, mean, std, rng=rng)
+
+
+def xavier_normal(gain: float = 1.0) -> Callable[[Tensor, Any], Tensor]:
+    return lambda tensor, rng: xavier_normal_(tensor, gain, rng=rng)
+
+
+def kaiming_normal(a: float = 0.0, gain: float | None = None) -> Callable[[Tensor, Any], Tensor]:
+    return lambda tensor, rng: kaiming_normal_(tensor, a, gain=gain, rng=rng)

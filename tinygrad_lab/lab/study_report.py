@@ -1,0 +1,407 @@
+"""A study's report, computed from its figures: the finding, the table of medians and
+quartiles, study.md, study.csv (long form), study.json and the plots, written whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lab.display import markdown_table
+from tinygrad_lab.lab.analysis import EXPLODING_GRI, NO_LEARNING_R2, VANISHING_GRI
+from tinygrad_lab.lab.compute import clean
+from tinygrad_lab.lab.files import OutputFiles
+from tinygrad_lab.lab.report import fmt
+from tinygrad_lab.lab.study import (
+    TITLES,
+    Metric,
+    SettingResult,
+    StudyResult,
+    fmt_value,
+    seed_range,
+)
+
+CSV_HEADER = ("study", "setting", "seed", "metric", "value")
+
+
+def median(result: SettingResult, metric: Metric) -> float | None:
+    return result.distribution(metric).median
+
+
+def _listing(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c`` (``a and b, and c`` when an item has an "and")."""
+    if len(items) == 1:
+        return items[0]
+    last = ", and " if any(" and " in item for item in items) else " and "
+    return ", ".join(items[:-1]) + last + items[-1]
+
+
+# ------------------------------------------------------------------------------ findings
+def _below(value: float | None, level: float) -> bool:
+    return value is not None and value < level
+
+
+def _first(results: list[SettingResult], test: Callable[[SettingResult], bool]) -> Any:
+    """The varied value of the first setting passing ``test``, or None."""
+    return next((r.setting.parameters[1][1] for r in results if test(r)), None)
+
+
+def _gri_sentence(result: StudyResult) -> str:
+    """Q1: at which depth the median GRI crosses the lab's thresholds, per activation."""
+    gri, deepest = result.metric("gri"), max(result.study.depths)
+    falls: dict[int, list[str]] = {}
+    never, exploding = [], []
+    for activation, results in result.by_activation().items():
+        depth = _first(results, lambda r: _below(median(r, gri), VANISHING_GRI))
+        (
+            never.append(activation)
+            if depth is None
+            else falls.setdefault(depth, []).append(activation)
+        )
+        if _first(results, lambda r: (median(r, gri) or 0.0) > EXPLODING_GRI) is not None:
+            exploding.append(activation)
+    text = f"Median GRI falls below {VANISHING_GRI} (vanishing, by the lab's threshold) "
+    if falls:
+        text += "at " + _listing([f"depth {d} for {_listing(a)}" for d, a in sorted(falls.items())])
+        text += f", and never for {_listing(never)} up to depth {deepest}" if never else ""
+    else:
+        text = f"Median GRI never falls below {VANISHING_GRI} up to depth {deepest}"
+    if exploding:
+        text += f"; it rises above {EXPLODING_GRI} (exploding) for {_listing(exploding)}"
+    return text + "."
+
+
+def _depth_helps_sentence(result: StudyResult) -> str:
+    """Q3/Q5: the depth of the lowest median final loss, against the deepest's, and from
+    which depth the median network predicts little more than the mean."""
+    loss, r2, deepest = result.metric("final_loss"), result.metric("r2"), max(result.study.depths)
+    parts, mean_like = [], []
+    for activation, results in result.by_activation().items():
+        finished = [r for r in results if median(r, loss) is not None]
+        if not finished:
+            continue
+        best, last = min(finished, key=lambda r: median(r, loss)), results[-1]
+        parts.append(
+            f"depth {best.setting.value('depth')} for {activation} ({fmt(median(best, loss), 3)}, "
+            f"R² {fmt(median(best, r2), 3)}; at depth {deepest}: {fmt(median(last, loss), 3)}, "
+            f"R² {fmt(median(last, r2), 3)})"
+        )
+        little = _first(results, lambda r: _below(median(r, r2), NO_LEARNING_R2))
+        if little is not None:
+            mean_like.append(f"from depth {little} for {activation}")
+    if not parts:
+        return "Every seed diverged: no depth can be said to help."
+    text = "The lowest median final loss is at " + _listing(parts) + "."
+    if mean_like:
+        text += (
+            f" The median network predicts little more than the mean (R² < {NO_LEARNING_R2}) "
+            + _listing(mean_like)
+            + "."
+        )
+    return text
+
+
+def _shares_sentence(result: StudyResult, prefix: str = "") -> str:
+    """Where a dead layer was commonest, and where training diverged most."""
+    dead, diverged = result.metric(f"{prefix}dead_layer"), result.metric(f"{prefix}diverged")
+    worst = max(result.settings, key=lambda r: r.share(dead) or 0.0)
+    text = (
+        f"A dead layer (every unit 0 for every example) is commonest at {_where(worst)}, in "
+        f"{worst.share(dead):.0%} of the seeds"
+        if worst.share(dead)
+        else "No seed ends with a dead layer"
+    )
+    most = max(result.settings, key=lambda r: r.share(diverged) or 0.0)
+    if most.share(diverged):
+        count = sum(bool(r.share(diverged)) for r in result.settings)
+        return text + (
+            f"; training diverged in {count} of the {len(result.settings)} settings, most at "
+            f"{_where(most)} ({most.share(diverged):.0%} of the seeds)."
+        )
+    return text + "; no seed diverged."
+
+
+def _times(ratio: float) -> str:
+    """A factor to two significant digits: ``4,500``, ``12``, ``3.4``."""
+    rounded = float(f"{ratio:.2g}")
+    return f"{rounded:,.0f}" if rounded >= 100 else f"{rounded:g}"
+
+
+def _where(result: SettingResult) -> str:
+    return ", ".join(f"{name} {fmt_value(value)}" for name, value in result.setting.parameters)
+
+
+def _spread(results: list[SettingResult], metric: Metric) -> str:
+    """``a–b``: the range of the settings' medians."""
+    values = [median(r, metric) for r in results if median(r, metric) is not None]
+    if not values:
+        return "undefined"
+    low, high = min(values), max(values)
+    return fmt(low, 3) if low == high else f"{fmt(low, 3)}–{fmt(high, 3)}"
+
+
+def _init_sentence(result: StudyResult, activation: str, results: list[SettingResult]) -> str:
+    """GRI under the lab's init against the fan-scaled ones, before and after the break;
+    then whether the gradients themselves, and the learning, differ."""
+    config = result.study.config
+    lab = next((r for r in results if r.setting.value("init") == "lab"), None)
+    scaled = [r for r in results if r is not lab]
+    if lab is None or not scaled:
+        return f"With {activation}, the study needs the lab's init and another to compare."
+    after = config.hidden_layers + config.added_layers
+    gri1, gri2 = result.metric("run1.gri"), result.metric("run2.gri")
+    text = (
+        f"With {activation}, median GRI at the roll's depth ({config.hidden_layers} hidden "
+        f"layers) is {fmt(median(lab, gri1), 3)} under the lab's U(−r, r) and "
+        f"{_spread(scaled, gri1)} under the fan-scaled inits; after the break ({after} hidden "
+        f"layers) {fmt(median(lab, gri2), 3)} against {_spread(scaled, gri2)}. "
+    )
+    return text + _init_verdict(result, lab, scaled)
+
+
+def _init_verdict(result: StudyResult, lab: SettingResult, scaled: list[SettingResult]) -> str:
+    """Whether the lab's init is what attenuates the gradient: both gradient norms after the
+    break, against the fan-scaled inits', and what the network learned."""
+    norms = [result.metric(f"run2.grad_norm_{end}") for end in ("first", "last")]
+    gri, r2 = result.metric("run2.gri"), result.metric("run2.r2")
+    ratios = []
+    for norm in norms:
+        theirs = [median(r, norm) for r in scaled if median(r, norm) is not None]
+        if median(lab, norm) is None or not theirs:
+            return "The gradient norms are undefined for too many seeds to compare the inits."
+        ratios.append(min(theirs) / median(lab, norm) if median(lab, norm) else math.inf)
+    text = (
+        f"After the break the first layer's gradient is {fmt(median(lab, norms[0]), 3)} under "
+        f"the lab's init against {_spread(scaled, norms[0])}, the last hidden layer's "
+        f"{fmt(median(lab, norms[1]), 3)} against {_spread(scaled, norms[1])}, and R² "
+        f"{fmt(median(lab, r2), 3)} against {_spread(scaled, r2)}"
+    )
+    if min(ratios) < 10:
+        return text + ": the inits attenuate the gradient alike (within a factor of 10)."
+    text += (
+        f": the attenuation is the init's doing, both gradients at least {_times(min(ratios))} "
+        "times smaller under the lab's init"
+    )
+    if not _below(median(lab, gri), VANISHING_GRI):
+        text += " (GRI, a ratio of the two, hides it)"
+    if _below(median(lab, r2), NO_LEARNING_R2):
+        text += ", where the network predicts little more than the mean"
+    return text + "."
+
+
+def _lr_sentence(result: StudyResult, activation: str, results: list[SettingResult]) -> str:
+    """The best rate, and from which rate training overshoots into divergence."""
+    loss, diverged, r2 = (result.metric(n) for n in ("final_loss", "diverged", "r2"))
+    best = min(results, key=lambda r: _median_worst_diverged(r, loss))
+    if _median_worst_diverged(best, loss) == float("inf"):
+        return f"With {activation}, at least half of the seeds diverge at every rate studied."
+    text = (
+        f"With {activation}, the best learning rate is {fmt_value(best.setting.value('lr'))} "
+        f"(median final loss {fmt(_median_worst_diverged(best, loss), 3)}, R² "
+        f"{fmt(median(best, r2), 3)}; the roll's own rate is "
+        f"{fmt(result.study.config.learning_rate, 3)})"
+    )
+    if _below(median(best, r2), NO_LEARNING_R2):
+        text += ", where the median network still predicts little more than the mean"
+    some = _first(results, lambda r: (r.share(diverged) or 0) > 0)
+    half = _first(results, lambda r: (r.share(diverged) or 0) >= 0.5)
+    if half is not None:
+        text += (
+            f"; a larger rate overshoots: from {half:.3g} on, at least half of the seeds diverge"
+        )
+        text += f" (the first divergence at {some:.3g})" if some != half else ""
+    elif some is not None:
+        text += f"; from {some:.3g} some seeds diverge, but never half of them"
+    else:
+        text += f"; no rate up to {max(result.study.lrs):.3g} made a seed diverge"
+    return text + "."
+
+
+def _median_worst_diverged(result: SettingResult, loss: Metric) -> float:
+    """The median final loss, a seed that diverged counting as worse than any that finished
+    (so a rate at which half of the seeds diverge ranks last)."""
+    return float(np.median([math.inf if v is None else v for v in result.values(loss)]))
+
+
+def finding(result: StudyResult) -> str:
+    """One paragraph, every number in it read off the study's figures."""
+    kind = result.study.kind
+    if kind == "depth":
+        parts = [_gri_sentence(result), _depth_helps_sentence(result), _shares_sentence(result)]
+    elif kind == "init":
+        groups = result.by_activation().items()
+        parts = [_init_sentence(result, a, rs) for a, rs in groups]
+        parts.append(_shares_sentence(result, "run2."))
+    else:
+        parts = [_lr_sentence(result, a, rs) for a, rs in result.by_activation().items()]
+        parts.append(_shares_sentence(result))
+    return " ".join(parts)
+
+
+# ------------------------------------------------------------------------------ the table
+def cell(result: SettingResult, metric: Metric) -> str:
+    """``median [q1, q3]``, with ``(k/n seeds)`` when only k of the n seeds define it; a
+    share as a percentage of the seeds."""
+    if metric.share:
+        share = result.share(metric)
+        return "undefined" if share is None else f"{share:.0%}"
+    d = result.distribution(metric)
+    if d.median is None:
+        return "undefined"
+    text = f"{fmt(d.median, 3)} [{fmt(d.q1, 3)}, {fmt(d.q3, 3)}]"
+    return text + (f" ({d.runs - d.undefined}/{d.runs} seeds)" if d.undefined else "")
+
+
+def tables(result: StudyResult) -> list[str]:
+    """One Markdown table per activation (and, in the init study, per run): a row per setting,
+    a column per figure."""
+    study, config = result.study, result.study.config
+    name = study.varied()[0]
+    runs = [("", "")]
+    if study.kind == "init":
+        after = config.hidden_layers + config.added_layers
+        runs = [
+            ("run1.", f", run 1 ({config.hidden_layers} hidden layers)"),
+            ("run2.", f", run 2 (after the break: {after} hidden layers)"),
+        ]
+    lines = []
+    for activation, results in result.by_activation().items():
+        for prefix, title in runs:
+            metrics = [m for m in result.metrics if m.table and m.name.startswith(prefix)]
+            header = [name] + [m.title for m in metrics]
+            rows = [
+                [fmt_value(r.setting.value(name))] + [cell(r, m) for m in metrics] for r in results
+            ]
+            lines += [f"### {activation}{title}", "", markdown_table(header, rows, fmt=str), ""]
+    return lines
+
+
+# ------------------------------------------------------------------------------ documents
+def what_was_run(result: StudyResult) -> str:
+    """The sentence saying what was trained, with the roll's rules it kept."""
+    study, config = result.study, result.study.config
+    name, values = study.varied()
+    trainings = len(result.settings) * len(study.seeds)
+    shown = ", ".join(fmt_value(v) for v in values)
+    kept = {
+        "depth": f"learning rate {fmt(config.learning_rate)}",
+        "init": f"depth {config.hidden_layers}, learning rate {fmt(config.learning_rate)}",
+        "lr": f"depth {config.hidden_layers}",
+    }[study.kind]
+    bound = f"1/{config.a + 1}"  # the rule's U(−1/(a+1), +1/(a+1))
+    init = "" if study.kind == "init" else f", init U(−{bound}, +{bound})"
+    text = (
+        f"For roll {config.roll}: {name} {shown} × activation {', '.join(study.activations)}; "
+        f"each for seeds {seed_range(study.seeds)}, {study.epochs} epochs of full-batch "
+        f"gradient descent at the roll's width {config.hidden_width}, {kept}{init}: "
+        f"{trainings:,} trainings. Seed s draws X, then the weights in layer order, as "
+        f"`tinygrad-lab stress-test --seed s` does"
+    )
+    if study.kind == "init":
+        text += (
+            f"; after run 1, the structural break inserts {config.added_layers} hidden layers "
+            "before the output layer (drawn with the same init) and run 2 trains again"
+        )
+    return text + "."
+
+
+def markdown(result: StudyResult, plots: list[str] | None = None) -> str:
+    """study.md: what was run, the finding, the tables, the plots."""
+    study, config = result.study, result.study.config
+    lines = [
+        f"# {TITLES[study.kind]} — roll {config.roll}",
+        "",
+        what_was_run(result),
+        "",
+    ]
+    lines += [f"> Assumed default: {a}" for a in config.assumptions]
+    lines += ["", "## Finding", "", finding(result), "", "## Medians and quartiles", ""]
+    lines += [
+        "Each cell is the median over the seeds with the quartiles in brackets, `median [q1, "
+        "q3]`, and `(k/n seeds)` when only k of the n seeds define the figure (GRI is undefined "
+        "when a gradient norm is 0 or training diverged); shares are of the seeds. ‖∇W_first‖ "
+        "and ‖∇W_last‖ are at the last epoch, R² is against the mean predictor.",
+        "",
+        *tables(result),
+    ]
+    if plots:
+        lines += ["## Plots", "", *[f"![{p}]({p})" for p in plots], ""]
+    return "\n".join(lines)
+
+
+def to_json(result: StudyResult) -> dict[str, Any]:
+    """study.json (and ``--json``): what was run, each setting's summary and seeds, the finding."""
+    study, config = result.study, result.study.config
+    name, values = study.varied()
+    return clean(
+        {
+            "study": study.kind,
+            "roll": config.roll,
+            "config": {
+                "hidden_width": config.hidden_width,
+                "hidden_layers": config.hidden_layers,
+                "learning_rate": config.learning_rate,
+                "activation": config.activation,
+                "init_range": config.init_range,
+                "added_layers": config.added_layers,
+                "assumptions": config.assumptions,
+            },
+            "epochs": study.epochs,
+            "seeds": list(study.seeds),
+            "varied": {"activation": list(study.activations), name: list(values)},
+            "settings": [_setting_json(result, r) for r in result.settings],
+            "finding": finding(result),
+        }
+    )
+
+
+def _setting_json(result: StudyResult, setting: SettingResult) -> dict[str, Any]:
+    summary = {
+        m.name: (
+            {"share": setting.share(m), "runs": len(setting.seeds)}
+            if m.share
+            else setting.distribution(m).to_json()
+        )
+        for m in result.metrics
+    }
+    return {
+        "setting": setting.setting.label,
+        "parameters": dict(setting.setting.parameters),
+        "summary": summary,
+        "seeds": [
+            {"seed": seed.seed, **{m.name: m.value(seed) for m in result.metrics}}
+            for seed in setting.seeds
+        ],
+    }
+
+
+def csv_text(result: StudyResult) -> str:
+    """study.csv: one row a (setting, seed, figure); an undefined figure is an empty cell."""
+    handle = io.StringIO()
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for study, setting, seed, metric, value in result.rows():
+        writer.writerow([study, setting, seed, metric, "" if clean(value) is None else value])
+    return handle.getvalue()
+
+
+# ------------------------------------------------------------------------------ files
+def write_study(result: StudyResult, out: Path, plots: bool = True) -> list[Path]:
+    """study.md, study.csv, study.json and the plots into ``out``, written together
+    (`OutputFiles`): an interrupted study leaves no file that looks complete."""
+    with OutputFiles() as files:
+        names = []
+        if plots:
+            from tinygrad_lab.lab.study_plots import plot_study
+
+            names = plot_study(result, files, out)
+        files.write(out / "study.md", markdown(result, names) + "\n")
+        files.write(out / "study.csv", csv_text(result))
+        files.write(out / "study.json", json.dumps(to_json(result), allow_nan=False))
+    return files.written
