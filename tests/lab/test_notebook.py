@@ -37,3 +37,8 @@ def test_notebook_runs_top_to_bottom_and_shows_the_lab():
     # the backward trace names the notebook's own cell as the code line that made each node
     tables = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
     assert re.search(r"\| cell \d+:\d+ \|", tables)
+    # the explorer shows inline: the whole page in an iframe, its steps those of the lab network
+    pages = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    explorer = [page for page in pages if page.startswith('<iframe srcdoc="')]
+    assert len(explorer) == 1 and "backprop explorer" in explorer[0]
+    assert re.search(r"cell \d+:\d+", explorer[0])  # code lines name the notebook's cells
