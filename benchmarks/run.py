@@ -157,16 +157,16 @@ def chain_targets(key: str, workload: Any, results: dict[str, Any]) -> list[dict
         return [
             {"workload": key, "what": what, "ratio": growth, "met": growth <= workload.max_growth}
         ]
-    if "torch" not in results:
-        return []
     (length,) = workload.lengths
 
     def per_node(r: dict[str, Any]) -> float:
         row = r["by_length"][length]
         return row["forward_per_node_s"] + row["backward_per_node_s"]
 
-    ratio = per_node(ours) / per_node(results["torch"])
     what = "tinygrad_lab forward + backward per node ≤ 1× torch's"
+    if "torch" not in results:  # reported as not measured, like a timing target without torch
+        return [{"workload": key, "what": what, "ratio": None, "met": None}]
+    ratio = per_node(ours) / per_node(results["torch"])
     return [{"workload": key, "what": what, "ratio": ratio, "met": ratio <= 1.0}]
 
 
