@@ -1,9 +1,12 @@
 # ruff: noqa: SIM108, B007  (the notebook's code is kept as written)
-"""The course notebook's own code (../shared/seeds/lab6-notebook.txt, cells In[63]–In[71]), kept
-as the oracle the lab is checked against. Changes from the notebook, and only these: its cells
-are wrapped in functions (of the weight lists, or of the roll number and seed);
-`np.random.seed(seed)` replaces its `np.random.seed(np.random.randint(0, 1000))`; the epoch count
-is a parameter; the figures are returned instead of printed. The rest is the notebook's text."""
+"""The course notebook's own code (../shared/seeds/lab6-notebook.txt, cells In[63]–In[71] and
+In[76]), kept as the oracle the lab is checked against. Changes from the notebook, and only
+these: its cells are wrapped in functions (of the weight lists, or of the roll number and
+seed); `np.random.seed(seed)` replaces its `np.random.seed(np.random.randint(0, 1000))`; the
+epoch count is a parameter; the figures are returned instead of printed. The rest is the
+notebook's text.
+`notebook_lab`'s keyword arguments make the submissions the audit's tests need: a hard-coded
+learning rate in place of the rule, and the baseline cell run more than once."""
 
 import numpy as np
 
@@ -84,7 +87,7 @@ def notebook_training(X, y, weights, biases, learning_rate, epochs):
     return loss_history, grads_W, grads_b
 
 
-def notebook_lab(ROLL_NUMBER, seed, epochs=400):
+def notebook_lab(ROLL_NUMBER, seed, epochs=400, learning_rate=None, baseline_cell_runs=1):
     roll = str(ROLL_NUMBER)
 
     a = int(roll[-1])
@@ -93,7 +96,7 @@ def notebook_lab(ROLL_NUMBER, seed, epochs=400):
 
     hidden_width = 6 + a
     num_hidden_layers = 4 + (b % 3)
-    learning_rate = 0.002 * (c + 1)
+    learning_rate = 0.002 * (c + 1) if learning_rate is None else learning_rate
     init_range = 1 / (a + 1)
 
     np.random.seed(seed)
@@ -115,16 +118,17 @@ def notebook_lab(ROLL_NUMBER, seed, epochs=400):
         biases.append(b_vec)
 
     runs = []
-    for run in (1, 2):
+    for run in (1, 2, 3):  # run 3: cell In[76], 400 further epochs on the deeper network
         if run == 2:
             for _ in range(3):
                 W = np.random.uniform(-init_range, init_range, (hidden_width, hidden_width))
                 b_vec = np.zeros((1, hidden_width))
                 weights.insert(-1, W)
                 biases.insert(-1, b_vec)
-        loss_history, grads_W, grads_b = notebook_training(
-            X, y, weights, biases, learning_rate, epochs
-        )
+        for _ in range(baseline_cell_runs if run == 1 else 1):  # a cell re-run trains on
+            loss_history, grads_W, grads_b = notebook_training(
+                X, y, weights, biases, learning_rate, epochs
+            )
 
         grad_first = np.linalg.norm(grads_W[0])
         grad_last = np.linalg.norm(grads_W[-2])

@@ -43,6 +43,7 @@ def test_out_writes_report_json_csvs_and_plots(tmp_path, capsys):
         "results.json",
         "loss_history_run1.csv",
         "loss_history_run2.csv",
+        "loss_history_run3.csv",
         "loss_curves.png",
         "grad_norms.png",
     } <= names
@@ -50,9 +51,15 @@ def test_out_writes_report_json_csvs_and_plots(tmp_path, capsys):
     rows = (out / "loss_history_run2.csv").read_text().splitlines()
     assert rows[0] == "epoch,loss" and len(rows) == 26
     assert float(rows[-1].split(",")[1]) == results["part_a"]["run2"]["loss_history"][-1]
+    # run 3, the notebook's last cell: as many epochs again, from where run 2 ended
+    rows = (out / "loss_history_run3.csv").read_text().splitlines()
+    assert (
+        len(rows) == 26
+        and [float(r.split(",")[1]) for r in rows[1:]] == results["part_a"]["run3"]["loss_history"]
+    )
     report = (out / "report.md").read_text()
     assert f"{results['part_a']['run1']['gri']:.6g}" in report
-    for name in ("run1", "run2"):  # the memory tables of both runs, with their no_grad totals
+    for name in ("run1", "run2", "run3"):  # each run's memory table, with its no_grad total
         memory = results["memory"][name]
         assert f"Total: {memory['total']:,} bytes" in report and memory["no_grad_total"] == 0
         assert memory["total"] == sum(memory["per_layer"].values()) > 0

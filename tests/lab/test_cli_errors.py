@@ -69,7 +69,13 @@ class Case:
     how: str = "call"  # "call": main() here; "sigint", "closed stdout": a process
 
 
-LAB_FILES = ["loss_history_run1.csv", "loss_history_run2.csv", "report.md", "results.json"]
+LAB_FILES = [
+    "loss_history_run1.csv",
+    "loss_history_run2.csv",
+    "loss_history_run3.csv",
+    "report.md",
+    "results.json",
+]
 CASES = {
     "roll too short": Case(["lab", "--roll", "12"], 2, "bad roll number '12'"),
     "roll not digits": Case(["lab", "--roll", "12x45"], 2, "at least three decimal digits"),

@@ -82,9 +82,10 @@ def test_plots_with_nothing_to_draw_are_not_drawn_and_the_report_says_why(tmp_pa
     result = compute_lab(BOTH_DIVERGE)
     stress = result.part_a
     nothing = StressResult(stress.run, stress.mean_predictor_loss, _diverged_at_once(4),
-                           _diverged_at_once(7), {"0:Linear": [None, None]})  # fmt: skip
+                           _diverged_at_once(7), _diverged_at_once(7),
+                           {"0:Linear": [None, None]})  # fmt: skip
     assert set(missing_plots(nothing)) == {"loss_curves.png", "grad_norms.png"}
     result.part_a = nothing
     report = markdown_report(result)
-    assert "`loss_curves.png` is not drawn: no epoch of either run had a finite loss." in report
+    assert "`loss_curves.png` is not drawn: no epoch of any run had a finite loss." in report
     assert "`grad_norms.png` is not drawn" in report

@@ -49,18 +49,18 @@ def test_memory_grows_with_the_epochs_by_the_loss_histories_only(monkeypatch):
 
 def test_the_series_keeps_every_kth_step_beyond_its_budget_and_the_report_says_so(monkeypatch):
     monkeypatch.setattr(part_a, "SERIES_BUDGET", 40)
-    run = LabRun.from_roll(SMALL, 1, 50)  # 100 steps: every 3rd
+    run = LabRun.from_roll(SMALL, 1, 50)  # 150 steps (three runs): every 4th
     full = FullRecorder()
     stress = run_stress_test(run, full)
-    assert stress.weight_grad_norm_series_stride == series_stride(50) == 3
+    assert stress.weight_grad_norm_series_stride == series_stride(50) == 4
     every_step = weight_grad_norm_series(full.recorder)
     assert list(stress.weight_grad_norm_series) == list(every_step)
     for label, values in stress.weight_grad_norm_series.items():
-        assert values == every_step[label][::3] and len(values) == 34
+        assert values == every_step[label][::4] and len(values) == 38
     result = compute_lab(run, parts=("a",))
-    assert result.to_json()["part_a"]["weight_grad_norm_series_stride"] == 3
+    assert result.to_json()["part_a"]["weight_grad_norm_series_stride"] == 4
     report = markdown_report(result)
-    assert "keeps one step in 3 (steps 1, 4, 7, …): it has a budget of 40 steps" in report
+    assert "keeps one step in 4 (steps 1, 5, 9, …): it has a budget of 40 steps" in report
 
 
 def test_at_the_lab_s_epochs_the_series_keeps_every_step_to_the_bit():
@@ -68,7 +68,7 @@ def test_at_the_lab_s_epochs_the_series_keeps_every_step_to_the_bit():
     stress = run_stress_test(LabRun.from_roll("102303346", 3, 400), full)
     assert stress.weight_grad_norm_series_stride == 1
     assert stress.weight_grad_norm_series == weight_grad_norm_series(full.recorder)
-    assert all(len(v) == 800 for v in stress.weight_grad_norm_series.values())
+    assert all(len(v) == 1200 for v in stress.weight_grad_norm_series.values())  # three runs
 
 
 def test_epochs_above_the_documented_maximum_are_refused(capsys):

@@ -50,14 +50,14 @@ def test_the_json_has_the_documented_keys_in_order():
         "init_range", "added_layers", "assumptions", "overrides",
     ]  # fmt: skip
     assert list(document["config"]["rules"][0]) == ["quantity", "rule", "value", "display"]
-    assert list(document["memory"]) == ["run1", "run2"]
+    assert list(document["memory"]) == ["run1", "run2", "run3"]
     assert list(document["memory"]["run1"]) == ["per_layer", "total", "no_grad_total"]
     part_a = document["part_a"]
     assert list(part_a) == [
-        "seed", "epochs", "mean_predictor_loss", "run1", "run2", "gri_change",
+        "seed", "epochs", "mean_predictor_loss", "run1", "run2", "run3", "gri_change",
         "weight_grad_norm_series", "weight_grad_norm_series_stride",
     ]  # fmt: skip
-    for run in ("run1", "run2"):
+    for run in ("run1", "run2", "run3"):
         assert list(part_a[run]) == [
             "hidden_layers", "loss_history", "losses", "grad_norm_first", "grad_norm_last", "gri",
             "gri_undefined_reason", "r2", "layer_grad_norms", "dead_fractions", "diverged_at",

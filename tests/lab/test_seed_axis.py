@@ -4,6 +4,7 @@ recorder) to 1e-12 relative, for every setting: depth, activation, init, learnin
 the rates that diverge), width, init range, the structural break."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,7 +14,14 @@ from hypothesis import strategies as st
 from tinygrad_lab import nn
 from tinygrad_lab.lab.part_a import make_data, train
 from tinygrad_lab.lab.rules import lab_config
-from tinygrad_lab.lab.seed_axis import INITS, RunFigures, SeedFigures, Setting, train_seeds
+from tinygrad_lab.lab.seed_axis import (
+    INITS,
+    RunFigures,
+    SeedFigures,
+    Setting,
+    first_losses,
+    train_seeds,
+)
 from tinygrad_lab.tensor import Tensor
 
 REL = 1e-12
@@ -66,7 +74,10 @@ def one_seed(setting: Setting, seed: int) -> SeedFigures:
     width = config.hidden_width
     for layer in _layers(setting, [width] * (config.added_layers + 1), rng, activation=True):
         model.insert(-1, layer)
-    return SeedFigures(seed, run1, _run(model, X, y, setting, mean_loss))
+    run2 = _run(model, X, y, setting, mean_loss)
+    if not setting.run3:
+        return SeedFigures(seed, run1, run2)
+    return SeedFigures(seed, run1, run2, _run(model, X, y, setting, mean_loss))  # trained on
 
 
 def assert_same(fast: RunFigures, alone: RunFigures) -> None:
@@ -91,9 +102,11 @@ def assert_seeds_match(setting: Setting, seeds: list[int]) -> list[SeedFigures]:
     for figures in fast:
         alone = one_seed(setting, figures.seed)
         assert_same(figures.run1, alone.run1)
-        assert (figures.run2 is None) == (alone.run2 is None)
-        if alone.run2 is not None:
-            assert_same(figures.run2, alone.run2)
+        for run in ("run2", "run3"):
+            mine, theirs = getattr(figures, run), getattr(alone, run)
+            assert (mine is None) == (theirs is None), run
+            if theirs is not None:
+                assert_same(mine, theirs)
     return fast
 
 
@@ -110,11 +123,13 @@ def study_settings(draw) -> Setting:
         changes["learning_rate"] = draw(st.floats(1e-4, 2.0))
     from dataclasses import replace
 
+    structural_break = draw(st.booleans())
     return Setting(
         replace(config, **changes),
         init=draw(st.sampled_from(sorted(INITS))),
         epochs=draw(st.integers(1, 30)),
-        structural_break=draw(st.booleans()),
+        structural_break=structural_break,
+        run3=structural_break and draw(st.booleans()),
     )
 
 
@@ -124,6 +139,24 @@ def study_settings(draw) -> Setting:
 )
 def test_every_seed_of_the_batch_is_the_seed_trained_alone(setting, seeds):
     assert_seeds_match(setting, seeds)
+
+
+@given(
+    setting=study_settings(),
+    seeds=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=5, unique=True),
+)
+def test_first_losses_are_each_seeds_epoch_1_loss_trained_alone(setting, seeds):
+    losses = first_losses(setting, seeds)
+    assert losses.shape == (len(seeds),)
+    for seed, loss in zip(seeds, losses, strict=True):
+        alone = one_seed(replace(setting, epochs=1, structural_break=False, run3=False), seed)
+        history = alone.run1.loss_history
+        assert (loss == history[0]) if history else not math.isfinite(loss)
+
+
+def test_run_3_needs_the_break():
+    with pytest.raises(ValueError, match="run 3 trains on after run 2"):
+        Setting(lab_config("102303346"), run3=True)
 
 
 @settings(max_examples=10)

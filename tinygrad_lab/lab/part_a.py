@@ -1,6 +1,8 @@
 """Part A, the gradient-flow stress test (lab-spec §2), on tinygrad_lab's own layers.
 
-`run_stress_test` is the one place "run 1 → structural break → run 2" is written. One
+`run_stress_test` is the one place "run 1 → structural break → run 2 → run 3" is written (run 3
+is the notebook's last cell: as many epochs again on the deeper network, from where run 2
+ended; its loss table is what that cell shows). One
 ``np.random.RandomState(seed)`` draws, in the notebook's order, the data ``X``, every weight
 matrix of run 1 in layer order, then the matrices inserted at the break. So a run with seed
 ``s`` gives the figures of the notebook's code run after ``np.random.seed(s)``. A
@@ -22,14 +24,15 @@ from tinygrad_lab.lab.network import build_network, insert_hidden_layers
 from tinygrad_lab.lab.rules import LabConfig, LabRun
 from tinygrad_lab.tensor import Tensor
 
-RUNS = ("run1", "run2")  # before and after the structural break
+RUNS = ("run1", "run2", "run3")  # before the structural break, after it, and trained on
+BREAK_BEFORE = "run2"  # the run the new layers are inserted before
 SERIES_BUDGET = 10_000  # steps of the weight-gradient series kept; beyond, every k-th
 
 
 def series_stride(epochs: int) -> int:
-    """One step in how many the weight-gradient series keeps, for two runs of ``epochs``: 1
+    """One step in how many the weight-gradient series keeps, for the runs of ``epochs``: 1
     up to `SERIES_BUDGET` steps, so the lab's 400 epochs keep every step."""
-    return max(1, -(-2 * epochs // SERIES_BUDGET))
+    return max(1, -(-len(RUNS) * epochs // SERIES_BUDGET))
 
 
 def make_data(rng: Any, n_samples: int = 400) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +67,7 @@ class TrainingObserver:
 
 @dataclass
 class RunResult:
-    """The figures of one training run (run 1, or run 2 after the break)."""
+    """The figures of one training run (run 1; run 2 after the break; run 3, trained on)."""
 
     hidden_layers: int
     loss_history: list[float]
@@ -95,19 +98,21 @@ class RunResult:
 
 @dataclass
 class StressResult:
-    """Both runs of the stress test for one `LabRun`. Plain figures: no model, no recorder."""
+    """The three runs of the stress test for one `LabRun`. Plain figures: no model, no
+    recorder."""
 
     run: LabRun
     mean_predictor_loss: float  # variance of y: the loss of always predicting mean(y)
     run1: RunResult
     run2: RunResult
-    # each Linear layer's ‖∇W‖ at every ``weight_grad_norm_series_stride``-th step of both
+    run3: RunResult
+    # each Linear layer's ‖∇W‖ at every ``weight_grad_norm_series_stride``-th step of all
     # runs (from step 1), by its label in run 2 (None before a layer existed)
     weight_grad_norm_series: dict[str, list[float | None]] = field(default_factory=dict)
     weight_grad_norm_series_stride: int = 1
 
     def runs(self) -> dict[str, RunResult]:
-        return {"run1": self.run1, "run2": self.run2}
+        return {"run1": self.run1, "run2": self.run2, "run3": self.run3}
 
     @property
     def gri_change(self) -> float | None:
@@ -268,7 +273,7 @@ class _SeriesKeeper:
 
 
 def _record_budget(model: nn.Sequential, config: LabConfig) -> int:
-    """Recorder rows enough for the last two steps of run 2, the only ones read back (the last
+    """Recorder rows enough for the last two steps of a run, the only ones read back (the last
     complete step may be the one before a diverged forward): per layer its activation
     statistics and output gradient (at most 4 rows), plus one row a parameter."""
     rows = max(4 + len(list(layer.parameters())) for layer in model)
@@ -276,10 +281,10 @@ def _record_budget(model: nn.Sequential, config: LabConfig) -> int:
 
 
 def run_stress_test(run: LabRun, observer: TrainingObserver | None = None) -> StressResult:
-    """Part A for one run: run 1, the structural break, run 2, with a gradient recorder on the
-    network throughout; ``observer`` sees each run and epoch. Memory does not grow with the
-    epochs beyond the loss histories: the recorder keeps the last steps' rows only, and the
-    gradient series one step in ``stride`` (`series_stride`)."""
+    """Part A for one run: run 1, the structural break, run 2 and run 3, with a gradient
+    recorder on the network throughout; ``observer`` sees each run and epoch. Memory does not
+    grow with the epochs beyond the loss histories: the recorder keeps the last steps' rows
+    only, and the gradient series one step in ``stride`` (`series_stride`)."""
     observer = observer or TrainingObserver()
     config = run.config
     X, y, model, rng = draw_lab(run)
@@ -290,7 +295,7 @@ def run_stress_test(run: LabRun, observer: TrainingObserver | None = None) -> St
     with nn.GradientRecorder(model, max_records=_record_budget(model, config)) as recorder:
         keeper = _SeriesKeeper(recorder, stride)
         for name in RUNS:
-            if name == "run2":
+            if name == BREAK_BEFORE:
                 insert_hidden_layers(model, config, rng)
             observer.run_started(name, model, X, y)
 
@@ -303,4 +308,4 @@ def run_stress_test(run: LabRun, observer: TrainingObserver | None = None) -> St
             results[name] = _summarise(recorder, history, diverged, mean_loss, run, hidden)
             observer.run_finished(name, model)
         series = keeper.series()
-    return StressResult(run, mean_loss, results["run1"], results["run2"], series, stride)
+    return StressResult(run, mean_loss, *(results[name] for name in RUNS), series, stride)

@@ -44,7 +44,7 @@ def missing_plots(stress: StressResult) -> dict[str, str]:
     with the reason; they are not drawn."""
     missing = {}
     if not any(run.loss_history for run in stress.runs().values()):
-        missing["loss_curves.png"] = "no epoch of either run had a finite loss"
+        missing["loss_curves.png"] = "no epoch of any run had a finite loss"
     series = stress.weight_grad_norm_series.values()
     if not any(_positive(v) for values in series for v in values):
         missing["grad_norms.png"] = "no epoch had a finite, non-zero weight gradient"
@@ -60,19 +60,19 @@ def _run_label(number: int, run: RunResult) -> str:
 
 
 def plot_losses(result: LabResult, file: BinaryIO) -> None:
-    """Loss per epoch of both runs, one after the other, with the break marked (and where a
-    run diverged, its legend says from which epoch its loss is not finite)."""
+    """Loss per epoch of the three runs, one after the other, with the break marked (and where
+    a run diverged, its legend says from which epoch its loss is not finite)."""
     plt = pyplot()
-    run1, run2 = result.part_a.run1, result.part_a.run2
-    n1 = run1.epochs_run
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(range(1, len(run1.loss_history) + 1), run1.loss_history, label=_run_label(1, run1))
-    ax.plot(
-        range(n1 + 1, n1 + len(run2.loss_history) + 1),
-        run2.loss_history,
-        label=_run_label(2, run2),
-    )
-    ax.axvline(n1 + 0.5, color="grey", linestyle="--", linewidth=1, label="structural break")
+    start = 0
+    for number, run in enumerate(result.part_a.runs().values(), start=1):
+        if number == 2:
+            ax.axvline(
+                start + 0.5, color="grey", linestyle="--", linewidth=1, label="structural break"
+            )
+        epochs = range(start + 1, start + len(run.loss_history) + 1)
+        ax.plot(epochs, run.loss_history, label=_run_label(number, run))
+        start += run.epochs_run
     ax.axhline(
         result.part_a.mean_predictor_loss,
         color="black",
@@ -81,7 +81,7 @@ def plot_losses(result: LabResult, file: BinaryIO) -> None:
         label="mean predictor",
     )
     ax.set(
-        xlabel="epoch (runs 1 and 2 in sequence)",
+        xlabel="epoch (runs 1, 2 and 3 in sequence)",
         ylabel="MSE loss",
         title=f"Loss curves — roll {result.run.roll}, seed {result.run.seed}",
     )
@@ -112,7 +112,7 @@ def plot_grad_norms(result: LabResult, file: BinaryIO) -> None:
     )
     ax.set_yscale("log")
     ax.set(
-        xlabel="epoch (runs 1 and 2 in sequence)",
+        xlabel="epoch (runs 1, 2 and 3 in sequence)",
         ylabel="‖∇W‖ (Frobenius)",
         title="Per-layer weight-gradient norms (layer labels as in run 2)"
         + (f", one step in {stride}" if stride > 1 else ""),

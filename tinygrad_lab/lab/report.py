@@ -220,6 +220,15 @@ def _part_a(stress: StressResult, memory: dict[str, MemoryTable]) -> list[str]:
         "",
     ]
     lines += _run_section("Run 2", run2, memory.get("run2"))
+    lines += [
+        "### Run 3, trained on",
+        "",
+        f"The notebook's last cell: {stress.run.epochs} more epochs on the deeper network, "
+        "from where run 2 ended. Its loss at every epoch is in `loss_history_run3.csv`, the "
+        "table that cell shows.",
+        "",
+    ]
+    lines += _run_section("Run 3", stress.run3, memory.get("run3"))
     lines += [f"`{name}` is not drawn: {why}." for name, why in missing_plots(stress).items()]
     stride = stress.weight_grad_norm_series_stride
     if stride > 1:  # the budget that keeps memory flat over long runs

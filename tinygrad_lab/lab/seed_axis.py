@@ -67,14 +67,19 @@ INIT_NAMES = {
 class Setting:
     """One network to train over many seeds: a roll's configuration with this setting's depth
     (``hidden_layers``), activation and learning rate; its init; with ``structural_break``,
-    the lab's break (``added_layers`` inserted before the output layer) and run 2 after it."""
+    the lab's break (``added_layers`` inserted before the output layer) and run 2 after it;
+    with ``run3`` too, run 3: the epochs again on the deeper network (the notebook's last
+    cell)."""
 
     config: LabConfig
     init: str = "lab"
     epochs: int = EPOCHS
     structural_break: bool = False
+    run3: bool = False
 
     def __post_init__(self) -> None:
+        if self.run3 and not self.structural_break:
+            raise ValueError("run 3 trains on after run 2: it needs structural_break=True")
         if self.init not in INITS:
             raise ValueError(f"unknown init {self.init!r}; expected one of {sorted(INITS)}")
         nn.get_activation(self.config.activation)  # a ValueError naming the known ones
@@ -114,11 +119,12 @@ class RunFigures:
 
 @dataclass(frozen=True)
 class SeedFigures:
-    """Everything one seed of a setting gave: run 1, and run 2 after a structural break."""
+    """Everything one seed of a setting gave: run 1, run 2 after a structural break, run 3."""
 
     seed: int
     run1: RunFigures
     run2: RunFigures | None = None
+    run3: RunFigures | None = None
 
 
 # ------------------------------------------------------------------------------ activations
@@ -381,10 +387,9 @@ def _insert_layers(setting: Setting, state: Any, rng: Any) -> Any:
     return weights[:-1] + added + weights[-1:], biases[:-1] + _zero_biases(added) + biases[-1:]
 
 
-def train_seeds(setting: Setting, seeds: Sequence[int]) -> list[SeedFigures]:
-    """Train ``setting`` for every seed at once; each seed's figures are those of training it
-    alone (its ``RandomState(seed)`` draws X, then the weights in layer order, then at the
-    break the inserted layers, as the lab's stress test does)."""
+def _draw(setting: Setting, seeds: Sequence[int]) -> tuple[list[Any], Any, Any, list[Any]]:
+    """Each seed's generator, the stacked data and each seed's initial (weights, biases): its
+    ``RandomState(seed)`` draws X, then the weights in layer order, as the stress test does."""
     config = setting.config
     rngs = [np.random.RandomState(seed) for seed in seeds]
     data = [make_data(rng, config.n_samples) for rng in rngs]  # X first, as the notebook
@@ -393,11 +398,28 @@ def train_seeds(setting: Setting, seeds: Sequence[int]) -> list[SeedFigures]:
         weights = setting.draw_weights(config.layer_sizes, rng)
         states.append((weights, _zero_biases(weights)))
     X, y = np.stack([x for x, _ in data]), np.stack([t for _, t in data])
-    mean_losses = [float(np.mean((t - t.mean()) ** 2)) for _, t in data]
+    return rngs, X, y, states
+
+
+def first_losses(setting: Setting, seeds: Sequence[int]) -> np.ndarray:
+    """Every seed's epoch-1 loss, from one forward pass of all of them: the loss each seed's
+    stress test records first."""
+    _, X, y, states = _draw(setting, seeds)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _batch(X, y, states, setting.config.activation).forward()
+
+
+def train_seeds(setting: Setting, seeds: Sequence[int]) -> list[SeedFigures]:
+    """Train ``setting`` for every seed at once; each seed's figures are those of training it
+    alone (its ``RandomState(seed)`` draws X, then the weights in layer order, then at the
+    break the inserted layers, as the lab's stress test does)."""
+    config = setting.config
+    rngs, X, y, states = _draw(setting, seeds)
+    mean_losses = [float(np.mean((t - t.mean()) ** 2)) for t in y]
     runs, depth = [], config.hidden_layers
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for run in range(2 if setting.structural_break else 1):
-            if run:
+        for run in range(1 + setting.structural_break + setting.run3):
+            if run == 1:
                 states = [_insert_layers(setting, s, r) for s, r in zip(states, rngs, strict=True)]
                 depth += config.added_layers
             batch = _batch(X, y, states, config.activation)
