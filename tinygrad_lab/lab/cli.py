@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tinygrad_lab import __version__
+from tinygrad_lab.lab.audit.cli import add_audit_arguments, audit_command
 from tinygrad_lab.lab.digits import add_digits_arguments, digits_command
 from tinygrad_lab.lab.rules import (
     EPOCHS,
@@ -255,6 +256,9 @@ def _parser() -> argparse.ArgumentParser:
     add_study_arguments(
         sub.add_parser("study", help="a lab question over many seeds: depth, init, lr")
     )
+    add_audit_arguments(
+        sub.add_parser("audit", help="check a class's submissions against the rules and seeds")
+    )
     return parser
 
 
@@ -323,6 +327,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return digits_command(args, _check_out)
         if args.command == "study":
             return study_command(args, _check_out)
+        if args.command == "audit":
+            return audit_command(args, _check_out)
         configs = _configs(args)
         if args.command == "spec":
             return _spec(args, configs)

@@ -34,6 +34,9 @@ EXAMPLE_ROLL = "102303346"
 DEFAULT_ODD_ACTIVATION = "relu"  # the notebook's code uses ReLU whatever a is
 DEFAULT_ADDED_LAYERS = 3  # the notebook's code adds 3 whatever b is
 EPOCHS = 400  # epochs a run (lab-spec §2)
+# The notebook seeds with np.random.seed(np.random.randint(0, 1000)): every run of it as written
+# is one of these seeds (both ends included).
+NOTEBOOK_SEEDS = (0, 999)
 # Every epoch's loss is kept (the lab's loss-history tables), so the epochs are bounded: at
 # this maximum the two histories of a run hold 200,000 floats (a few MB), and a sweep of 50
 # seeds keeps a few hundred MB in all.

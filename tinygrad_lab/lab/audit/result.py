@@ -1,0 +1,206 @@
+"""What an audit finds, as typed results: a `Row` per checked figure, a `DocumentSeed` per
+document searched, a `SubmissionAudit` per student, a `ClassAudit` for everything audited.
+Results stay these objects until a report writes them out (`audit.report`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tinygrad_lab.lab.audit.extract import Mention
+from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS
+
+# Every verdict a row can have; the first four are findings (what the instructor must read).
+FINDINGS = ("wrong", "not reproduced", "inconsistent", "contradicted")
+VERDICTS = (*FINDINGS, "correct", "open", "missing", "reproduced", "holds", "not checked")
+
+# A printed figure and a computed one agree when the printed one is the computed value rounded
+# or truncated (students do both) to the digits printed. Up to this relative difference more,
+# too: BLAS kernels differ in the last bits of a dot product (a GRI's norms), machine to machine.
+FLOAT_SLACK = 1e-12
+
+QUANTITY_NAMES = {
+    "roll": "roll number",
+    "hidden_width": "hidden width",
+    "hidden_layers": "hidden layers",
+    "learning_rate": "learning rate",
+    "activation": "activation",
+    "init_range": "weight init range r of U(−r, r)",
+    "added_layers": "layers added at the break",
+    "hidden_layers_after": "hidden layers after the break",
+    "dense_params": "dense parameters",
+    "conv_params": "conv parameters",
+    "output_size": "output size",
+    "manual_conv": "manual convolution (centre)",
+    "grad_first": "‖∇W_first‖",
+    "grad_last": "‖∇W_last‖",
+    "gri": "GRI",
+}
+
+
+def figure_name(quantity: str) -> str:
+    """A quantity key as a report names it: ``run2.loss.400`` -> ``run 2 loss, epoch 400``."""
+    run, _, rest = quantity.partition(".")
+    if not run.startswith("run") or not rest:
+        return QUANTITY_NAMES.get(quantity, quantity)
+    number = run.removeprefix("run")
+    if rest.startswith("loss."):
+        return f"run {number} loss, epoch {rest.removeprefix('loss.')}"
+    return f"run {number} {QUANTITY_NAMES.get(rest, rest)}"
+
+
+def agrees(mention: Mention, value: float | str | None) -> bool:
+    """Whether ``mention`` is ``value`` to the precision it is printed with (rounded or
+    truncated), or exactly (a fraction such as 1/7, a name)."""
+    if value is None or isinstance(mention.value, str) or isinstance(value, str):
+        return mention.value == value
+    reported, value = float(mention.value), float(value)
+    if math.isnan(reported) or math.isnan(value):  # the notebook's 0/0 prints nan
+        return math.isnan(reported) and math.isnan(value)
+    if not (math.isfinite(reported) and math.isfinite(value)):
+        return reported == value
+    slack = FLOAT_SLACK * max(abs(value), abs(reported))
+    if mention.decimals is None:
+        return abs(reported - value) <= slack
+    unit = 10.0**-mention.decimals
+    difference = value - reported
+    rounded = abs(difference) <= unit / 2 + slack
+    # truncated: the printed digits, then whatever the value has beyond them (towards zero)
+    truncated = -slack <= math.copysign(1, value) * difference < unit + slack
+    return rounded or truncated
+
+
+def shown(value: float | str | None) -> str:
+    """A computed figure in a report: every digit (it is compared with printed ones)."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value) if isinstance(value, str) else repr(value)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One checked figure: what was reported, what it should be (the rule's value, or the
+    reproduced one), the verdict, and where the submission says it."""
+
+    figure: str
+    reported: str | None
+    expected: str | None
+    verdict: str
+    where: str = ""
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.verdict!r}; expected one of {VERDICTS}")
+
+    @property
+    def finding(self) -> bool:
+        return self.verdict in FINDINGS
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "figure": self.figure,
+            "reported": self.reported,
+            "expected": self.expected,
+            "verdict": self.verdict,
+            "where": self.where,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentSeed:
+    """The seed search for one document: the seed that reproduces its Part A figures (or
+    None), the seeds whose epoch-1 loss matched, and a row per figure."""
+
+    path: Path
+    seed: int | None
+    outcome: str  # "reproduced" | "not reproduced" | "not searched"
+    explanation: str
+    candidates: tuple[int, ...] = ()
+    rows: tuple[Row, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "document": str(self.path),
+            "seed": self.seed,
+            "outcome": self.outcome,
+            "explanation": self.explanation,
+            "candidates": list(self.candidates),
+            "figures": [row.to_json() for row in self.rows],
+        }
+
+
+@dataclass(frozen=True)
+class SubmissionAudit:
+    """Everything the audit says about one student's submission (its documents of one roll)."""
+
+    name: str
+    roll: str
+    documents: tuple[Path, ...]
+    configuration: dict[str, float | int | str]  # what the reproduction trained
+    rules: tuple[Row, ...]
+    reproduction: tuple[DocumentSeed, ...]
+    consistency: tuple[Row, ...]
+    part_a_figures: dict[str, str] = field(default_factory=dict)  # quantity -> best text
+    class_findings: tuple[str, ...] = ()  # set by the class audit: shared figures, copied rules
+
+    def sections(self) -> dict[str, tuple[Row, ...]]:
+        """The report's tables: rules, reproduction (every document's rows), consistency."""
+        rows = tuple(row for document in self.reproduction for row in document.rows)
+        return {"rules": self.rules, "reproduction": rows, "consistency": self.consistency}
+
+    @property
+    def findings(self) -> list[Row]:
+        return [row for rows in self.sections().values() for row in rows if row.finding]
+
+    @property
+    def seeds(self) -> list[int | None]:
+        return [document.seed for document in self.reproduction]
+
+    @property
+    def reproduced(self) -> bool:
+        """Every document with Part A figures is reproduced by a seed."""
+        return all(d.outcome == "reproduced" for d in self.reproduction)
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings and self.reproduced and not self.class_findings
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "roll": self.roll,
+            "documents": [str(path) for path in self.documents],
+            "configuration": self.configuration,
+            "clean": self.clean,
+            "rules": [row.to_json() for row in self.rules],
+            "reproduction": [document.to_json() for document in self.reproduction],
+            "consistency": [row.to_json() for row in self.consistency],
+            "class_findings": list(self.class_findings),
+        }
+
+
+@dataclass(frozen=True)
+class ClassAudit:
+    """Every submission audited, and the lines for what could not be read (one a file)."""
+
+    submissions: tuple[SubmissionAudit, ...]
+    errors: tuple[str, ...] = ()
+    seed_range: tuple[int, int] = NOTEBOOK_SEEDS
+
+    @property
+    def clean(self) -> bool:
+        """No finding, every submission reproduced, nothing unreadable."""
+        return not self.errors and all(s.clean for s in self.submissions)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "seed_range": list(self.seed_range),
+            "clean": self.clean,
+            "errors": list(self.errors),
+            "submissions": [s.to_json() for s in self.submissions],
+        }
