@@ -83,6 +83,21 @@ def test_a_dead_layer_s_gri_printed_as_nan_is_reproduced(tmp_path):
     assert submission.seeds == [566] and submission.findings == []
 
 
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(roll=st.from_regex(r"10230[0-9][0-9][0235689][13579]", fullmatch=True).filter(tiles))
+def test_a_rule_the_documents_leave_open_is_said_open_not_wrong(tmp_path_factory, roll):
+    # a odd: the activation is open; b mod 3 != 1: the layers added at the break are open
+    folder = tmp_path_factory.mktemp("open")
+    write(folder, "lab.txt", as_text(cells(roll, 5)))
+    rows = {row.figure: row for row in audit_one(folder).rules}
+    for figure in ("activation", "layers added at the break"):
+        assert rows[figure].verdict == "open", rows[figure]
+        assert "leave this rule open" in rows[figure].note
+    assert rows["hidden width"].verdict == "correct"
+
+
 # ------------------------------------------------------------------------------ alterations
 ROLL, SEED = "102300125", 7
 
@@ -219,6 +234,20 @@ def test_bad_input_is_one_line_each_and_the_others_are_still_audited(tmp_path, c
     assert any(str(missing) in e and "no such file or folder" in e for e in errors)
     assert "Traceback" not in captured.err
     assert f"{ROLL}: lab.txt: seed {SEED}" in captured.out
+
+
+def test_a_figure_that_does_not_parse_is_one_line_and_the_rest_is_audited(tmp_path, capsys):
+    true = repr(figures(ROLL, SEED)["loss100"])
+    garbled = true[:4] + "O" + true[5:]  # a letter O for a zero, as a retyped figure has
+    write(tmp_path, "lab.txt", as_text(cells(ROLL, SEED, edit={"loss100": garbled})))
+    write(tmp_path / "other", "lab.md", as_text(cells(ROLL, SEED)).replace(ROLL, "1023O0125"))
+    code = main(["audit", str(tmp_path), "--no-progress"])
+    captured = capsys.readouterr()
+    errors = captured.err.splitlines()
+    assert code == 1 and len(errors) == 2, errors
+    assert any(f"run 1 loss, epoch 100 {garbled!r} does not parse" in e for e in errors)
+    assert any("lab.md" in e and "'1023O0125' is not all digits" in e for e in errors)
+    assert f"{ROLL}: lab.txt: seed {SEED}" in captured.out  # found from the other figures
 
 
 def test_nothing_to_audit_is_a_usage_error(tmp_path, capsys):

@@ -89,6 +89,23 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Unparsed:
+    """A figure's label followed by one token that is not a number (``Loss Epoch1: 2.1O89``):
+    the figure is not found, and the audit says why in one line."""
+
+    quantity: str
+    text: str
+    file: Path
+    line: int
+    cell: int | None
+    line_text: str
+
+    @property
+    def where(self) -> str:
+        return _where(self.file, self.cell, self.line)
+
+
+@dataclass(frozen=True)
 class Claim:
     """A prose line that claims one of `CLAIM_KINDS`."""
 
@@ -120,6 +137,7 @@ class Document:
     format: str
     mentions: tuple[Mention, ...]  # in file order
     claims: tuple[Claim, ...]
+    unparsed: tuple[Unparsed, ...] = ()
 
     def all(self, quantity: str) -> list[Mention]:
         return [m for m in self.mentions if m.quantity == quantity]
@@ -685,6 +703,7 @@ class _Scan:
         self.found: dict[tuple[str, int, int], Mention] = {}
         self.echoed: set[tuple[int, int]] = set()  # the cells whose output `echo` has read
         self.claims: list[Claim] = []
+        self.unparsed: list[Unparsed] = []
 
     def add(self, row: Pattern, groups: dict, i: int, col: int, text: str, kind: str) -> None:
         line = self.lines[i]
@@ -722,8 +741,22 @@ class _Scan:
                 hit = _labelled(self.lines, i, m, row.value)
                 if hit:
                     self.add(row, m.groupdict(), *hit, row.value)
+                else:
+                    self.not_a_number(row, m, i)
             else:
                 self.add(row, m.groupdict(), i, m.start("value"), m["value"], row.value)
+
+    def not_a_number(self, row: Pattern, m: re.Match[str], i: int) -> None:
+        """A label followed by a single token with a digit in it that reads as no value."""
+        line, rest = self.lines[i], self.lines[i].text[m.end() :].strip()
+        if "{part}" in row.quantity or not re.fullmatch(r"[^\s]*\d[^\s]*", rest):
+            return
+        groups = m.groupdict()
+        run, epoch = groups.get("run") or self.section["run"], groups.get("epoch")
+        quantity = row.quantity.format(run=int(run), epoch=epoch and int(epoch))
+        self.unparsed.append(
+            Unparsed(quantity, rest, self.path, line.line, line.cell, line.raw.strip())
+        )
 
     def echo(self, i: int) -> None:
         block = self.lines[i].block
@@ -766,6 +799,8 @@ class _Scan:
                 self.claims.append(Claim(kind, self.path, line.line, line.cell, line.raw.strip()))
 
     def run(self, rows: tuple[Pattern, ...]) -> tuple[list[Mention], list[Claim]]:
+        """The mentions in file order, and the claims; what would not parse is in
+        ``self.unparsed``."""
         paragraph: list[_Line] = []  # the lines since a blank one, in this block and source
         for i, line in enumerate(self.lines):
             if not line.text.strip():
@@ -803,5 +838,6 @@ def read_document(path: str | Path) -> Document:
     roll = Document(path, form, tuple(rolls), ()).roll
     digits = {"a": 1, "b": 2, "c": 3}
     names = {k: float(roll[-d]) for k, d in digits.items()} if roll and len(roll) >= 3 else {}
-    mentions, claims = _Scan(lines, path, names).run(PATTERNS)
-    return Document(path, form, tuple(mentions), tuple(claims))
+    scan = _Scan(lines, path, names)
+    mentions, claims = scan.run(PATTERNS)
+    return Document(path, form, tuple(mentions), tuple(claims), tuple(scan.unparsed))

@@ -85,12 +85,22 @@ def collect(paths: Sequence[str | Path]) -> tuple[list[Submission], list[str]]:
         except ExtractionError as err:
             errors.append(str(err))
             continue
+        bad_roll = [u.text for u in document.unparsed if u.quantity == "roll"]
         if document.roll is None:
+            found = (
+                f"roll number {bad_roll[0]!r} is not all digits" if bad_roll else "no roll number"
+            )
             errors.append(
-                f"{file}: no roll number found (expected e.g. ROLL_NUMBER = 102303346 or "
-                "'Roll Number: 102303346')"
+                f"{file}: {found} (expected e.g. ROLL_NUMBER = 102303346 or "
+                "'Roll Number: 102303346'); not audited"
             )
             continue
+        errors += [
+            f"{file.parent / u.where}: {figure_name(u.quantity)} {u.text!r} does not parse as a "
+            "number; audited as not found"
+            for u in document.unparsed
+            if u.quantity != "roll"
+        ]
         groups[file.parent, document.roll].append(document)
     submissions = []
     for (folder, roll), documents in groups.items():
