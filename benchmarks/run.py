@@ -63,8 +63,9 @@ def wanted_environment(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def ensure_environment(args: argparse.Namespace, argv: list[str]) -> None:
-    """Re-execute this script once with the benchmark's environment (it must exist at start)."""
+def ensure_environment(args: argparse.Namespace, argv: list[str], script: str = __file__) -> None:
+    """Re-execute ``script`` (this one, or another benchmark's) once with the benchmark's
+    environment (it must exist at start)."""
     env = wanted_environment(args)
     if env == dict(os.environ):
         return
@@ -72,7 +73,7 @@ def ensure_environment(args: argparse.Namespace, argv: list[str]) -> None:
         raise RuntimeError("benchmark environment could not be set; refusing to loop")
     env[_TUNED] = "1"
     sys.stdout.flush()
-    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *argv], env)
+    os.execve(sys.executable, [sys.executable, os.path.abspath(script), *argv], env)
 
 
 # --------------------------------------------------------------------------------- machine

@@ -47,17 +47,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def ensure_environment(args: argparse.Namespace, argv: list[str]) -> None:
     """Re-execute once with run.py's benchmark environment (it must exist at start-up)."""
-    sys.path.insert(0, HERE)
-    from run import wanted_environment
+    sys.path.insert(0, str(HERE))
+    from run import ensure_environment as reexec
 
-    env = wanted_environment(args)
-    if env == dict(os.environ):
-        return
-    if os.environ.get("TINYGRAD_LAB_BENCH_TUNED"):
-        raise RuntimeError("benchmark environment could not be set; refusing to loop")
-    env["TINYGRAD_LAB_BENCH_TUNED"] = "1"
-    sys.stdout.flush()
-    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *argv], env)
+    reexec(args, argv, script=__file__)
 
 
 def the_study(quick: bool):

@@ -24,7 +24,7 @@ import numpy as np
 from tinygrad_lab.lab.analysis import diagnose
 from tinygrad_lab.lab.compute import LabResult, compute_lab
 from tinygrad_lab.lab.part_a import RUNS
-from tinygrad_lab.lab.rules import LabRun, RollNumberError, parse_roll
+from tinygrad_lab.lab.rules import RollNumberError, parse_roll
 
 
 class SweepError(ValueError):
@@ -126,14 +126,15 @@ def dask_executor(address: str) -> Executor:
 
 
 def run_many(
-    runs: list[LabRun],
+    runs: list[Any],
     executor: Executor | None = None,
     workers: int | None = None,
     progress: bool = True,
-    fn: Callable[[LabRun], Any] = compute_lab,
+    fn: Callable[[Any], Any] = compute_lab,
 ) -> list[Any]:
     """``fn(run)`` for every run, in order, on ``executor`` (a local process pool of ``workers``
-    processes when None), with a progress bar. ``fn`` must pickle (a module-level function, or
+    processes when None), with a progress bar. A run is a `LabRun`, or anything ``fn`` takes
+    that pickles (the audit's submissions); ``fn`` must pickle too (a module-level function, or
     a ``functools.partial`` of one).
 
     One Ctrl-C stops it: the local pool's workers ignore SIGINT (the terminal sends it to the
@@ -160,12 +161,12 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _indexed(fn: Callable[[LabRun], Any], item: tuple[int, LabRun]) -> tuple[int, Any]:
+def _indexed(fn: Callable[[Any], Any], item: tuple[int, Any]) -> tuple[int, Any]:
     return item[0], fn(item[1])
 
 
 def _on_local_pool(
-    runs: list[LabRun], workers: int, progress: bool, fn: Callable[[LabRun], Any]
+    runs: list[Any], workers: int, progress: bool, fn: Callable[[Any], Any]
 ) -> list[Any]:
     """``fn`` over ``runs`` on a process pool that is terminated, not drained, on any
     exception (Ctrl-C, or a run's error)."""
