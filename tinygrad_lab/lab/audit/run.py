@@ -56,10 +56,8 @@ class Submission:
     documents: tuple[Document, ...]
 
 
-def collect(paths: Sequence[str | Path]) -> tuple[list[Submission], list[str]]:
-    """The submissions under ``paths`` (files, or folders searched recursively) and one line
-    for each path or file that could not be read."""
-    errors: list[str] = []
+def _files(paths: Sequence[str | Path], errors: list[str]) -> list[Path]:
+    """The submission files under ``paths``; a line in ``errors`` for each path with none."""
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_file():
@@ -78,30 +76,43 @@ def collect(paths: Sequence[str | Path]) -> tuple[list[Submission], list[str]]:
             files += found
         else:
             errors.append(f"{path}: no such file or folder")
+    return list(dict.fromkeys(files))
+
+
+def _read(file: Path, errors: list[str]) -> Document | None:
+    """The document in ``file``, or None with a line in ``errors`` saying why not; a line too
+    for each figure that does not parse (the document is audited without it)."""
+    try:
+        document = read_document(file)
+    except ExtractionError as err:
+        errors.append(str(err))
+        return None
+    if document.roll is None:
+        bad = [u.text for u in document.unparsed if u.quantity == "roll"]
+        found = f"roll number {bad[0]!r} is not all digits" if bad else "no roll number"
+        errors.append(
+            f"{file}: {found} (expected e.g. ROLL_NUMBER = 102303346 or "
+            "'Roll Number: 102303346'); not audited"
+        )
+        return None
+    errors += [
+        f"{file.parent / u.where}: {figure_name(u.quantity)} {u.text!r} does not parse as a "
+        "number; audited as not found"
+        for u in document.unparsed
+        if u.quantity != "roll"
+    ]
+    return document
+
+
+def collect(paths: Sequence[str | Path]) -> tuple[list[Submission], list[str]]:
+    """The submissions under ``paths`` (files, or folders searched recursively) and one line
+    for each path or file that could not be read."""
+    errors: list[str] = []
     groups: dict[tuple[Path, str], list[Document]] = defaultdict(list)
-    for file in dict.fromkeys(files):
-        try:
-            document = read_document(file)
-        except ExtractionError as err:
-            errors.append(str(err))
-            continue
-        bad_roll = [u.text for u in document.unparsed if u.quantity == "roll"]
-        if document.roll is None:
-            found = (
-                f"roll number {bad_roll[0]!r} is not all digits" if bad_roll else "no roll number"
-            )
-            errors.append(
-                f"{file}: {found} (expected e.g. ROLL_NUMBER = 102303346 or "
-                "'Roll Number: 102303346'); not audited"
-            )
-            continue
-        errors += [
-            f"{file.parent / u.where}: {figure_name(u.quantity)} {u.text!r} does not parse as a "
-            "number; audited as not found"
-            for u in document.unparsed
-            if u.quantity != "roll"
-        ]
-        groups[file.parent, document.roll].append(document)
+    for file in _files(paths, errors):
+        document = _read(file, errors)
+        if document is not None:
+            groups[file.parent, document.roll].append(document)
     submissions = []
     for (folder, roll), documents in groups.items():
         name = roll if sum(r == roll for _, r in groups) == 1 else f"{folder.name}/{roll}"
