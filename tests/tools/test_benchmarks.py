@@ -6,14 +6,11 @@ that tinygrad_lab's results agree with the NumPy reference's, to the bit where t
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from benchmark_scripts import run_script
 
-RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
 TIMING = {
     "W1": ["numpy", "tinygrad_lab", "tinygrad_lab + recorder", "torch"],
     "W2": ["numpy", "tinygrad_lab", "torch"],
@@ -25,16 +22,7 @@ TIMING = {
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    # glibc settings left in os.environ by other tests (Dask's nanny sets MALLOC_TRIM_THRESHOLD_)
-    # would be kept by the harness, which only fills in what is unset
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    proc = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    proc = run_script("run.py", "--quick", "--json", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc, json.loads(out.read_text())
 

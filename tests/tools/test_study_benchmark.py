@@ -3,24 +3,13 @@ the pool and seed 0 of every setting through the ordinary path, whose figures mu
 the study's. No timing is asserted (CI machines are noisy)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "studies.py"
+from benchmark_scripts import run_script
 
 
 def test_the_quick_study_benchmark_runs_and_agrees(tmp_path):
     out = tmp_path / "studies.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    done = run_script("studies.py", "--quick", "--json", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     assert report["trainings"] == 4 * 3 * 4  # activations × depths × seeds

@@ -138,12 +138,7 @@ def config_json(config: LabConfig) -> dict[str, Any]:
         "b": config.b,
         "c": config.c,
         "rules": rules_json(config),
-        "hidden_width": config.hidden_width,
-        "hidden_layers": config.hidden_layers,
-        "learning_rate": config.learning_rate,
-        "activation": config.activation,
-        "init_range": config.init_range,
-        "added_layers": config.added_layers,
+        **config.network(),
         "assumptions": config.assumptions,
         "overrides": config.overrides,
     }

@@ -201,6 +201,18 @@ def _evaluate(row: RuleRow | OpenRuleRow, v: Values, override: object) -> Rule:
     return Rule(row.quantity, text, value, assumed=open_, left_open=open_)
 
 
+# The LabConfig fields that set up Part A's network and its training (the others: the digits,
+# Part B, and what was assumed), in the order every report lists them.
+NETWORK_FIELDS = (
+    "hidden_width",
+    "hidden_layers",
+    "learning_rate",
+    "activation",
+    "init_range",
+    "added_layers",
+)
+
+
 @dataclass(frozen=True)
 class LabConfig:
     """Every figure the roll number fixes, from `RULES`. Build it with `lab_config`."""
@@ -230,6 +242,10 @@ class LabConfig:
     n_samples: int = 400
     epochs: int = EPOCHS
     rules: tuple[Rule, ...] = field(default=(), compare=False, repr=False)
+
+    def network(self) -> dict[str, object]:
+        """Part A's network and training settings (`NETWORK_FIELDS`), by name."""
+        return {name: getattr(self, name) for name in NETWORK_FIELDS}
 
     @property
     def layer_sizes(self) -> list[int]:

@@ -343,15 +343,7 @@ def to_json(result: StudyResult) -> dict[str, Any]:
         {
             "study": study.kind,
             "roll": config.roll,
-            "config": {
-                "hidden_width": config.hidden_width,
-                "hidden_layers": config.hidden_layers,
-                "learning_rate": config.learning_rate,
-                "activation": config.activation,
-                "init_range": config.init_range,
-                "added_layers": config.added_layers,
-                "assumptions": config.assumptions,
-            },
+            "config": {**config.network(), "assumptions": config.assumptions},
             "epochs": study.epochs,
             "seeds": list(study.seeds),
             "varied": {"activation": list(study.activations), name: list(values)},

@@ -72,12 +72,22 @@ SUFFIXES = {".ipynb": "ipynb", ".txt": "text", ".md": "markdown", ".py": "python
 _SOURCE_RANK = {"output": 0, "code": 1, "text": 2}  # ties in `Document.best`
 
 
-def _where(file: Path, cell: int | None, line: int) -> str:
-    return f"{file.name}:{line}" if cell is None else f"{file.name}:cell {cell}:{line}"
+class _Placed:
+    """Something at a place in a file: its ``where``, as reports name it (``lab.txt:12``, or
+    ``lab.ipynb:cell 7:2`` in a notebook)."""
+
+    file: Path
+    line: int  # 1-based; in a notebook, within the cell's source or output text
+    cell: int | None  # .ipynb only, 1-based
+
+    @property
+    def where(self) -> str:
+        cell = "" if self.cell is None else f"cell {self.cell}:"
+        return f"{self.file.name}:{cell}{self.line}"
 
 
 @dataclass(frozen=True)
-class Mention:
+class Mention(_Placed):
     """One figure as a file reports it."""
 
     quantity: str
@@ -85,18 +95,14 @@ class Mention:
     value: float | str  # a float, a lower-case activation name, or the roll's digits
     decimals: int | None  # printed precision is 0.5 * 10**-decimals; None: exact
     file: Path
-    line: int  # 1-based; in a notebook, within the cell's source or output text
-    cell: int | None  # .ipynb only, 1-based
+    line: int
+    cell: int | None
     source: str  # "output", "code" or "text"
     line_text: str
 
-    @property
-    def where(self) -> str:
-        return _where(self.file, self.cell, self.line)
-
 
 @dataclass(frozen=True)
-class Unparsed:
+class Unparsed(_Placed):
     """A figure's label followed by one token that is not a number (``Loss Epoch1: 2.1O89``):
     the figure is not found, and the audit says why in one line."""
 
@@ -107,13 +113,9 @@ class Unparsed:
     cell: int | None
     line_text: str
 
-    @property
-    def where(self) -> str:
-        return _where(self.file, self.cell, self.line)
-
 
 @dataclass(frozen=True)
-class Claim:
+class Claim(_Placed):
     """A prose line that claims one of `CLAIM_KINDS`."""
 
     kind: str
@@ -121,10 +123,6 @@ class Claim:
     line: int
     cell: int | None
     line_text: str
-
-    @property
-    def where(self) -> str:
-        return _where(self.file, self.cell, self.line)
 
 
 def most_precise(mentions: Iterable[Mention]) -> Mention | None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from tinygrad_lab.lab.audit.extract import Document, Mention, most_precise
 from tinygrad_lab.lab.audit.result import DocumentSeed, Row, agrees, figure_name, shown
-from tinygrad_lab.lab.rules import EPOCHS, LabConfig
+from tinygrad_lab.lab.rules import EPOCHS, NETWORK_FIELDS, LabConfig
 from tinygrad_lab.lab.seed_axis import SeedFigures, Setting, first_losses, train_seeds
 from tinygrad_lab.nn import get_activation
 
@@ -27,7 +27,8 @@ FILTER = "run1.loss.1"  # the figure one forward pass gives
 NEAREST = 5  # seeds trained when no epoch-1 loss matches: is only that figure off?
 PART_A = re.compile(r"run([123])\.(loss\.(\d+)|grad_first|grad_last|gri)")
 # the configuration a run trains with: a submission's own values, else its roll's rules
-TRAINED = ("hidden_width", "hidden_layers", "learning_rate", "activation", "init_range")
+# (the layers added at the break come from the stated count, or from the depth stated after it)
+TRAINED = tuple(name for name in NETWORK_FIELDS if name != "added_layers")
 
 
 def part_a_quantities(document: Document) -> list[str]:

@@ -42,12 +42,7 @@ def expected_values(config: LabConfig) -> dict[str, float | int | str | None]:
     """Every figure the rules fix for ``config``'s roll (None: the formula gives no integer)."""
     part_b = run_part_b(config)
     return {
-        "hidden_width": config.hidden_width,
-        "hidden_layers": config.hidden_layers,
-        "learning_rate": config.learning_rate,
-        "activation": config.activation,
-        "init_range": config.init_range,
-        "added_layers": config.added_layers,
+        **config.network(),
         "hidden_layers_after": config.hidden_layers + config.added_layers,
         "dense_params": part_b.dense_parameters,
         "conv_params": part_b.conv_parameters,

@@ -39,8 +39,8 @@ from tinygrad_lab.lab.audit.result import (
     SubmissionAudit,
     figure_name,
 )
-from tinygrad_lab.lab.audit.rules_check import CONFIGURATION, check_rules, expected_values
-from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS, LabConfig, RollNumberError, lab_config
+from tinygrad_lab.lab.audit.rules_check import check_rules, expected_values
+from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS, RollNumberError, lab_config
 
 REPORT_NAMES = {"audit.md", "audit.csv", "audit.json"}  # the audit's own files: never read back
 SHARED_FIGURES = 3  # identical printed Part A figures (3+ decimals) that only a shared run gives
@@ -148,7 +148,7 @@ def audit_submission(
                 if reported(d)
             ]
         else:
-            configuration = _configuration(config)
+            configuration = config.network()
             losses = EpochOneLosses(range(seed_range[0], seed_range[1] + 1))
             searched = (search_seed(document, config, losses) for document in documents)
             reproduction = [result for result in searched if result is not None]
@@ -163,10 +163,6 @@ def audit_submission(
         tuple(consistency),
         {m.quantity: m.text for d in documents for m in reported(d)},
     )
-
-
-def _configuration(config: LabConfig) -> dict[str, float | int | str]:
-    return {name: getattr(config, name) for name in CONFIGURATION if hasattr(config, name)}
 
 
 def _shared(first: SubmissionAudit, second: SubmissionAudit) -> list[str]:
