@@ -62,6 +62,17 @@ def test_an_honest_submission_is_reproduced_by_its_seed_with_no_finding(
     assert all(row.verdict == "reproduced" for row in submission.sections()["reproduction"])
 
 
+def test_a_rule_s_value_printed_short_trains_as_the_rule_s(tmp_path):
+    # c = 8: the rate is 0.002 × 9 = 0.018000000000000002, which a write-up gives as 0.018
+    roll, seed = "102300861", 12
+    text = as_markdown(roll, seed)
+    assert "= 0.018000000000000002" in text
+    write(tmp_path, "README.md", text.replace("= 0.018000000000000002", "= 0.018"))
+    submission = audit_one(tmp_path)
+    assert submission.findings == [] and submission.seeds == [seed]
+    assert submission.configuration["learning_rate"] == 0.002 * 9
+
+
 def test_a_submission_reports_what_it_states_with_file_and_line(tmp_path):
     write(tmp_path, "lab.txt", as_text(cells("102300125", 7)))
     submission = audit_one(tmp_path)

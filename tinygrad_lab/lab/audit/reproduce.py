@@ -47,10 +47,12 @@ def trained_configuration(documents: list[Document], config: LabConfig) -> LabCo
     """``config`` (the roll's rules) with every value the submission states instead: its most
     precise mention across ``documents``. Layers added at the break come from the stated count,
     or from the depth stated after it."""
-    best = {}
+    best, rules = {}, config.network()
     for quantity in (*TRAINED, "added_layers", "hidden_layers_after"):
         mention = most_precise(m for d in documents for m in d.all(quantity))
-        if mention is not None:
+        # a value that is the rule's, printed short ("0.018" for 0.002 × 9, which is
+        # 0.018000000000000002), trains as the rule's: the notebook computed it from the digits
+        if mention is not None and not (quantity in rules and agrees(mention, rules[quantity])):
             best[quantity] = mention.value
     values: dict[str, object] = {q: best[q] for q in TRAINED if q in best}
     if "added_layers" in best:
