@@ -62,6 +62,19 @@ def test_an_honest_submission_is_reproduced_by_its_seed_with_no_finding(
     assert all(row.verdict == "reproduced" for row in submission.sections()["reproduction"])
 
 
+def test_a_run_that_diverged_is_reproduced_up_to_its_divergence(tmp_path):
+    # at lr 2 run 1 diverges: the notebook trains on through inf and NaN, the stress test stops
+    write(tmp_path, "lab.txt", as_text(cells(ROLL, SEED, learning_rate="2.0")))
+    submission = audit_one(tmp_path)
+    assert submission.seeds == [SEED]
+    assert finding_figures(submission) == {("wrong", "learning rate")}
+    rows = {row.figure: row for row in submission.sections()["reproduction"]}
+    assert rows["run 1 loss, epoch 100"].verdict == "reproduced"  # 1.3e94, before divergence
+    assert rows["run 1 loss, epoch 400"].verdict == "not checked"
+    assert "diverged at epoch" in rows["run 1 GRI"].note
+    assert "after a divergence not checked" in submission.reproduction[0].explanation
+
+
 def test_a_rule_s_value_printed_short_trains_as_the_rule_s(tmp_path):
     # c = 8: the rate is 0.002 × 9 = 0.018000000000000002, which a write-up gives as 0.018
     roll, seed = "102300861", 12

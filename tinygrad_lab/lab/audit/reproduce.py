@@ -79,32 +79,59 @@ def trained_configuration(documents: list[Document], config: LabConfig) -> LabCo
     return dataclasses.replace(config, **values)
 
 
-def _value(figures: SeedFigures, quantity: str) -> float | None:
-    """A seed's figure for a Part A key (None: that run has no such figure)."""
+class _AfterDivergence:
+    """A figure the notebook prints after its run diverged: its loop trains on, on inf and
+    NaN, where the stress test stops; such a figure is not checked (nor counted)."""
+
+    def __init__(self, run: str, epoch: int) -> None:
+        self.note = (
+            f"run {run} diverged at epoch {epoch}; the notebook's code trains on past it, on "
+            "inf and NaN, which the stress test does not, so this figure is not checked"
+        )
+
+
+def _value(figures: SeedFigures, quantity: str) -> float | _AfterDivergence | None:
+    """A seed's figure for a Part A key, as the notebook's code would print it (None: that run
+    has no such epoch). The loss of the epoch that diverged is not finite, as the notebook's."""
     match = PART_A.fullmatch(quantity)
     run = getattr(figures, f"run{match[1]}")
-    if match[3] is not None:
-        epoch = int(match[3])
-        return run.loss_history[epoch - 1] if epoch <= len(run.loss_history) else None
-    if run.diverged_at is not None:
-        return None  # no last epoch: the notebook's loop would have trained on NaN
+    epoch = int(match[3]) if match[3] is not None else None
+    if epoch is not None and epoch <= len(run.loss_history):
+        return run.loss_history[epoch - 1]
+    if run.diverged_at is not None and (epoch is None or epoch <= EPOCHS):
+        if epoch == run.diverged_at:
+            return math.nan
+        return _AfterDivergence(match[1], run.diverged_at)
+    if epoch is not None:
+        return None
     if match[2] == "gri" and run.gri is None:  # a dead layer: what the notebook's division prints
         return math.nan if run.grad_norm_first == 0 else math.inf
     attribute = {"grad_first": "grad_norm_first", "grad_last": "grad_norm_last"}
     return getattr(run, attribute.get(match[2], match[2]))
 
 
+def _row(mention: Mention, value: float | _AfterDivergence | None) -> Row:
+    name = figure_name(mention.quantity)
+    if isinstance(value, _AfterDivergence):
+        return Row(name, mention.text, None, "not checked", mention.where, value.note)
+    verdict = "reproduced" if agrees(mention, value) else "not reproduced"
+    return Row(name, mention.text, shown(value), verdict, mention.where)
+
+
 def _rows(document: Document, figures: SeedFigures, quantities: list[str]) -> list[Row]:
     """Every mention of a Part A figure against the seed's own figure."""
-    rows = []
-    for quantity in quantities:
-        value = _value(figures, quantity)
-        for mention in document.all(quantity):
-            verdict = "reproduced" if agrees(mention, value) else "not reproduced"
-            rows.append(
-                Row(figure_name(quantity), mention.text, shown(value), verdict, mention.where)
-            )
-    return rows
+    return [
+        _row(mention, _value(figures, quantity))
+        for quantity in quantities
+        for mention in document.all(quantity)
+    ]
+
+
+def _score(figures: SeedFigures, best: list[Mention]) -> tuple[int, int]:
+    """How many of the figures a seed can be checked on it reproduces, and of how many."""
+    values = [(m, _value(figures, m.quantity)) for m in best]
+    checked = [(m, v) for m, v in values if not isinstance(v, _AfterDivergence)]
+    return sum(agrees(m, v) for m, v in checked), len(checked)
 
 
 class EpochOneLosses:
@@ -145,26 +172,27 @@ def search_seed(
         return DocumentSeed(document.path, None, "not searched", why)
     matches, trained = _candidates(first, config, losses)
     results = train_seeds(Setting(config, epochs=EPOCHS, structural_break=True, run3=True), trained)
-    best = reported(document)
-    hits = [sum(agrees(m, _value(figures, m.quantity)) for m in best) for figures in results]
-    exact = [f.seed for f, hit in zip(results, hits, strict=True) if hit == len(best)]
+    scores = [_score(figures, reported(document)) for figures in results]
+    exact = [f.seed for f, (hit, of) in zip(results, scores, strict=True) if hit == of]
     if exact:
         also = f" (also seeds {', '.join(map(str, exact[1:]))})" if len(exact) > 1 else ""
+        k = next(k for k, f in enumerate(results) if f.seed == exact[0])
+        figures, unchecked = results[k], len(reported(document)) - scores[k][1]
+        after = f" ({unchecked} after a divergence not checked)" if unchecked else ""
         why = (
-            f"seed {exact[0]}{also} reproduces {document.path.name}'s Part A figures with the "
-            "notebook's cells run in order"
+            f"seed {exact[0]}{also} reproduces {document.path.name}'s Part A figures{after} "
+            "with the notebook's cells run in order"
         )
-        figures = next(f for f in results if f.seed == exact[0])
         rows = tuple(_rows(document, figures, quantities))
         return DocumentSeed(document.path, exact[0], "reproduced", why, tuple(matches), rows)
-    closest = max(range(len(results)), key=hits.__getitem__)
+    closest = max(range(len(results)), key=lambda k: scores[k][0])
     figures, low, high = results[closest], int(losses.seeds[0]), int(losses.seeds[-1])
     matched = "matches" if matches else "matches no seed's; the nearest are"
     why = (
         f"no seed in {low}–{high} reproduces these figures with the notebook's cells run in "
         f"order: cells re-run or changed, or figures edited. Its epoch-1 loss {matched} "
-        f"{_listed(trained)}; the closest, seed {figures.seed}, reproduces {hits[closest]} of "
-        f"its {len(best)} figures (the rows say which)"
+        f"{_listed(trained)}; the closest, seed {figures.seed}, reproduces {scores[closest][0]} "
+        f"of its {scores[closest][1]} figures (the rows say which)"
     )
     rows = tuple(_rows(document, figures, quantities))
     return DocumentSeed(document.path, None, "not reproduced", why, tuple(matches), rows)

@@ -56,10 +56,10 @@ def agrees(mention: Mention, value: float | str | None) -> bool:
     if value is None or isinstance(mention.value, str) or isinstance(value, str):
         return mention.value == value
     reported, value = float(mention.value), float(value)
-    if math.isnan(reported) or math.isnan(value):  # the notebook's 0/0 prints nan
-        return math.isnan(reported) and math.isnan(value)
     if not (math.isfinite(reported) and math.isfinite(value)):
-        return reported == value
+        # nan or inf, whichever the notebook's arithmetic met first (0/0 is nan, x/0 inf, and
+        # a diverged loss goes from inf to nan): both undefined is agreement
+        return not (math.isfinite(reported) or math.isfinite(value))
     slack = FLOAT_SLACK * max(abs(value), abs(reported))
     if mention.decimals is None:
         return abs(reported - value) <= slack
