@@ -8,17 +8,9 @@ from __future__ import annotations
 from tinygrad_lab.lab.audit.extract import Document, Mention, most_precise
 from tinygrad_lab.lab.audit.result import Row, agrees, figure_name, shown
 from tinygrad_lab.lab.part_b import run_part_b
-from tinygrad_lab.lab.rules import LabConfig
+from tinygrad_lab.lab.rules import NETWORK_FIELDS, LabConfig
 
-CONFIGURATION = (
-    "hidden_width",
-    "hidden_layers",
-    "learning_rate",
-    "activation",
-    "init_range",
-    "added_layers",
-    "hidden_layers_after",
-)
+CONFIGURATION = (*NETWORK_FIELDS, "hidden_layers_after")
 PART_B = ("dense_params", "conv_params", "output_size", "manual_conv")
 MANUAL_RULE = (
     "the filter on the centre of v(i,j) = (a+i) + (b+j), as the notebook's code computes it"
