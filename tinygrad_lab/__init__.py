@@ -35,8 +35,9 @@ from tinygrad_lab.grad_mode import (
 )
 from tinygrad_lab.gradcheck import GradcheckError, gradcheck
 from tinygrad_lab.hooks import RemovableHandle
+from tinygrad_lab.ops.movement import concatenate, stack
 from tinygrad_lab.serialization import load, save
-from tinygrad_lab.tensor import Function, Tensor, concatenate, stack
+from tinygrad_lab.tensor import Function, Tensor
 
 __version__ = "0.1.0"
 

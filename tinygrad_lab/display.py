@@ -89,3 +89,24 @@ def tensor_markdown(tensor: Any) -> str:
         [str(j) for j in range(rows.shape[1])], [[float(v) for v in row] for row in rows]
     )
     return f"{head}\n\n{table}"
+
+
+class TensorDisplay:
+    """How a `Tensor` shows itself: ``repr`` and, in Jupyter, a Markdown table."""
+
+    __slots__ = ()
+
+    def _repr_markdown_(self) -> str:
+        """In Jupyter: shape, dtype and graph facts, and the values of a small tensor as a table."""
+        return tensor_markdown(self)
+
+    def __repr__(self) -> str:
+        grad = f", grad_fn={self._ctx.name}" if self._ctx else ""
+        extra = f", requires_grad=True{grad}" if self.requires_grad else ""
+        data = self._data
+        if data.size <= 16 or data.dtype.kind == "b":
+            body = np.array2string(data, precision=4, separator=", ", prefix="Tensor(")
+        else:
+            body = f"<shape={self.shape} mean={data.mean():.4g} std={data.std():.4g}>"
+        dtype = "" if data.dtype == np.float64 else f", dtype={data.dtype}"
+        return f"Tensor({body}{dtype}{extra})"

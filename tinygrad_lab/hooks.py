@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lab.numpy_interop import as_array
 
 _ids = itertools.count()  # one sequence for every hook: keys stay unique across dicts
 
@@ -32,3 +37,42 @@ def add_hook(hooks: dict, fn: Callable) -> RemovableHandle:
     key = next(_ids)
     hooks[key] = fn
     return RemovableHandle(hooks, key)
+
+
+def run_hooks(hooks: dict, grad: np.ndarray, wrap: Callable) -> np.ndarray:
+    """A tensor's hooks, in order, as backward reaches it: each sees the gradient (as
+    ``wrap(grad)``, a Tensor) and may return a replacement of the same shape."""
+    wrapped = wrap(grad, None)  # what each hook sees (a fresh one after a replacement)
+    for fn in tuple(hooks.values()):  # (a hook may remove itself)
+        replaced = fn(wrapped)
+        if replaced is not None:
+            replaced = np.array(as_array(replaced))  # a copy: the hook may keep its array
+            if replaced.shape != grad.shape:
+                raise ValueError(
+                    f"tensor hook {fn!r} returned a gradient of shape "
+                    f"{replaced.shape}, expected {grad.shape}"
+                )
+            grad, wrapped = replaced, wrap(replaced, None)
+    return grad
+
+
+class TensorHooks:
+    """`Tensor`'s hooks: ``register_hook`` and ``retain_grad``, as PyTorch's."""
+
+    __slots__ = ()
+
+    def retain_grad(self) -> Any:
+        """Also keep ``.grad`` for this non-leaf tensor during backward."""
+        self._retains_grad = True
+        return self
+
+    def register_hook(self, fn: Callable[[Any], Any]) -> RemovableHandle:
+        """Call ``fn(grad)`` when backward reaches this tensor; a non-None return replaces grad."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: this tensor does not require grad, so no "
+                "gradient will ever reach it"
+            )
+        if self._hooks is None:
+            self._hooks = {}
+        return add_hook(self._hooks, fn)

@@ -76,12 +76,36 @@ def test_chain_and_memory_workloads_are_reported(quick_run) -> None:
         assert all(row["peak_bytes"] > 0 for row in r["by_steps"].values())
     workloads_with_targets = {t["workload"] for t in report["targets"]}
     assert workloads_with_targets == {"W1", "W2", "W3", "W4", "W5", "W6", "W7"}
-    # without torch the per-op floor's target is still listed, as not measured
-    (w7,) = (t for t in report["targets"] if t["workload"] == "W7")
-    assert (w7["met"] is None) == ("torch" not in report["W7"]["contenders"]), w7
-    floor = report["W7"]["contenders"]["tinygrad_lab"]["by_length"]["100"]
-    assert floor["forward_per_node_s"] > 0 and floor["backward_per_node_s"] > 0
     assert "| W4 " in proc.stdout and "| W5 " in proc.stdout
+
+
+W7_CONSTANTS = {  # the per-op floor's chains: tinygrad_lab's contender -> torch's on the same chain
+    "tinygrad_lab": "torch",
+    "tinygrad_lab, Python-number constants": "torch, Python-number constants",
+}
+
+
+def test_per_op_floor_is_reported_for_both_kinds_of_constants(quick_run) -> None:
+    proc, report = quick_run
+    contenders = report["W7"]["contenders"]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| W7 ")]
+    targets = [t for t in report["targets"] if t["workload"] == "W7"]
+    assert len(targets) == len(W7_CONSTANTS), targets
+    for (ours, torch), target in zip(W7_CONSTANTS.items(), targets, strict=True):
+        floor = contenders[ours]["by_length"]["100"]
+        assert floor["forward_per_node_s"] > 0 and floor["backward_per_node_s"] > 0, ours
+        assert any(f"| {ours} " in row and "| 100 " in row for row in rows), (ours, rows)
+        if torch in contenders:
+            assert contenders[torch]["by_length"]["100"]["backward_per_node_s"] > 0, torch
+            assert any(f"| {torch} " in row and "| 100 " in row for row in rows), (torch, rows)
+        else:  # torch's row says why, and the target is still listed, as not measured
+            assert any(f"| {torch} " in row and "torch is not installed" in row for row in rows)
+        assert (target["met"] is None) == (torch not in contenders), target
+        assert target["met"] is None or target["ratio"] > 0, target
+    assert "Python-number constants" in targets[1]["what"]
+    assert "Python-number constants" not in targets[0]["what"]
+    # the report's target lines name both
+    assert sum(line.startswith("W7: ") for line in proc.stdout.splitlines()) == 2
 
 
 def test_environment_is_pinned_for_the_run(quick_run) -> None:

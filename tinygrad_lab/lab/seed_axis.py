@@ -30,8 +30,9 @@ from tinygrad_lab import nn
 from tinygrad_lab.display import norm
 from tinygrad_lab.lab.part_a import gradient_ratio_index, make_data
 from tinygrad_lab.lab.rules import EPOCHS, LabConfig
-from tinygrad_lab.nn.activations import LEAKY_SLOPE
 from tinygrad_lab.tensor import Tensor
+
+LEAKY_SLOPE = nn.LeakyReLU().negative_slope
 
 Initializer = Callable[[Tensor, Any], Tensor]
 
@@ -40,7 +41,7 @@ Initializer = Callable[[Tensor, Any], Tensor]
 def _gain(activation: str) -> float:
     """PyTorch's gain for a registered activation (1 for one PyTorch does not know)."""
     try:
-        return nn.init.calculate_gain(activation, LEAKY_SLOPE)
+        return nn.init.calculate_gain(activation, nn.LeakyReLU().negative_slope)
     except ValueError:
         return 1.0
 

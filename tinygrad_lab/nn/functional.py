@@ -22,10 +22,10 @@ import numpy as np
 from tinygrad_lab import ops
 from tinygrad_lab.nn.init import generator
 from tinygrad_lab.nn.pooling import _pair
+from tinygrad_lab.ops.registry import functionals
 from tinygrad_lab.tensor import Tensor
 
-__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "elu"]
-__all__ += ["relu6", "hardswish", "mish", "softmax", "log_softmax"]
+__all__ = [*functionals()]
 __all__ += ["linear", "conv2d", "pad", "max_pool2d", "avg_pool2d", "dropout", "batch_norm"]
 __all__ += ["mse_loss", "cross_entropy"]
 
@@ -46,57 +46,9 @@ def _unsupported(function: str, **options: tuple[Any, Any]) -> None:
 
 
 # ------------------------------------------------------------------------- activations
-def relu(input: Any) -> Tensor:  # noqa: A002  (PyTorch's argument names, here and below)
-    return ops.ReLU.apply(input)
-
-
-def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
-    return ops.LeakyReLU.apply(input, negative_slope=negative_slope)
-
-
-def sigmoid(input: Any) -> Tensor:  # noqa: A002
-    return ops.Sigmoid.apply(input)
-
-
-def tanh(input: Any) -> Tensor:  # noqa: A002
-    return ops.Tanh.apply(input)
-
-
-def softplus(input: Any, beta: float = 1.0) -> Tensor:  # noqa: A002
-    """log(1 + e^(βx)) / β, exact for every x (PyTorch's ``threshold`` is not needed)."""
-    return ops.Softplus.apply(input, beta=beta)
-
-
-def gelu(input: Any, approximate: str = "none") -> Tensor:  # noqa: A002
-    return _tensor(input).gelu(approximate=approximate)
-
-
-def silu(input: Any) -> Tensor:  # noqa: A002
-    return ops.SiLU.apply(input)
-
-
-def elu(input: Any, alpha: float = 1.0) -> Tensor:  # noqa: A002
-    return ops.ELU.apply(input, alpha=alpha)
-
-
-def relu6(input: Any) -> Tensor:  # noqa: A002
-    return ops.ReLU6.apply(input)
-
-
-def hardswish(input: Any) -> Tensor:  # noqa: A002
-    return ops.Hardswish.apply(input)
-
-
-def mish(input: Any) -> Tensor:  # noqa: A002
-    return ops.Mish.apply(input)
-
-
-def softmax(input: Any, dim: int = -1) -> Tensor:  # noqa: A002
-    return ops.Softmax.apply(input, axis=dim)
-
-
-def log_softmax(input: Any, dim: int = -1) -> Tensor:  # noqa: A002
-    return ops.LogSoftmax.apply(input, axis=dim)
+# relu, leaky_relu, sigmoid, tanh, gelu, ..., softmax and log_softmax: each made from its op's
+# registration (`ops.registry.functionals`), with the op's settings as PyTorch names them.
+globals().update(functionals())
 
 
 # ------------------------------------------------------------------------- layers

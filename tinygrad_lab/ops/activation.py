@@ -1,6 +1,7 @@
 """Smooth and clipped activations beyond `elementwise`'s ReLU, LeakyReLU, Sigmoid and Tanh, each
-as ``torch.nn.functional`` defines it; their layers and registry entries are in
-`tinygrad_lab.nn.activations`. At a kink, the derivative is PyTorch's choice (said per op)."""
+as ``torch.nn.functional`` defines it. Each registration (``layer=True``) also makes its ``nn``
+layer and its entry in the activation registry. At a kink, the derivative is PyTorch's choice
+(said per op)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import math
 
 import numpy as np
 
-from tinygrad_lab.tensor import Function
+from tinygrad_lab.ops.registry import register
+from tinygrad_lab.tensor import Function, Tensor
 
-__all__ = ["Softplus", "GELU", "GELUTanh", "SiLU", "ELU", "ReLU6", "Hardswish", "Mish"]
+__all__ = ["Softplus", "GELU", "SiLU", "ELU", "ReLU6", "Hardswish", "Mish"]
 
 SQRT_HALF = math.sqrt(0.5)
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)  # of the tanh approximation of GELU
@@ -50,38 +52,49 @@ class Softplus(Function):
         return grad * _sigmoid(ctx.beta * x)  # softplus'(x) = σ(βx)
 
 
+register("softplus", Softplus, layer=True)
+
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
 class GELU(Function):
-    """x · Φ(x), with Φ the standard normal distribution function, Φ(x) = (1 + erf(x/√2)) / 2."""
+    """x Φ(x), Φ the standard normal distribution function, Φ(x) = (1 + erf(x/√2)) / 2; or with
+    ``approximate="tanh"``, ``x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2``, as PyTorch's."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, approximate="none"):
+        if approximate not in GELU_APPROXIMATIONS:
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            ctx.save_for_backward(x, t)
+            return 0.5 * x * (1 + t)
         cdf = 0.5 * (1 + _erf(x * SQRT_HALF))
         ctx.save_for_backward(x, cdf)
         return x * cdf
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.approximate == "tanh":
+            x, t = ctx.saved_tensors
+            inner_slope = SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            # d/dx x(1 + t)/2 = (1 + t)/2 + x (1 - t²) u'/2, u the argument of tanh
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_slope)
         x, cdf = ctx.saved_tensors
         density = INV_SQRT_2PI * np.exp(-0.5 * x * x)
         return grad * (cdf + x * density)  # (x Φ(x))' = Φ(x) + x φ(x)
 
 
-class GELUTanh(Function):
-    """GELU's tanh approximation, ``x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2`` (PyTorch's
-    ``approximate="tanh"``)."""
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x Φ(x) (``approximate="none"``), or its tanh approximation (``"tanh"``)."""
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(x, approximate=approximate)
 
-    @staticmethod
-    def forward(ctx, x):
-        t = np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-        ctx.save_for_backward(x, t)
-        return 0.5 * x * (1 + t)
 
-    @staticmethod
-    def backward(ctx, grad):
-        x, t = ctx.saved_tensors
-        inner_slope = SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-        # d/dx x(1 + t)/2 = (1 + t)/2 + x (1 - t²) u'/2, u the argument of tanh
-        return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_slope)
+register("gelu", GELU, method=gelu, layer=True)
 
 
 class SiLU(Function):
@@ -97,6 +110,9 @@ class SiLU(Function):
     def backward(ctx, grad):
         x, s = ctx.saved_tensors
         return grad * (s * (1 + x * (1 - s)))  # (x σ)' = σ + x σ (1 - σ)
+
+
+register("silu", SiLU, layer=True)
 
 
 class ELU(Function):
@@ -116,6 +132,9 @@ class ELU(Function):
         return grad * np.where(x > 0, 1, below + ctx.alpha)  # 1 above 0, α eˣ = out + α below
 
 
+register("elu", ELU, layer=True)
+
+
 class ReLU6(Function):
     """min(max(x, 0), 6). The derivative is 0 at both kinks, 0 and 6 (as ReLU's at 0)."""
 
@@ -128,6 +147,9 @@ class ReLU6(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * ((x > 0) & (x < 6))  # 1 strictly between 0 and 6, else 0
+
+
+register("relu6", ReLU6, layer=True, dead_below_zero=True)
 
 
 class Hardswish(Function):
@@ -145,6 +167,9 @@ class Hardswish(Function):
         return grad * np.where(x < -3, 0, np.where(x <= 3, x / 3 + 0.5, 1))
 
 
+register("hardswish", Hardswish, layer=True)
+
+
 class Mish(Function):
     """x · tanh(softplus(x))."""
 
@@ -159,3 +184,6 @@ class Mish(Function):
         x, t = ctx.saved_tensors
         # (x tanh(sp x))' = tanh(sp x) + x (1 - tanh²(sp x)) σ(x), as sp' = σ
         return grad * (t + x * (1 - t * t) * _sigmoid(x))
+
+
+register("mish", Mish, layer=True)

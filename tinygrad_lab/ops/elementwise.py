@@ -3,9 +3,12 @@ each input's shape, so a backward here returns gradients in the broadcast shape.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from tinygrad_lab.tensor import Function
+from tinygrad_lab.ops.registry import register
+from tinygrad_lab.tensor import Function, Tensor
 
 __all__ = [
     "Add",
@@ -24,6 +27,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "Clip",
+    "power",
 ]
 
 
@@ -47,6 +51,9 @@ class Add(Function):
         return grad, grad  # d(x+y)/dx = d(x+y)/dy = 1
 
 
+register("add", Add)
+
+
 class Sub(Function):
     @staticmethod
     def forward(ctx, x, y):
@@ -55,6 +62,9 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)  # d(x-y)/dy = -1
+
+
+register("sub", Sub)
 
 
 class Mul(Function):
@@ -69,6 +79,9 @@ class Mul(Function):
         dx = grad * y if ctx.needs_input_grad[0] else None  # d(x*y)/dx = y
         dy = grad * x if ctx.needs_input_grad[1] else None  # d(x*y)/dy = x
         return dx, dy
+
+
+register("mul", Mul)
 
 
 def _no_zero_divisor(op: str, divisor: np.ndarray, what: str = "the divisor") -> None:
@@ -95,6 +108,9 @@ class Div(Function):
         return dx, dy
 
 
+register("div", Div)
+
+
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
@@ -103,6 +119,9 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+
+register("neg", Neg)
 
 
 class Pow(Function):
@@ -125,6 +144,16 @@ class Pow(Function):
         if p == 0:  # x^0 = 1 is constant; p x^(p-1) would be 0 · inf = NaN at x = 0
             return np.zeros_like(grad)
         return grad * (p * x ** (p - 1))  # d(x^p)/dx = p x^(p-1)
+
+
+def power(x: Tensor, exponent: Any) -> Tensor:
+    """``x ** exponent``: `Pow` for a number exponent, `TensorPow` for a tensor one."""
+    if isinstance(exponent, Tensor) or np.ndim(exponent) != 0:
+        return TensorPow.apply(x, exponent)
+    return Pow.apply(x, exponent=float(exponent))
+
+
+register("pow", Pow, method=power)
 
 
 class TensorPow(Function):
@@ -163,6 +192,9 @@ class Exp(Function):
         return grad * out  # d(e^x)/dx = e^x
 
 
+register("exp", Exp, ufunc=np.exp)
+
+
 class Log(Function):
     @staticmethod
     def forward(ctx, x):
@@ -174,6 +206,9 @@ class Log(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / x  # d(ln x)/dx = 1/x
+
+
+register("log", Log, ufunc=np.log)
 
 
 class Sqrt(Function):
@@ -190,6 +225,9 @@ class Sqrt(Function):
         return grad / (2 * out)  # d(√x)/dx = 1/(2√x)
 
 
+register("sqrt", Sqrt, ufunc=np.sqrt)
+
+
 class Abs(Function):
     """|x|; the gradient at 0 is 0 (``sign(0) = 0``), as in PyTorch."""
 
@@ -202,6 +240,9 @@ class Abs(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.sign(x)  # d|x|/dx = sign(x)
+
+
+register("abs", Abs, ufunc=(np.absolute, np.fabs))
 
 
 class ReLU(Function):
@@ -220,6 +261,9 @@ class ReLU(Function):
         return grad * (x > 0).astype(grad.dtype)
 
 
+register("relu", ReLU, layer=True, dead_below_zero=True, nonnegative=True)
+
+
 class LeakyReLU(Function):
     """x where x > 0, else negative_slope * x (slope used at exactly 0)."""
 
@@ -233,6 +277,9 @@ class LeakyReLU(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.where(x > 0, 1.0, ctx.negative_slope)
+
+
+register("leaky_relu", LeakyReLU, layer=True, dead_below_zero=True)
 
 
 class Sigmoid(Function):
@@ -250,6 +297,9 @@ class Sigmoid(Function):
         return grad * out * (1 - out)  # σ' = σ(1-σ)
 
 
+register("sigmoid", Sigmoid, layer=True)
+
+
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
@@ -261,6 +311,9 @@ class Tanh(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)  # tanh' = 1 - tanh²
+
+
+register("tanh", Tanh, ufunc=np.tanh, layer=True)
 
 
 class Clip(Function):
@@ -283,3 +336,11 @@ class Clip(Function):
         if ctx.high is not None:
             inside &= x <= ctx.high
         return grad * inside
+
+
+def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Clamp to [min, max] (PyTorch's names for the bounds)."""
+    return Clip.apply(x, low=min, high=max)
+
+
+register("clip", Clip, method=clip, aliases=("clamp",))

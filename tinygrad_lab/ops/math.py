@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_lab.ops.elementwise import _no_zero_divisor, _require
+from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function
 
 __all__ = [
@@ -49,6 +50,9 @@ class Sin(Function):
         return grad * np.cos(x)  # d sin x/dx = cos x
 
 
+register("sin", Sin, ufunc=np.sin)
+
+
 class Cos(Function):
     @staticmethod
     def forward(ctx, x):
@@ -59,6 +63,9 @@ class Cos(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * -np.sin(x)  # d cos x/dx = -sin x
+
+
+register("cos", Cos, ufunc=np.cos)
 
 
 class Tan(Function):
@@ -72,6 +79,9 @@ class Tan(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (1 + out * out)  # d tan x/dx = 1 + tan² x
+
+
+register("tan", Tan, ufunc=np.tan)
 
 
 class Asin(Function):
@@ -89,6 +99,9 @@ class Asin(Function):
         return grad / np.sqrt(1 - x * x)  # d asin x/dx = 1/√(1-x²)
 
 
+register("asin", Asin, ufunc=np.arcsin, aliases=("arcsin",))
+
+
 class Acos(Function):
     """arccos on [-1, 1]; at ±1 its derivative is infinite, as `Asin`'s."""
 
@@ -104,6 +117,9 @@ class Acos(Function):
         return -grad / np.sqrt(1 - x * x)  # d acos x/dx = -1/√(1-x²)
 
 
+register("acos", Acos, ufunc=np.arccos, aliases=("arccos",))
+
+
 class Atan(Function):
     @staticmethod
     def forward(ctx, x):
@@ -114,6 +130,9 @@ class Atan(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / (1 + x * x)  # d atan x/dx = 1/(1+x²)
+
+
+register("atan", Atan, ufunc=np.arctan, aliases=("arctan",))
 
 
 class Sinh(Function):
@@ -128,6 +147,9 @@ class Sinh(Function):
         return grad * np.cosh(x)  # d sinh x/dx = cosh x
 
 
+register("sinh", Sinh, ufunc=np.sinh)
+
+
 class Cosh(Function):
     @staticmethod
     def forward(ctx, x):
@@ -138,6 +160,9 @@ class Cosh(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.sinh(x)  # d cosh x/dx = sinh x
+
+
+register("cosh", Cosh, ufunc=np.cosh)
 
 
 class Log2(Function):
@@ -153,6 +178,9 @@ class Log2(Function):
         return grad / (x * LN2)  # d log₂ x/dx = 1/(x ln 2)
 
 
+register("log2", Log2, ufunc=np.log2)
+
+
 class Log10(Function):
     @staticmethod
     def forward(ctx, x):
@@ -164,6 +192,9 @@ class Log10(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / (x * LN10)  # d log₁₀ x/dx = 1/(x ln 10)
+
+
+register("log10", Log10, ufunc=np.log10)
 
 
 class Log1p(Function):
@@ -181,6 +212,9 @@ class Log1p(Function):
         return grad / (1 + x)  # d log(1+x)/dx = 1/(1+x)
 
 
+register("log1p", Log1p, ufunc=np.log1p)
+
+
 class Exp2(Function):
     @staticmethod
     def forward(ctx, x):
@@ -192,6 +226,9 @@ class Exp2(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * out * LN2  # d 2ˣ/dx = 2ˣ ln 2
+
+
+register("exp2", Exp2, ufunc=np.exp2)
 
 
 class Expm1(Function):
@@ -208,6 +245,9 @@ class Expm1(Function):
         return grad * np.exp(x)  # d(eˣ - 1)/dx = eˣ (not out + 1, which loses tiny eˣ)
 
 
+register("expm1", Expm1, ufunc=np.expm1)
+
+
 class Square(Function):
     @staticmethod
     def forward(ctx, x):
@@ -218,6 +258,9 @@ class Square(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * (2 * x)  # d x²/dx = 2x
+
+
+register("square", Square, ufunc=np.square)
 
 
 class Reciprocal(Function):
@@ -236,6 +279,9 @@ class Reciprocal(Function):
         return -grad * out * out  # d(1/x)/dx = -1/x²
 
 
+register("reciprocal", Reciprocal, ufunc=np.reciprocal)
+
+
 class Sign(Function):
     """-1, 0 or 1; its gradient is 0 everywhere (as PyTorch's, also at the jump at 0)."""
 
@@ -246,6 +292,9 @@ class Sign(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.zeros_like(grad)  # d sign x/dx = 0 wherever it is defined
+
+
+register("sign", Sign, ufunc=np.sign)
 
 
 def _tie_share(ahead: np.ndarray, tied: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -271,6 +320,9 @@ class Maximum(Function):
         return dx, dy
 
 
+register("maximum", Maximum, ufunc=np.maximum)
+
+
 class Minimum(Function):
     """The smaller of x and y, entry by entry. A tie shares the gradient equally, as `Min`."""
 
@@ -287,6 +339,9 @@ class Minimum(Function):
         dx = _tie_share(x < y, tied, grad) if needs[0] else None
         dy = _tie_share(y < x, tied, grad) if needs[1] else None
         return dx, dy
+
+
+register("minimum", Minimum, ufunc=np.minimum)
 
 
 class LogAddExp(Function):
@@ -307,6 +362,9 @@ class LogAddExp(Function):
         return dx, dy
 
 
+register("logaddexp", LogAddExp, ufunc=np.logaddexp)
+
+
 class LogAddExp2(Function):
     """log₂(2ˣ + 2ʸ), computed stably."""
 
@@ -323,6 +381,9 @@ class LogAddExp2(Function):
         dx = grad * np.exp2(x - out) if needs[0] else None  # ∂/∂x = 2ˣ / (2ˣ + 2ʸ)
         dy = grad * np.exp2(y - out) if needs[1] else None  # ∂/∂y = 2ʸ / (2ˣ + 2ʸ)
         return dx, dy
+
+
+register("logaddexp2", LogAddExp2, ufunc=np.logaddexp2)
 
 
 class Atan2(Function):
@@ -343,3 +404,6 @@ class Atan2(Function):
         dy = grad * (x / r) / r if needs[0] else None  # ∂atan2(y, x)/∂y = x / (x² + y²)
         dx = grad * (-y / r) / r if needs[1] else None  # ∂atan2(y, x)/∂x = -y / (x² + y²)
         return dy, dx
+
+
+register("atan2", Atan2, ufunc=np.arctan2, aliases=("arctan2",))

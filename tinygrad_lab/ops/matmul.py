@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function
 
 __all__ = ["MatMul", "Affine"]
@@ -60,6 +61,9 @@ class MatMul(Function):
             db = np.swapaxes(a2, -1, -2) @ g  # d(ab)/db = aᵀ g
             db = db[..., 0] if b.ndim == 1 else db
         return da, db
+
+
+register("matmul", MatMul)
 
 
 class Affine(Function):

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
-from tinygrad_lab.tensor import Function
+from tinygrad_lab.numpy_interop import plain_index
+from tinygrad_lab.ops.registry import register
+from tinygrad_lab.tensor import Function, Tensor
 
 __all__ = ["Reshape", "Transpose", "GetItem", "Concatenate", "Stack", "Pad"]
+__all__ += ["getitem", "concatenate", "stack"]
+
+
+def _sizes(values: tuple) -> tuple:
+    """``f(2, 3)`` or ``f((2, 3))``: the numbers either way, as PyTorch and NumPy take them."""
+    if len(values) == 1 and not isinstance(values[0], int | np.integer):
+        return tuple(values[0])
+    return values
 
 
 class Reshape(Function):
@@ -23,6 +36,14 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.shape)
+
+
+def reshape(x: Tensor, *shape: int | Sequence[int]) -> Tensor:
+    """The same entries in another shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
+    return Reshape.apply(x, shape=tuple(int(n) for n in _sizes(shape)))
+
+
+register("reshape", Reshape, method=reshape, aliases=("view",))
 
 
 class Transpose(Function):
@@ -42,6 +63,15 @@ class Transpose(Function):
     def backward(ctx, grad):
         inverse = None if ctx.axes is None else np.argsort([a % grad.ndim for a in ctx.axes])
         return np.transpose(grad, inverse)
+
+
+def transpose(x: Tensor, *axes: int | Sequence[int]) -> Tensor:
+    """Permute the axes (``x.transpose(1, 0)``, or ``((1, 0))``); reverse them when none given."""
+    return Transpose.apply(x, axes=tuple(_sizes(axes)) or None)
+
+
+register("transpose", Transpose, method=transpose)
+register("T", method=property(lambda x: Transpose.apply(x, axes=None), doc="Axes reversed."))
 
 
 def _is_basic(index) -> bool:
@@ -77,6 +107,11 @@ class GetItem(Function):
         return out
 
 
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` (the operator): a Tensor in the index counts by its values."""
+    return GetItem.apply(x, index=plain_index(index))
+
+
 class Concatenate(Function):
     @staticmethod
     def forward(ctx, *xs, axis=0):
@@ -103,6 +138,16 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(np.moveaxis(grad, ctx.axis, 0))
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (``np.concatenate``), differentiably."""
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join same-shape tensors along a new axis (``np.stack``), differentiably."""
+    return Stack.apply(*tensors, axis=axis)
 
 
 class Pad(Function):

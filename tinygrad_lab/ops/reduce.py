@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function, Tensor
 
 __all__ = ["Sum", "Mean", "Max", "Min", "Softmax", "LogSoftmax", "LogSumExp", "variance"]
@@ -43,6 +44,9 @@ class Sum(Function):
         return np.broadcast_to(_expand(grad, ctx.axes, ctx.keepdims), ctx.shape)
 
 
+register("sum", Sum)
+
+
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -56,6 +60,9 @@ class Mean(Function):
     def backward(ctx, grad):
         # d(mean)/dx = 1/n for each of the n elements averaged
         return np.broadcast_to(_expand(grad, ctx.axes, ctx.keepdims) / ctx.count, ctx.shape)
+
+
+register("mean", Mean)
 
 
 def _extreme(ctx, x, axis, keepdims, reduce) -> np.ndarray:
@@ -89,6 +96,9 @@ class Max(Function):
         return _share(ctx, grad)
 
 
+register("max", Max)
+
+
 class Min(Function):
     """Smallest entry. Ties share the gradient equally, as in ``Max``."""
 
@@ -99,6 +109,9 @@ class Min(Function):
     @staticmethod
     def backward(ctx, grad):
         return _share(ctx, grad)
+
+
+register("min", Min)
 
 
 def _shifted(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
@@ -123,6 +136,9 @@ class Softmax(Function):
         return s * (grad - (grad * s).sum(axis=ctx.axis, keepdims=True))
 
 
+register("softmax", Softmax, functional=True)
+
+
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
@@ -138,6 +154,9 @@ class LogSoftmax(Function):
         (out,) = ctx.saved_tensors
         # d(x - logsumexp x) = grad - softmax * sum(grad)
         return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+register("log_softmax", LogSoftmax, functional=True)
 
 
 class LogSumExp(Function):
@@ -156,9 +175,17 @@ class LogSumExp(Function):
         return np.exp(x - out) * _expand(grad, ctx.axes, ctx.keepdims)  # d(lse)/dx = softmax
 
 
+register("logsumexp", LogSumExp)
+
+
 # An op built from other ops: no backward of its own, its gradient comes free by composition.
 def variance(
-    x: Tensor, axis=None, keepdims: bool = False, ddof: float = 0, correction: float | None = None
+    x: Tensor,
+    axis=None,
+    keepdims: bool = False,
+    ddof: float = 0,
+    *,
+    correction: float | None = None,
 ) -> Tensor:
     """``Σ (x - mean(x))²`` over ``axis``, divided by ``n - ddof`` (NumPy's name; PyTorch's is
     ``correction``). Fewer than one degree of freedom (one entry with ``ddof=1``) is an error,
@@ -167,6 +194,9 @@ def variance(
     dof = _degrees_of_freedom("var", x.shape, axes, ddof, correction)
     deviation = x - x.mean(axis=axes, keepdims=True)
     return (deviation * deviation).sum(axis=axes, keepdims=keepdims) / dof
+
+
+register("var", method=variance)
 
 
 def _degrees_of_freedom(op: str, shape, axes, ddof: float, correction: float | None) -> float:
@@ -205,6 +235,9 @@ class Std(Function):
         return deviation * (_expand(grad, ctx.axes, ctx.keepdims) / safe)
 
 
+register("std", Std)
+
+
 def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     """For each entry, the product of the *other* entries of its group (the entries reduced
     together over ``axes``): the exclusive running product from the left times the one from
@@ -238,6 +271,9 @@ class Prod(Function):
         return _others_product(x, ctx.axes) * _expand(grad, ctx.axes, ctx.keepdims)
 
 
+register("prod", Prod)
+
+
 def _arg(reduce, op: str, x: Tensor, axis: int | None, keepdims: bool) -> Tensor:
     """Where the extreme entry is, as a float64 Tensor of indices (tensors hold floats), outside
     the graph: an index has no gradient, as a comparison has none. Ties give the first."""
@@ -260,3 +296,7 @@ def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor
 def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the smallest entry (of the flattened tensor when ``axis`` is None)."""
     return _arg(np.argmin, "argmin", x, axis, keepdims)
+
+
+register("argmax", method=argmax)
+register("argmin", method=argmin)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_lab.ops.reduce import _axes
+from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function
 
 __all__ = ["CumSum", "CumProd"]
@@ -39,6 +40,9 @@ class CumSum(Function):
         return _reversed_cumsum(grad, ctx.axis).reshape(ctx.shape)
 
 
+register("cumsum", CumSum)
+
+
 class CumProd(Function):
     """Running product. Its gradient divides by x only where that is exact: a zero entry, and
     everything after it, get theirs without dividing (so never NaN)."""
@@ -67,3 +71,6 @@ class CumProd(Function):
         dx = np.divide(summed, x, out=np.zeros_like(summed), where=seen == 0)
         at_first = _reversed_cumsum(grad * np.cumprod(np.where(first, 1, x), axis=a), a)
         return np.where(first, at_first, dx).reshape(ctx.shape)
+
+
+register("cumprod", CumProd)

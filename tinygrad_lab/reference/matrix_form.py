@@ -1,6 +1,6 @@
 """The course notebook's explicit matrix-form MLP, in plain NumPy: the oracle that autograd is
 checked against. Lists of ``W`` (in, out) and ``b`` (1, out), exactly the notebook's arithmetic,
-with each activation's ``act`` and ``act'`` from the registry (`tinygrad_lab.nn.activations`):
+with each activation's ``act`` and ``act'`` from `formulas` (never from the ops):
 
     forward:  Z = A_prev @ W + b,  A = act(Z)          (the output layer is linear)
     backward: dA = 2 (ŷ - y) / (N · outputs)
@@ -14,15 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab.nn.activations import Activation, get_activation
+from tinygrad_lab.nn.activations import get_activation
+from tinygrad_lab.reference.formulas import ArrayFn, formulas
 
 
-def _per_layer(activation: str | list[str], hidden: int) -> list[Activation]:
-    """One registered activation per hidden layer, from one name or a list of names."""
+def _per_layer(activation: str | list[str], hidden: int) -> list[tuple[ArrayFn, ArrayFn]]:
+    """``(act, act')`` of each hidden layer, from one activation name or a list of names."""
     names = [activation] * hidden if isinstance(activation, str) else list(activation)
     if len(names) != hidden:
         raise ValueError(f"reference: {len(names)} activations for {hidden} hidden layers")
-    return [get_activation(name) for name in names]
+    return [formulas(get_activation(name)) for name in names]
 
 
 def init_mlp(
@@ -47,7 +48,7 @@ def forward(
     for i in range(len(weights) - 1):
         Z = A @ weights[i] + biases[i]
         Zs.append(Z)
-        A = acts[i].function(Z)
+        A = acts[i][0](Z)
         activations.append(A)
     Z_final = A @ weights[-1] + biases[-1]
     Zs.append(Z_final)
@@ -73,7 +74,7 @@ def backward(
     dA = 2 * error / error.size
     for i in reversed(range(len(weights))):
         A_prev = activations[i]
-        dZ = dA if i == len(weights) - 1 else dA * acts[i].derivative(Zs[i])
+        dZ = dA if i == len(weights) - 1 else dA * acts[i][1](Zs[i])
         grads_W.insert(0, A_prev.T @ dZ)
         grads_b.insert(0, np.sum(dZ, axis=0, keepdims=True))
         dZs.insert(0, dZ)

@@ -1,0 +1,96 @@
+"""The engine's messages for a `Function` written wrong or called wrong: each names the op, what
+it got and what was expected. Kept here so that the engine's main line shows only the idea."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def in_forward(err: Exception, op: type, inputs: tuple) -> Exception | None:
+    """A clearer error for one raised by ``op.forward``, or None if it is clear as it is.
+
+    NumPy's ValueError names neither the op nor the shapes: the new one does (the op's own
+    errors, which start with its name, pass as they are); a TypeError of the call itself is a
+    wrong signature (`signature_hint`)."""
+    if isinstance(err, TypeError):
+        return signature_hint(err, op, "forward", "forward(ctx, *arrays, **settings)")
+    if type(err) is not ValueError or str(err).startswith(op.__name__):
+        return None
+    shapes = ", ".join(str(p.shape) for p in inputs)
+    return ValueError(f"{op.__name__}: inputs of shapes {shapes}: {err}")
+
+
+def signature_hint(err: TypeError, op: type, method: str, signature: str) -> TypeError | None:
+    """A TypeError raised by the call itself (not inside it) means a wrong signature, most
+    often a missing @staticmethod: the error that says so. None for any other TypeError."""
+    if err.__traceback__ is None or err.__traceback__.tb_next is not None:
+        return None  # raised inside the method: the user's own error, as it is
+    return TypeError(
+        f"{op.__name__}.{method} could not be called ({err}): it must be a @staticmethod "
+        f"{signature}, with ctx, the node, first"
+    )
+
+
+def as_output(out: Any, op: type) -> np.ndarray:
+    """What a forward returned, as an ndarray: a NumPy or Python number is fine; anything else
+    is an error naming the op."""
+    if isinstance(out, np.generic | int | float) and not isinstance(out, bool):
+        return np.asarray(out)
+    hint = " (a Tensor's array is its .data)" if hasattr(out, "grad_fn") else ""
+    raise TypeError(
+        f"{op.__name__}.forward returned {type(out).__name__}; it must return an ndarray{hint}"
+    )
+
+
+def not_a_gradient(grad: Any, op: str, i: int, shape: tuple) -> TypeError:
+    got = type(grad).__name__ if type(grad) is not np.ndarray else f"{grad.dtype} array"
+    return TypeError(
+        f"{op}.backward returned a {got} as the gradient of input {i}; expected an "
+        f"ndarray of shape {shape} (a Tensor's array is its .data)"
+    )
+
+
+def stale_grad(shape: tuple, old: Any) -> RuntimeError:
+    return RuntimeError(
+        f"backward: a tensor of shape {shape} holds a .grad of "
+        f"{getattr(old, 'shape', type(old).__name__)}: set it to None (zero_grad()) "
+        "or to an array of the tensor's shape"
+    )
+
+
+def cannot_require_grad(tensor: Any) -> Exception:
+    """Why ``tensor.requires_grad_()`` is refused: it is not a leaf, or holds no floats."""
+    if tensor.grad_fn is not None:
+        return RuntimeError(
+            "requires_grad_: only a leaf's requires_grad can be set (this tensor was made by "
+            f"{tensor.grad_fn.name}: use .detach().requires_grad_())"
+        )
+    return TypeError(
+        f"requires_grad_: only float32 and float64 tensors can require grad, not {tensor.dtype}"
+    )
+
+
+def cannot_start_backward(root: Any) -> Exception:
+    """Why ``root.backward()`` cannot start: no gradient reaches it, or its seed is ambiguous."""
+    if not root.requires_grad:
+        return RuntimeError(
+            "backward: this tensor does not require grad (no input of the ops "
+            "that made it had requires_grad=True, or it was made in no_grad)"
+        )
+    return ValueError(
+        f"backward: grad can be implied only for a one-element output; "
+        f"this tensor has shape {root.shape}, so pass grad= of that shape"
+    )
+
+
+def wrong_gradient_shape(grad: np.ndarray, op: str, i: int, shape: tuple) -> RuntimeError:
+    return RuntimeError(
+        f"{op}.backward returned a gradient of shape {grad.shape} for input {i}, of shape {shape}"
+    )

@@ -1,0 +1,203 @@
+"""Integrity: no gradient computed from values changed in place since forward saved them.
+
+Every tensor has a version, which each in-place write made through the framework raises
+(``add_``, ``x -= y`` under ``no_grad``, ``x[i] = v``, ``x.data = ...``, optimizer steps). A
+node notes how many writes had been made when it ran (``ctx._writes``); if some were made
+since, backward calls `check_versions`, which refuses to run the node if one touched an array
+it saved. Under ``detect_anomaly()`` each saved array is also checksummed, so a raw NumPy write
+(into ``t.data[...]``) is caught too.
+
+The engine enters this module from two places: `Tensor`'s in-place methods (the `InPlace`
+mixin below, and the ``data`` setter) and backward's version check. It imports nothing of the
+engine: a tensor is whatever has ``_data``, ``_version`` and ``requires_grad``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_lab.grad_mode import state
+from tinygrad_lab.numpy_interop import plain_index
+
+writes = 0  # in-place writes made so far through any tensor: backward's one-compare shortcut
+_write_log: deque = deque(maxlen=64)  # (write number, array written), the newest last
+
+ADVICE = (
+    "Change tensors in place (optimizer.step(), add_, x -= ..., x.data = ...) only after "
+    "backward, or compute on a copy."
+)
+NO_SITE = "<unknown: run inside detect_anomaly() to see where>"
+
+
+def written(tensor: Any) -> None:
+    """Note an in-place write: the tensor's version goes up, and backward's shortcut is off."""
+    global writes
+    writes += 1
+    tensor._version += 1
+    tensor._written_at = writes
+    _write_log.append((writes, tensor._data))
+
+
+def check_versions(node: Any, ctx: Any) -> None:
+    """Refuse to run ``ctx.backward`` if an array it saved was changed in place since."""
+    saved = [a for a in ctx.saved_tensors if isinstance(a, np.ndarray)]
+    owners = [(f"input {i}", p) for i, p in enumerate(ctx.parents)] + [("output", node)]
+    for what, tensor in owners:
+        if tensor._written_at > ctx._writes and _shares(saved, tensor._data):
+            raise RuntimeError(
+                f"backward: {ctx.name} (created at {ctx.site or NO_SITE}) saved its {what} "
+                f"of shape {tensor.shape} for backward at version {_version_then(tensor, ctx)}, "
+                f"but it was changed in place since (version {tensor._version} now), so its "
+                f"gradient would be wrong. {ADVICE}"
+            )
+    for number, array in tuple(_write_log):  # writes through another tensor sharing memory
+        if number > ctx._writes and _shares(saved, array):
+            raise RuntimeError(
+                f"backward: an array that {ctx.name} (created at {ctx.site or NO_SITE}) saved "
+                "for backward was changed in place since, through a tensor that shares its "
+                f"memory (a view or a detached copy), so its gradient would be wrong. {ADVICE}"
+            )
+
+
+def _version_then(tensor: Any, ctx: Any) -> str:
+    """The tensor's version when ``ctx`` ran: its version now, less the writes logged since."""
+    log = tuple(_write_log)
+    since = sum(1 for number, array in log if number > ctx._writes and array is tensor._data)
+    complete = log and log[0][0] <= ctx._writes + 1  # the log reaches back to then
+    return str(tensor._version - since) if complete else f"{tensor._version - since} or less"
+
+
+def _shares(arrays: list[np.ndarray], data: np.ndarray) -> bool:
+    return any(np.shares_memory(a, data) for a in arrays)
+
+
+# ------------------------------------------------------------------------- anomaly mode
+def checksum(array: Any) -> int | None:
+    """A checksum of an array's bytes (anomaly mode: to catch raw NumPy writes too)."""
+    if not isinstance(array, np.ndarray):
+        return None
+    return zlib.crc32(np.ascontiguousarray(array).view(np.uint8))
+
+
+def check_checksums(ctx: Any) -> None:
+    """Anomaly mode: every array the node saved must still hold what it held in forward."""
+    checksums = getattr(ctx, "_checksums", None)
+    if not state.anomaly or checksums is None:
+        return
+    for k, (array, expected) in enumerate(zip(ctx.saved_tensors, checksums, strict=True)):
+        if expected is not None and checksum(array) != expected:
+            raise RuntimeError(
+                f"detect_anomaly: saved array {k} (shape {array.shape}) of {ctx.name} (created "
+                f"at {ctx.site}) was changed after forward by a write the engine does not track "
+                "(into .data[...], or into the ndarray the Tensor was made from): its gradient "
+                "would be wrong"
+            )
+
+
+# ------------------------------------------------------------------------- in-place writes
+def _array(value: Any) -> Any:
+    """The array of a Tensor, or the value itself."""
+    return getattr(value, "_data", value)
+
+
+def _requires_grad(value: Any) -> bool:
+    return bool(getattr(value, "requires_grad", False))
+
+
+def check_write(tensor: Any, op: str, other: Any) -> None:
+    """An in-place write must not bypass the graph: the errors PyTorch gives, worded for us."""
+    if not state.grad_enabled:
+        return
+    if tensor.requires_grad and tensor._ctx is None:
+        raise RuntimeError(
+            f"{op}: a leaf tensor that requires grad (shape {tensor.shape}) cannot be changed "
+            "in place while gradients are recorded: update it inside `with tl.no_grad():`"
+        )
+    if tensor.requires_grad or _requires_grad(other):
+        raise RuntimeError(
+            f"{op}: an in-place write into a tensor of the graph (shape {tensor.shape}), or "
+            "of a tensor that requires grad into a constant, would lose gradients; write "
+            "x = x + y instead, or do it under no_grad()"
+        )
+
+
+def _may_write(tensor: Any, other: Any, op: str) -> bool:
+    """For ``x += y``: True to write in place, False to make a new tensor instead."""
+    if not state.grad_enabled:
+        return True
+    if tensor.requires_grad and tensor._ctx is None:
+        check_write(tensor, op, other)  # raises: a leaf that requires grad
+    return not (tensor.requires_grad or _requires_grad(other))
+
+
+def _write(tensor: Any, op: str, ufunc: Callable, other: Any) -> Any:
+    """``ufunc(tensor, other)`` into the tensor's own array, checked first; the version goes up."""
+    check_write(tensor, op, other)
+    values = _array(other)
+    shape = np.broadcast_shapes(tensor.shape, np.shape(values))
+    if shape != tensor.shape:
+        raise ValueError(
+            f"{op}: a value of shape {np.shape(values)} would change the tensor's shape "
+            f"{tensor.shape} to {shape}; an in-place write keeps the shape"
+        )
+    ufunc(tensor._data, values, out=tensor._data)
+    written(tensor)
+    return tensor
+
+
+class InPlace:
+    """`Tensor`'s in-place methods. ``x += y`` writes into x when it may (a constant, or
+    anything under no_grad); on a tensor in the graph it makes a new one, as ``x = x + y``; on
+    a leaf that requires grad, outside no_grad, it is an error (the update would bypass the
+    graph), as in PyTorch."""
+
+    __slots__ = ()
+
+    def __iadd__(self, other: Any) -> Any:
+        return self.add_(other) if _may_write(self, other, "+=") else self + other
+
+    def __isub__(self, other: Any) -> Any:
+        return self.sub_(other) if _may_write(self, other, "-=") else self - other
+
+    def __imul__(self, other: Any) -> Any:
+        return self.mul_(other) if _may_write(self, other, "*=") else self * other
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self.div_(other) if _may_write(self, other, "/=") else self / other
+
+    def add_(self, other: Any) -> Any:
+        """``self += other`` in place (allowed on a leaf that requires grad only in no_grad)."""
+        return _write(self, "add_", np.add, other)
+
+    def sub_(self, other: Any) -> Any:
+        return _write(self, "sub_", np.subtract, other)
+
+    def mul_(self, other: Any) -> Any:
+        return _write(self, "mul_", np.multiply, other)
+
+    def div_(self, other: Any) -> Any:
+        if not np.all(_array(other)):
+            raise ZeroDivisionError(
+                f"div_: the divisor of a tensor of shape {self.shape} has zeros"
+            )
+        return _write(self, "div_", np.divide, other)
+
+    def copy_(self, other: Any) -> Any:
+        """Overwrite every entry with ``other`` (broadcast to this tensor's shape)."""
+        return _write(self, "copy_", lambda _, new, out: np.copyto(out, new), other)
+
+    def fill_(self, value: float) -> Any:
+        return self.copy_(value)
+
+    def zero_(self) -> Any:
+        return self.copy_(0.0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        check_write(self, "__setitem__", value)
+        self._data[plain_index(index)] = _array(value)
+        written(self)
