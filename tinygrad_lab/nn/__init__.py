@@ -28,3 +28,14 @@ __all__ = [
 ]
 __all__ += ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "MaxPool2d"]  # CNN layers
 __all__ += activations.__all__
+
+
+def __getattr__(name: str) -> type[Module]:
+    """The layer of an op registered after ``nn`` was imported (``register(..., layer=True)``)."""
+    if name in activations.LAYERS:
+        return activations.LAYERS[name]
+    raise AttributeError(f"module 'tinygrad_lab.nn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(activations.LAYERS))

@@ -1,7 +1,7 @@
 """Activation layers, and the one registry of activations that every part of the project reads.
 
 Every op registered with ``layer=True`` (`tinygrad_lab.ops.registry`) becomes a layer here, named
-as its op (``nn.ReLU``, ``nn.Mish``), whose arguments are the op's settings
+as its op (``nn.ReLU``, ``nn.GELU``), whose arguments are the op's settings
 (``nn.LeakyReLU(negative_slope=0.2)``), and an `Activation` entry under its registered name
 (``"relu"``: the lab's and the reference's name). `nn`, the reference, the self-check, the
 recorder and the lab all look activations up here.
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab.nn.module import Module
-from tinygrad_lab.ops.registry import REGISTRY, Registration
+from tinygrad_lab.ops.registry import LISTENERS, REGISTRY, Registration
 from tinygrad_lab.tensor import Tensor
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
@@ -124,8 +124,18 @@ def get_activation(name: str) -> Activation:
         ) from None
 
 
-def _layer_of(registration: Registration) -> type[OpLayer]:
-    """The layer class of an op registered with ``layer=True``, and its registry entry."""
+def add_layer(registration: Registration) -> None:
+    """For an op registered with ``layer=True``: its layer class (``LAYERS``, and ``nn.<Name>``)
+    and its activation entry. A registration made again (a notebook cell run twice) replaces
+    both."""
+    if registration.layer is None:
+        return
+    ACTIVATIONS.pop(registration.name, None)
+    layer = LAYERS[registration.layer] = _layer_class(registration)
+    globals()[registration.layer] = layer
+
+
+def _layer_class(registration: Registration) -> type[OpLayer]:
     defaults = registration.settings()
     layer = type(
         registration.layer,
@@ -150,9 +160,12 @@ def _layer_of(registration: Registration) -> type[OpLayer]:
     return layer
 
 
-# Every activation layer, made from its op's registration: nn.ReLU, nn.Tanh, ...
-LAYERS = {r.layer: _layer_of(r) for r in REGISTRY.values() if r.layer is not None}
-globals().update(LAYERS)
+# Every activation layer, made from its op's registration (nn.ReLU, nn.Tanh, ...), now for the
+# built-in ops and later for each new registration.
+LAYERS: dict[str, type[OpLayer]] = {}
+for _registration in REGISTRY.values():
+    add_layer(_registration)
+LISTENERS.append(add_layer)
 register_activation(Activation("identity", Identity))
 __all__ = ["Activation", "ACTIVATIONS", "Identity", "OpLayer", "activation_of"]
 __all__ += ["get_activation", "register_activation", *LAYERS]

@@ -51,6 +51,18 @@ def _unsupported(function: str, **options: tuple[Any, Any]) -> None:
 globals().update(functionals())
 
 
+def __getattr__(name: str) -> Any:
+    """The function of an op registered after this module was imported."""
+    found = functionals().get(name)
+    if found is None:
+        raise AttributeError(f"module 'tinygrad_lab.nn.functional' has no attribute {name!r}")
+    return found
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(functionals()))
+
+
 # ------------------------------------------------------------------------- layers
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
     """``input @ weightᵀ + bias`` with PyTorch's (out_features, in_features) weight, the

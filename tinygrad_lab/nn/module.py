@@ -13,12 +13,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_lab import grad_mode
+from tinygrad_lab import grad_mode, ops
 from tinygrad_lab.display import markdown_table
 from tinygrad_lab.grad_mode import no_grad
 from tinygrad_lab.grad_mode import state as _state
 from tinygrad_lab.hooks import RemovableHandle, add_hook
-from tinygrad_lab.tensor import Function, Tensor
+from tinygrad_lab.tensor import Tensor
 
 
 class Parameter(Tensor):
@@ -31,19 +31,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter" + super().__repr__()[len("Tensor") :]
-
-
-class _ModuleInput(Function):
-    """Identity node at a module's input, so a full backward hook sees the gradient of that
-    input as it leaves the module (not summed with other uses of the same tensor)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
 
 
 _structure_changes = 0  # registrations of modules and parameters so far, in every module
@@ -201,7 +188,7 @@ class Module:
         backward_hooks = self._backward_hooks and (not switched or _state.grad_enabled)
         if backward_hooks:
             inputs = tuple(
-                _ModuleInput.apply(x) if isinstance(x, Tensor) and x.requires_grad else x
+                ops.ModuleInput.apply(x) if isinstance(x, Tensor) and x.requires_grad else x
                 for x in inputs
             )
         if switched and _state.record_sites:

@@ -12,7 +12,7 @@ from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function, Tensor
 
 __all__ = ["Reshape", "Transpose", "GetItem", "Concatenate", "Stack", "Pad"]
-__all__ += ["getitem", "concatenate", "stack"]
+__all__ += ["ModuleInput", "getitem", "concatenate", "stack"]
 
 
 def _sizes(values: tuple) -> tuple:
@@ -168,3 +168,16 @@ class Pad(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.inside]  # the padding is constant: the gradient of x is what lies over x
+
+
+class ModuleInput(Function):
+    """Identity node at a module's input, so a full backward hook sees the gradient of that
+    input as it leaves the module (not summed with other uses of the same tensor)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # d(x)/dx = 1

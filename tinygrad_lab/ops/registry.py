@@ -2,16 +2,16 @@
 
 Right after its `Function` class, an op file registers it once::
 
-    class Mish(Function):
+    class Softsign(Function):
         ...
 
-    register("mish", Mish, layer=True)
+    register("softsign", Softsign, layer=True)
 
-and from that line come the Tensor method ``t.mish()`` (PyTorch's name; ``aliases`` adds
+and from that line come the Tensor method ``t.softsign()`` (PyTorch's name; ``aliases`` adds
 NumPy's where it differs), ``nn.functional.mish`` (for a layer, or ``functional=True``), the
 NumPy ufunc (``ufunc=np.tanh``: ``np.tanh(t)`` is the op), and for ``layer=True`` an ``nn``
-layer of the op's class name with the op's settings as arguments (``nn.Mish()``), entered in the
-activation registry (``nn.ACTIVATIONS["mish"]``). A user's op registers the same way.
+layer of the op's class name with the op's settings as arguments (``nn.Softsign()``), entered in
+the activation registry (``nn.ACTIVATIONS["softsign"]``). A user's op registers the same way.
 
 The method is made from ``forward``'s signature: its first array is the tensor itself, the other
 arrays come next, and the settings (the arguments with defaults) follow, positional or by
@@ -57,6 +57,8 @@ class Registration:
 
 
 REGISTRY: dict[str, Registration] = {}
+# Told of each new registration (`nn` listens, to make the layer of an activation).
+LISTENERS: list[Callable[[Registration], None]] = []
 
 
 def register(
@@ -75,9 +77,7 @@ def register(
     module docstring lists. Returns the `Registration`."""
     if op is None and method is None:
         raise TypeError(f"register({name!r}): give the op, a method, or both")
-    for taken in (name, *aliases):
-        if taken in REGISTRY or hasattr(Tensor, taken):
-            raise ValueError(f"register: {taken!r} is already a Tensor method")
+    _make_room(name, op, aliases)
     if method is None:
         method = op_method(op, name)
     elif not isinstance(method, property):
@@ -92,7 +92,30 @@ def register(
     for u in ufuncs:
         UFUNC_METHODS[u] = name
     REGISTRY[name] = entry
+    for listener in LISTENERS:
+        listener(entry)
     return entry
+
+
+def _make_room(name: str, op: type[Function] | None, aliases: tuple[str, ...]) -> None:
+    """Refuse a name that is taken, unless by the user's own earlier registration of the same
+    name (a notebook cell run again), which the new one replaces."""
+    old = REGISTRY.get(name)
+    owner = getattr(old.op or old.method, "__module__", "tinygrad_lab") if old else "tinygrad_lab"
+    if not owner.startswith("tinygrad_lab"):
+        unregister(name)
+    for taken in (name, *aliases):
+        if taken in REGISTRY or hasattr(Tensor, taken):
+            raise ValueError(f"register: {taken!r} is already a Tensor method")
+
+
+def unregister(name: str) -> None:
+    """Take back a registration: its method, aliases and ufuncs (its ``nn`` layer stays)."""
+    entry = REGISTRY.pop(name)
+    for taken in (name, *entry.aliases):
+        delattr(Tensor, taken)
+    for u in entry.ufuncs:
+        UFUNC_METHODS.pop(u, None)
 
 
 def op_method(op: type[Function], name: str) -> Callable:
