@@ -194,9 +194,10 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
         """``other`` as a Tensor: a number takes this tensor's dtype (float32 stays float32)."""
         if isinstance(other, Tensor):
             return other
-        if self._data.dtype.kind == "f" and (type(other) is float or type(other) is int):
-            return Tensor._new(np.array(other, self._data.dtype), None)  # the common case, fast
-        floating = np.ndim(other) == 0 and self._data.dtype.kind == "f"
+        dtype = self._data.dtype
+        if (type(other) is float or type(other) is int) and dtype.kind == "f":  # the usual case
+            return Tensor._new(np.array(other, dtype), None)
+        floating = np.ndim(other) == 0 and dtype.kind == "f"
         return Tensor(other, dtype=self._data.dtype if floating else None)
 
     @property
@@ -228,19 +229,19 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
 
     # ------------------------------------------------------------------------- operators
     # (Their ops' other names, t.add(y), t.mul(y), ..., are registered in ops/elementwise.py.)
-    __add__ = lambda self, other: ops.Add.apply(self, other)  # noqa: E731
-    __radd__ = lambda self, other: ops.Add.apply(other, self)  # noqa: E731
-    __sub__ = lambda self, other: ops.Sub.apply(self, other)  # noqa: E731
-    __rsub__ = lambda self, other: ops.Sub.apply(other, self)  # noqa: E731
-    __mul__ = lambda self, other: ops.Mul.apply(self, other)  # noqa: E731
-    __rmul__ = lambda self, other: ops.Mul.apply(other, self)  # noqa: E731
-    __truediv__ = lambda self, other: ops.Div.apply(self, other)  # noqa: E731
-    __rtruediv__ = lambda self, other: ops.Div.apply(other, self)  # noqa: E731
-    __matmul__ = lambda self, other: ops.MatMul.apply(self, other)  # noqa: E731
-    __rmatmul__ = lambda self, other: ops.MatMul.apply(other, self)  # noqa: E731
+    __add__ = lambda self, other: ops.Add.apply(self, self._lift(other))  # noqa: E731
+    __radd__ = lambda self, other: ops.Add.apply(self._lift(other), self)  # noqa: E731
+    __sub__ = lambda self, other: ops.Sub.apply(self, self._lift(other))  # noqa: E731
+    __rsub__ = lambda self, other: ops.Sub.apply(self._lift(other), self)  # noqa: E731
+    __mul__ = lambda self, other: ops.Mul.apply(self, self._lift(other))  # noqa: E731
+    __rmul__ = lambda self, other: ops.Mul.apply(self._lift(other), self)  # noqa: E731
+    __truediv__ = lambda self, other: ops.Div.apply(self, self._lift(other))  # noqa: E731
+    __rtruediv__ = lambda self, other: ops.Div.apply(self._lift(other), self)  # noqa: E731
+    __matmul__ = lambda self, other: ops.MatMul.apply(self, self._lift(other))  # noqa: E731
+    __rmatmul__ = lambda self, other: ops.MatMul.apply(self._lift(other), self)  # noqa: E731
     __neg__ = lambda self: ops.Neg.apply(self)  # noqa: E731
     __pow__ = lambda self, exponent: ops.power(self, exponent)  # noqa: E731
-    __rpow__ = lambda self, base: ops.TensorPow.apply(base, self)  # noqa: E731
+    __rpow__ = lambda self, base: ops.TensorPow.apply(self._lift(base), self)  # noqa: E731
     __getitem__ = lambda self, index: ops.getitem(self, index)  # noqa: E731
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
