@@ -7,8 +7,9 @@ since, backward calls `check_versions`, which refuses to run the node if one tou
 it saved. Under ``detect_anomaly()`` each saved array is also checksummed, so a raw NumPy write
 (into ``t.data[...]``) is caught too.
 
-The engine enters this module from two places: `Tensor`'s in-place methods (the `InPlace`
-mixin below, and the ``data`` setter) and backward's version check. It imports nothing of the
+The engine enters this module from two places: ``Function.apply`` notes the count of writes
+in each node, and backward compares it (`check_versions`). The in-place methods, ``data``'s
+setter among them, are the `InPlace` mixin of `Tensor`, below. It imports nothing of the
 engine: a tensor is whatever has ``_data``, ``_version`` and ``requires_grad``.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab.grad_mode import state
-from tinygrad_lab.numpy_interop import plain_index
+from tinygrad_lab.numpy_interop import as_array, plain_index
 
 writes = 0  # in-place writes made so far through any tensor: backward's one-compare shortcut
 _write_log: deque = deque(maxlen=64)  # (write number, array written), the newest last
@@ -157,6 +158,17 @@ class InPlace:
     graph), as in PyTorch."""
 
     __slots__ = ()
+
+    @property
+    def data(self) -> np.ndarray:
+        """The values, an ndarray. Assigning to it (or ``x.data *= 2``) is an in-place write:
+        it raises the version, so a graph that saved the old values will not use them."""
+        return self._data
+
+    @data.setter
+    def data(self, values: Any) -> None:
+        self._data = values if values is self._data else as_array(values)
+        written(self)
 
     def __iadd__(self, other: Any) -> Any:
         return self.add_(other) if _may_write(self, other, "+=") else self + other

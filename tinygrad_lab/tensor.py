@@ -200,17 +200,6 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
         floating = np.ndim(other) == 0 and dtype.kind == "f"
         return Tensor(other, dtype=self._data.dtype if floating else None)
 
-    @property
-    def data(self) -> np.ndarray:
-        """The values, an ndarray. Assigning to it (or ``x.data *= 2``) is an in-place write:
-        it raises the version, so a graph that saved the old values will not use them."""
-        return self._data
-
-    @data.setter
-    def data(self, values: Any) -> None:
-        self._data = values if values is self._data else as_array(values)
-        integrity.written(self)
-
     shape = property(lambda self: self._data.shape, doc="Shape of ``data``.")
     ndim = property(lambda self: self._data.ndim, doc="Number of dimensions.")
     dtype = property(lambda self: self._data.dtype, doc="float32, float64 or bool.")
