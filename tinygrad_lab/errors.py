@@ -3,6 +3,7 @@ it got and what was expected. Kept here so that the engine's main line shows onl
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,13 @@ def signature_hint(err: TypeError, op: type, method: str, signature: str) -> Typ
     often a missing @staticmethod: the error that says so. None for any other TypeError."""
     if err.__traceback__ is None or err.__traceback__.tb_next is not None:
         return None  # raised inside the method: the user's own error, as it is
+    found = inspect.getattr_static(op, method, None)
+    if isinstance(found, staticmethod):  # then the call's arguments were wrong, not the method
+        parameters = str(inspect.signature(found.__func__))
+        return TypeError(
+            f"{op.__name__}.{method}{parameters} could not be called: {err}; pass the inputs "
+            "by position, in this order, and the settings by keyword"
+        )
     return TypeError(
         f"{op.__name__}.{method} could not be called ({err}): it must be a @staticmethod "
         f"{signature}, with ctx, the node, first"
@@ -57,12 +65,45 @@ def not_a_gradient(grad: Any, op: str, i: int, shape: tuple) -> TypeError:
     )
 
 
-def stale_grad(shape: tuple, old: Any) -> RuntimeError:
+def stale_grad(tensor: Any, old: np.ndarray) -> RuntimeError:
     return RuntimeError(
-        f"backward: a tensor of shape {shape} holds a .grad of "
-        f"{getattr(old, 'shape', type(old).__name__)}: set it to None (zero_grad()) "
-        "or to an array of the tensor's shape"
+        f"backward: a tensor of shape {tensor.shape} ({tensor.dtype}) holds a .grad of "
+        f"{old.shape} ({old.dtype}): set it to None (zero_grad()) or to an array of the "
+        "tensor's shape and dtype"
     )
+
+
+def set_grad(tensor: Any, value: Any) -> None:
+    """``tensor.grad = value``: None, or a numeric array (or Tensor) of the tensor's shape, kept
+    in its dtype; anything else is an error naming what was given and what is expected."""
+    tensor._grad = None if value is None else _checked_grad(value, tensor)
+
+
+def _checked_grad(value: Any, tensor: Any) -> np.ndarray:
+    array = getattr(value, "_data", value)
+    if isinstance(array, np.generic | int | float):  # a number, for a 0-d tensor
+        array = np.asarray(array)
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
+        got = f"{array.dtype} array" if isinstance(array, np.ndarray) else type(value).__name__
+        raise TypeError(
+            f"grad: expected None or a numeric ndarray of shape {tensor.shape}, got a {got}"
+        )
+    if array.shape != tensor.shape:
+        raise ValueError(
+            f"grad: a gradient of shape {array.shape} for a tensor of shape {tensor.shape}; "
+            "it must have the tensor's shape"
+        )
+    return array.astype(tensor.dtype, copy=False)
+
+
+def check_settings(op: type, settings: dict) -> None:
+    """A Tensor passed by keyword is a setting, which is never differentiated: refuse it."""
+    for key, value in settings.items():
+        if hasattr(value, "grad_fn"):
+            raise TypeError(
+                f"{op.__name__}.apply: {key}= is a Tensor, but keyword arguments are settings, "
+                "never differentiated; pass every input by position"
+            )
 
 
 def cannot_require_grad(tensor: Any) -> Exception:

@@ -46,12 +46,18 @@ def run_hooks(hooks: dict, grad: np.ndarray, wrap: Callable) -> np.ndarray:
     for fn in tuple(hooks.values()):  # (a hook may remove itself)
         replaced = fn(wrapped)
         if replaced is not None:
-            replaced = np.array(as_array(replaced))  # a copy: the hook may keep its array
-            if replaced.shape != grad.shape:
-                raise ValueError(
-                    f"tensor hook {fn!r} returned a gradient of shape "
-                    f"{replaced.shape}, expected {grad.shape}"
+            replaced = as_array(replaced)
+            if replaced.shape != grad.shape or replaced.dtype.kind != "f":
+                got = f"shape {replaced.shape}" + (
+                    "" if replaced.dtype.kind == "f" else " of bools"
                 )
+                raise ValueError(
+                    f"tensor hook {fn!r} returned a gradient of {got}, expected {grad.shape} "
+                    "(floats)"
+                )
+            # a copy (the hook may keep its array), in the gradient's dtype: a float64
+            # replacement does not make a float32 leaf's .grad float64
+            replaced = np.array(replaced, dtype=grad.dtype)
             grad, wrapped = replaced, wrap(replaced, None)
     return grad
 

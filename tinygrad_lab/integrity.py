@@ -15,6 +15,7 @@ engine: a tensor is whatever has ``_data``, ``_version`` and ``requires_grad``.
 
 from __future__ import annotations
 
+import weakref
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -26,7 +27,10 @@ from tinygrad_lab.grad_mode import state
 from tinygrad_lab.numpy_interop import as_array, plain_index
 
 writes = 0  # in-place writes made so far through any tensor: backward's one-compare shortcut
-_write_log: deque = deque(maxlen=64)  # (write number, array written), the newest last
+_write_log: deque = deque(maxlen=64)  # (write number, array written), the newest last: exact
+# The number of the last write into each buffer (the ndarray that owns the memory), by id: so
+# that a write through any tensor viewing it is caught after any number of other writes too.
+_buffer_writes: dict[int, int] = {}
 
 ADVICE = (
     "Change tensors in place (optimizer.step(), add_, x -= ..., x.data = ...) only after "
@@ -42,6 +46,17 @@ def written(tensor: Any) -> None:
     tensor._version += 1
     tensor._written_at = writes
     _write_log.append((writes, tensor._data))
+    buffer = _buffer(tensor._data)
+    if id(buffer) not in _buffer_writes:  # forget it with the buffer (ids are reused)
+        weakref.finalize(buffer, _buffer_writes.pop, id(buffer), None)
+    _buffer_writes[id(buffer)] = writes
+
+
+def _buffer(array: np.ndarray) -> np.ndarray:
+    """The ndarray that owns ``array``'s memory (the array itself when it is no view)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 def check_versions(node: Any, ctx: Any) -> None:
@@ -56,13 +71,18 @@ def check_versions(node: Any, ctx: Any) -> None:
                 f"but it was changed in place since (version {tensor._version} now), so its "
                 f"gradient would be wrong. {ADVICE}"
             )
-    for number, array in tuple(_write_log):  # writes through another tensor sharing memory
-        if number > ctx._writes and _shares(saved, array):
-            raise RuntimeError(
-                f"backward: an array that {ctx.name} (created at {ctx.site or NO_SITE}) saved "
-                "for backward was changed in place since, through a tensor that shares its "
-                f"memory (a view or a detached copy), so its gradient would be wrong. {ADVICE}"
-            )
+    log = tuple(_write_log)  # writes through another tensor sharing memory: exact overlaps
+    overlaps = any(number > ctx._writes and _shares(saved, array) for number, array in log)
+    if not overlaps and log[0][0] > ctx._writes + 1:  # the log has lost writes made since:
+        # then, as PyTorch with its one counter per storage, any write into the buffer counts
+        since = [_buffer_writes.get(id(_buffer(a)), 0) > ctx._writes for a in saved]
+        overlaps = any(since)
+    if overlaps:
+        raise RuntimeError(
+            f"backward: an array that {ctx.name} (created at {ctx.site or NO_SITE}) saved "
+            "for backward was changed in place since, through a tensor that shares its "
+            f"memory (a view or a detached copy), so its gradient would be wrong. {ADVICE}"
+        )
 
 
 def _version_then(tensor: Any, ctx: Any) -> str:
@@ -146,7 +166,13 @@ def _write(tensor: Any, op: str, ufunc: Callable, other: Any) -> Any:
             f"{op}: a value of shape {np.shape(values)} would change the tensor's shape "
             f"{tensor.shape} to {shape}; an in-place write keeps the shape"
         )
-    ufunc(tensor._data, values, out=tensor._data)
+    try:
+        ufunc(tensor._data, values, out=tensor._data)
+    except TypeError:  # NumPy's casting error: say it in our words (nothing was written)
+        raise TypeError(
+            f"{op}: cannot write {np.asarray(values).dtype} values into a {tensor.dtype} tensor "
+            f"of shape {tensor.shape} in place; compute a new tensor instead"
+        ) from None
     written(tensor)
     return tensor
 

@@ -103,15 +103,18 @@ class NumpyInterop:
 
 
 def plain_index(index: Any) -> Any:
-    """``index`` with every Tensor in it replaced by its array: a bool mask as it is, numbers
-    as integers (Tensors hold floats; NumPy indexes with ints)."""
+    """``index`` with every Tensor in it replaced by its array (a bool mask as it is, numbers as
+    integers: Tensors hold floats, NumPy indexes with ints), and every array a copy of its own,
+    so that a later write into the index cannot move the gradient (an op saves its index)."""
     if isinstance(index, tuple):
         return tuple(plain_index(i) for i in index)
+    if isinstance(index, np.ndarray):
+        return index.copy()
     data = getattr(index, "_data", None)
     if not isinstance(data, np.ndarray):
         return index
     if data.dtype.kind == "b":
-        return data
+        return data.copy()
     if not np.array_equal(data, np.round(data)):
         raise IndexError(f"GetItem: a Tensor index must hold whole numbers, got {data!r}")
     return data.astype(np.intp)

@@ -102,20 +102,20 @@ class Function:
         """Bytes of the arrays this node keeps for backward (0 once released)."""
         return sum(a.nbytes for a in self.saved_tensors or () if isinstance(a, np.ndarray))
 
-    # Runs once per op, millions of times in a sweep: one plain loop over the inputs, and the
-    # modes read only when some switch is on.
+    # Runs once per op, millions of times in a sweep: a plain loop, modes read only when on.
     @classmethod
     def apply(cls, *inputs: Any, **settings: Any) -> Tensor:
-        """Run the op forward on ``inputs`` (Tensors, numbers or arrays) and record it in the
-        graph. A number takes the dtype of the first floating-point Tensor (float32 stays)."""
+        """Run the op forward on ``inputs`` (Tensors, numbers, arrays, or None for an optional
+        input) and record it in the graph. A number takes the first float Tensor's dtype."""
         needs, arrays = [], []
         for x in inputs:
             if not isinstance(x, Tensor):  # numbers and arrays enter the graph as constants
-                inputs = _constants(inputs)
-                needs, arrays = [t.requires_grad for t in inputs], [t._data for t in inputs]
+                inputs, needs, arrays = _constants(inputs)
                 break
             needs.append(x.requires_grad)
             arrays.append(x._data)
+        if settings:
+            errors.check_settings(cls, settings)  # a Tensor there would get no gradient
         ctx = cls()
         ctx.parents, ctx.needs_input_grad = inputs, tuple(needs)
         ctx._writes = integrity.writes  # backward compares: was anything written in place since?
@@ -142,12 +142,16 @@ class Function:
         return Tensor._new(out, None)
 
 
-def _constants(inputs: tuple) -> tuple[Tensor, ...]:
-    """Every input as a Tensor: a number (or 0-d array) takes the first float Tensor's dtype."""
+def _constants(inputs: tuple) -> tuple[tuple[Tensor, ...], list[bool], list]:
+    """Parents, needs and arrays of inputs not all Tensors: a number takes the first float
+    Tensor's dtype; None (an optional input) stays None for forward."""
     like = next((x for x in inputs if isinstance(x, Tensor) and x._data.dtype.kind == "f"), None)
-    if like is None:
-        return tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
-    return tuple(like._lift(x) for x in inputs)
+    lift = like._lift if like is not None else Tensor
+    parents = tuple(
+        x if isinstance(x, Tensor) else NO_INPUT if x is None else lift(x) for x in inputs
+    )
+    arrays = [None if x is None else t._data for x, t in zip(inputs, parents, strict=True)]
+    return parents, [t.requires_grad for t in parents], arrays
 
 
 # =================================================================================== Tensor
@@ -156,12 +160,11 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
 
     ``Tensor(ndarray)`` shares the array's memory (like ``torch.from_numpy``); anything else is
     converted. A bool tensor (a mask, a comparison's result) holds no gradient. Every ``.grad``
-    the engine stores is an array of its own. Its mixins: in-place methods (`integrity`),
-    ``register_hook`` (`hooks`), conversions (`numpy_interop`), repr (`display`); every op's
-    method comes from its registration in `ops`.
+    the engine stores is an array of its own. Mixins add in-place methods (`integrity`), hooks,
+    conversions (`numpy_interop`) and repr (`display`); each op's method is its registration.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "name")
+    __slots__ = ("_data", "_grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "name")
     __slots__ += ("_version", "_written_at")
     __hash__ = object.__hash__  # graph bookkeeping keys tensors by identity
 
@@ -171,7 +174,7 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
             raise TypeError(
                 f"Tensor: only float32 and float64 tensors can require grad, not {self.dtype}"
             )
-        self.grad: np.ndarray | None = None
+        self._grad: np.ndarray | None = None
         self.requires_grad: bool = bool(requires_grad)
         self._ctx: Function | None = None  # the op that made this tensor; None for a leaf
         self._hooks: dict[int, Callable] | None = None
@@ -184,7 +187,7 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
     def _new(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
         """A Tensor around an array the engine made (no conversion); recorded when ``ctx``."""
         tensor = cls.__new__(cls)
-        tensor._data, tensor.grad, tensor._ctx = data, None, ctx
+        tensor._data, tensor._grad, tensor._ctx = data, None, ctx
         tensor.requires_grad = ctx is not None
         tensor._hooks, tensor._retains_grad, tensor.name = None, False, None
         tensor._version = tensor._written_at = 0
@@ -200,6 +203,9 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
         floating = np.ndim(other) == 0 and dtype.kind == "f"
         return Tensor(other, dtype=self._data.dtype if floating else None)
 
+    # What backward accumulated: None, or an ndarray of the tensor's shape and dtype (checked
+    # when assigned: a wrong one is an error there, not later in backward).
+    grad = property(lambda self: self._grad, errors.set_grad, doc="The accumulated gradient.")
     shape = property(lambda self: self._data.shape, doc="Shape of ``data``.")
     ndim = property(lambda self: self._data.ndim, doc="Number of dimensions.")
     dtype = property(lambda self: self._data.dtype, doc="float32, float64 or bool.")
@@ -324,8 +330,9 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed:
         )
     if observed:
         sites.observe(node, ctx, grad, input_grads)
+    needs = ctx.needs_input_grad  # (fixed when the op ran, as in PyTorch)
     for i, (parent, parent_grad) in enumerate(zip(parents, input_grads, strict=True)):
-        if parent_grad is None or not parent.requires_grad:
+        if parent_grad is None or not needs[i]:
             continue
         data = parent._data
         if (
@@ -347,18 +354,18 @@ def _commit(kept: list[tuple[Tensor, np.ndarray]], seed: np.ndarray) -> None:
     """Store the gradients that leaves (and retained tensors) receive, accumulating; every
     check first, so that either every ``.grad`` changes or none does."""
     for node, _ in kept:
-        old = node.grad
-        if old is not None and (not isinstance(old, np.ndarray) or old.shape != node.shape):
-            raise errors.stale_grad(node.shape, old)
+        old = node._grad
+        if old is not None and (old.shape != node.shape or old.dtype != node._data.dtype):
+            raise errors.stale_grad(node, old)
     stored = {id(seed)}  # arrays some .grad (or the caller) already holds
     for node, grad in kept:
-        if node.grad is not None:
-            node.grad = node.grad + grad
+        if node._grad is not None:
+            node._grad = node._grad + grad
             continue
         if grad.base is not None or id(grad) in stored:  # a view, or shared: copy
             grad = grad.copy()
         stored.add(id(grad))
-        node.grad = grad
+        node._grad = grad
 
 
 def _release(order: list[Tensor]) -> None:
@@ -381,6 +388,9 @@ def _fit(grad: Any, parent: Tensor, ctx: Function, i: int) -> np.ndarray:
         raise errors.wrong_gradient_shape(grad, ctx.name, i, parent.shape)
     return grad.astype(parent.dtype, copy=False)
 
+
+NO_INPUT = Tensor._new(np.empty(0), None)  # the parent of an optional input given as None
+NO_INPUT.name = "None"
 
 # The import cycle, declared once: the ops subclass Function (above), Tensor's operators call
 # them (`ops.X` is looked up when an operator runs), and their registrations add its methods.

@@ -39,7 +39,8 @@ def test_an_optimizer_step_between_forward_and_a_second_backward_is_caught():
         loss.backward()
     message = str(error.value)
     assert "Affine" in message and "input 1 of shape (3, 2)" in message
-    assert "at version 0" in message and "version 1 now" in message
+    # version 1 after the initialisation (a write, as in PyTorch), 2 after the step
+    assert "at version 1" in message and "version 2 now" in message
     np.testing.assert_array_equal(x.grad, first)  # nothing changed
 
 
@@ -371,13 +372,25 @@ def test_a_bad_custom_gradient_names_the_op_and_changes_no_grad(bad, error, name
     assert x.grad is None and w.grad is None
 
 
-def test_an_existing_grad_of_the_wrong_shape_fails_before_any_grad_changes():
-    x, w = leaf(), leaf(seed=1)
-    x.grad = np.ones(5)  # the user set it
-    with pytest.raises(RuntimeError, match=r"holds a \.grad of \(5,\)"):
-        (x * w).sum().backward()
-    assert w.grad is None
-    np.testing.assert_array_equal(x.grad, np.ones(5))
+def test_a_grad_of_the_wrong_shape_or_kind_is_refused_when_assigned():
+    """(It used to be accepted and to fail later, in backward.)"""
+    x = leaf()
+    with pytest.raises(ValueError, match=r"grad: a gradient of shape \(5,\) for a tensor of shape"):
+        x.grad = np.ones(5)
+    with pytest.raises(TypeError, match=r"grad: expected None or a numeric ndarray .* <U1 array"):
+        x.grad = np.array(["a", "b", "c"])
+    with pytest.raises(TypeError, match="got a list"):
+        x.grad = [1.0, 2.0, 3.0]
+    assert x.grad is None
+
+
+def test_an_assigned_grad_takes_the_tensors_dtype_and_accumulates():
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    x.grad = np.arange(3)  # ints: a float32 gradient
+    assert x.grad.dtype == np.float32
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.arange(3) + 2)
+    assert x.grad.dtype == np.float32
 
 
 @pytest.mark.parametrize(

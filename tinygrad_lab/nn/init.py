@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lab.grad_mode import no_grad
 from tinygrad_lab.tensor import Tensor
 
 _default = np.random.default_rng(0)
@@ -38,6 +39,13 @@ def generator(rng: Any = None) -> Any:
     )
 
 
+def _fill(tensor: Tensor, values: Any) -> None:
+    """Write ``values`` into the tensor in place, as a tracked write (its version goes up, so a
+    graph that saved the old weights refuses to run, as in PyTorch)."""
+    with no_grad():
+        tensor.copy_(values)
+
+
 def _fans(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out). Linear weights here are (in, out); conv weights (out, in, kH, kW)."""
     if tensor.ndim < 2:
@@ -54,13 +62,13 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, rng: Any = None)
     """Fill with draws from U(a, b): one ``rng.uniform(a, b, shape)`` call, in C order."""
     if not a <= b:
         raise ValueError(f"uniform_: lower bound {a} is above upper bound {b}")
-    tensor.data[...] = generator(rng).uniform(a, b, tensor.shape)
+    _fill(tensor, generator(rng).uniform(a, b, tensor.shape))
     return tensor
 
 
 def zeros_(tensor: Tensor, *, rng: Any = None) -> Tensor:
     """Fill with zeros (draws nothing)."""
-    tensor.data[...] = 0
+    _fill(tensor, 0.0)
     return tensor
 
 
@@ -126,7 +134,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, rng: Any = N
     """Fill with draws from N(mean, std²): one ``rng.normal(mean, std, shape)`` call, C order."""
     if not std >= 0:
         raise ValueError(f"normal_: std must be >= 0, got {std}")
-    tensor.data[...] = generator(rng).normal(mean, std, tensor.shape)
+    _fill(tensor, generator(rng).normal(mean, std, tensor.shape))
     return tensor
 
 
