@@ -78,6 +78,7 @@ def test_reinitialising_weights_after_forward_is_caught(reinit):
     x = Tensor(np.ones((4, 3)), requires_grad=True)
     loss = layer(x).sum()
     version = layer.weight.version
+    assert version == 1  # its initialisation was a write already, as in PyTorch
     reinit(layer.weight)
     assert layer.weight.version == version + 1
     with pytest.raises(RuntimeError, match="changed in place since"):
