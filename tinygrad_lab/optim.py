@@ -1,6 +1,8 @@
 """Optimizers: SGD, RMSprop and Adam, with PyTorch's update rules and defaults. Each step
 updates every parameter's values in place (``p.data -= ...``), which raises the parameter's
-version, so a graph that saved the old values will not use them."""
+version, so a graph that saved the old values will not use them. A step is all or nothing: every
+parameter's grad (and the optimizer's state for it) is checked before any value, buffer or step
+count changes."""
 
 from __future__ import annotations
 
@@ -40,6 +42,54 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def _buffers(self, k: int) -> tuple[np.ndarray | None, ...]:
+        """The arrays this optimizer keeps for parameter ``k``, each of the parameter's shape."""
+        return ()
+
+    def _with_grads(self) -> list[tuple[int, Tensor, np.ndarray]]:
+        """``(k, p, p.grad)`` for every parameter that has a grad, all checked first: a bad one
+        raises before anything is written, where a half-applied step would go unnoticed."""
+        name, stepped = type(self).__name__, []
+        for k, p in enumerate(self.params):
+            if p.grad is None:
+                continue  # no gradient: the parameter and its state are left as they are
+            _check_grad(name, k, p)
+            for buffer in self._buffers(k):
+                if buffer is not None and buffer.shape != p.shape:
+                    raise ValueError(
+                        f"{name}.step: parameter {k} now has shape {p.shape}, but its optimizer "
+                        f"state has shape {buffer.shape} (its data was replaced by an array of "
+                        "another shape); make a new optimizer. Nothing was updated"
+                    )
+            stepped.append((k, p, p.grad))
+        return stepped
+
+
+def _check_grad(name: str, k: int, p: Tensor) -> None:
+    """Parameter ``k``'s grad is an ndarray of its exact shape and a float dtype, and its values
+    can be written (a grad that only broadcasts to the parameter would update it wrongly)."""
+    grad, where = p.grad, f"{name}.step: parameter {k} (shape {p.shape}, {p.dtype})"
+    if not isinstance(grad, np.ndarray):
+        raise TypeError(
+            f"{where} has a grad of type {type(grad).__name__}; expected an ndarray of shape "
+            f"{p.shape}. Nothing was updated"
+        )
+    if grad.dtype.kind != "f":
+        raise TypeError(
+            f"{where} has a grad of dtype {grad.dtype}; expected floats ({p.dtype}). "
+            "Nothing was updated"
+        )
+    if grad.shape != p.shape:
+        raise ValueError(
+            f"{where} has a grad of shape {grad.shape}; expected exactly {p.shape}, the "
+            "parameter's own (a grad is not broadcast). Nothing was updated"
+        )
+    if p.dtype.kind != "f" or not p.data.flags.writeable:
+        raise ValueError(
+            f"{where}: its values must be a writeable float array to be updated in place. "
+            "Nothing was updated"
+        )
+
 
 class SGD(Optimizer):
     """``p -= lr * g`` (plain gradient descent, as the notebook), with PyTorch's momentum
@@ -70,12 +120,12 @@ class SGD(Optimizer):
         self.dampening, self.nesterov = dampening, bool(nesterov)
         self._velocity: list[np.ndarray | None] = [None] * len(self.params)
 
+    def _buffers(self, k: int) -> tuple[np.ndarray | None, ...]:
+        return (self._velocity[k],)
+
     def step(self) -> None:
         lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
-        for k, p in enumerate(self.params):
-            grad = p.grad
-            if grad is None:
-                continue
+        for k, p, grad in self._with_grads():
             if weight_decay:
                 grad = grad + weight_decay * p.data
             if momentum:
@@ -117,12 +167,13 @@ class RMSprop(Optimizer):
         self._grad_avg = [np.zeros_like(p.data) for p in self.params] if centered else None
         self._buffer = [np.zeros_like(p.data) for p in self.params] if momentum else None
 
+    def _buffers(self, k: int) -> tuple[np.ndarray | None, ...]:
+        averages = (self._square_avg, self._grad_avg, self._buffer)
+        return tuple(None if arrays is None else arrays[k] for arrays in averages)
+
     def step(self) -> None:
         alpha = self.alpha
-        for k, p in enumerate(self.params):
-            grad = p.grad
-            if grad is None:
-                continue  # a parameter without gradient keeps its averages
+        for k, p, grad in self._with_grads():  # one without gradient keeps its averages
             if self.weight_decay:
                 grad = grad + self.weight_decay * p.data
             self._square_avg[k] = alpha * self._square_avg[k] + (1 - alpha) * (grad * grad)
@@ -159,12 +210,12 @@ class Adam(Optimizer):
         self._m = [np.zeros_like(p.data) for p in self.params]  # first moment
         self._v = [np.zeros_like(p.data) for p in self.params]  # second moment
 
+    def _buffers(self, k: int) -> tuple[np.ndarray | None, ...]:
+        return self._m[k], self._v[k]
+
     def step(self) -> None:
         b1, b2 = self.betas
-        for k, p in enumerate(self.params):
-            grad = p.grad
-            if grad is None:
-                continue  # a parameter without gradient keeps its moments and its step count
+        for k, p, grad in self._with_grads():  # one without gradient keeps its moments and count
             self._steps[k] += 1
             t = self._steps[k]
             if self.weight_decay:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tinygrad_lab.nn.functional as F
 from tinygrad_lab import Tensor, gradcheck, nn, no_grad, ops
 
 seeds = st.integers(0, 2**32 - 1)
@@ -170,3 +171,95 @@ def test_running_statistics_are_buffers_saved_and_loaded_but_not_parameters():
 def test_batch_norm_rejects_bad_hyperparameters(kwargs, named):
     with pytest.raises(ValueError, match=named):
         nn.BatchNorm1d(**kwargs)
+
+
+# ------------------------------------------------------------------------- all or nothing
+def read_only(array):
+    array.flags.writeable = False
+    return array
+
+
+# How a running statistic of C channels can be unusable in training, and what the error says.
+BAD_RUNNING = {
+    "int": (lambda c: np.ones(c, dtype=np.int64), TypeError, "writeable float32 or float64"),
+    "bool": (lambda c: np.ones(c, dtype=bool), TypeError, "writeable float32 or float64"),
+    "read-only": (lambda c: read_only(np.ones(c)), TypeError, "got read-only"),
+    "list": (lambda c: [1.0] * c, TypeError, "must be an ndarray"),
+    "one too many": (lambda c: np.ones(c + 1), ValueError, r"must be \("),
+}
+
+
+@given(
+    case=batch_norm_cases(),
+    bad=st.sampled_from(["running_mean", "running_var"]),
+    kind=st.sampled_from(list(BAD_RUNNING)),
+    momentum=st.floats(0.01, 1.0),
+)
+def test_training_with_an_unusable_running_statistic_raises_and_moves_neither(
+    case, bad, kind, momentum
+):
+    """Both statistics are checked before either is written: an integer running_var used to
+    fail only after running_mean had moved."""
+    rng = np.random.default_rng(case["seed"])
+    channels = case["shape"][1]
+    stats = {
+        "running_mean": rng.uniform(-1, 1, channels),
+        "running_var": rng.uniform(1, 2, channels),
+    }
+    make, error, message = BAD_RUNNING[kind]
+    stats[bad] = make(channels)
+    before = {name: np.array(stat) for name, stat in stats.items()}
+    with pytest.raises(error, match=f"BatchNorm: .*{bad}.*{message}"):
+        F.batch_norm(rng.normal(size=case["shape"]), **stats, training=True, momentum=momentum)
+    for name, stat in stats.items():
+        assert np.array(stat).tobytes() == before[name].tobytes(), name
+
+
+def test_a_failure_after_the_statistics_are_computed_moves_neither():
+    """The running statistics are written last, once nothing else can fail."""
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    mean, var = np.zeros(2), np.ones(2)
+    with pytest.raises(ValueError):
+        F.batch_norm(x, mean, var, training=True, eps=np.full(3, 1e-5))  # eps (3,) vs C = 2
+    np.testing.assert_array_equal(mean, np.zeros(2))
+    np.testing.assert_array_equal(var, np.ones(2))
+
+
+def test_running_statistics_sharing_memory_are_refused_in_training():
+    x = np.random.default_rng(1).normal(size=(4, 2))
+    both = np.ones(2)
+    with pytest.raises(ValueError, match="running_mean and running_var share memory"):
+        F.batch_norm(x, both, both, training=True)
+    np.testing.assert_array_equal(both, np.ones(2))
+    F.batch_norm(x, both, both)  # evaluation only reads them
+
+
+@given(case=batch_norm_cases(), momentum=st.floats(0.0, 1.0), dtype=st.sampled_from(["f4", "f8"]))
+def test_running_statistics_move_bit_for_bit_as_the_in_place_update(case, momentum, dtype):
+    """Written last, the update is still ``r *= 1 - m; r += m·batch`` to the bit."""
+    rng = np.random.default_rng(case["seed"])
+    x = rng.normal(size=case["shape"]).astype(dtype)
+    mean = rng.uniform(-1, 1, case["shape"][1]).astype(dtype)
+    var = rng.uniform(1, 2, case["shape"][1]).astype(dtype)
+    axes = (0, *range(2, x.ndim))
+    count = x.size // x.shape[1]
+    want_mean, want_var = mean.copy(), var.copy()
+    want_mean *= 1 - momentum
+    want_mean += momentum * x.mean(axis=axes)
+    want_var *= 1 - momentum
+    want_var += (momentum * count / (count - 1)) * x.var(axis=axes)
+    F.batch_norm(x, mean, var, training=True, momentum=momentum)
+    assert mean.dtype == var.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(mean, want_mean)
+    np.testing.assert_array_equal(var, want_var)
+
+
+@pytest.mark.parametrize("which", ["weight", "bias"])
+def test_a_weight_or_bias_of_the_wrong_shape_moves_neither_statistic(which):
+    x = np.random.default_rng(2).normal(size=(4, 2))
+    mean, var = np.zeros(2), np.ones(2)
+    affine = {"weight": np.ones(2), "bias": np.zeros(2), which: np.ones(3)}
+    with pytest.raises(ValueError, match=r"weight \(\d,\) and bias \(\d,\) both \(C,\)"):
+        F.batch_norm(x, mean, var, **affine, training=True)
+    np.testing.assert_array_equal(mean, np.zeros(2))
+    np.testing.assert_array_equal(var, np.ones(2))

@@ -1,11 +1,14 @@
 """Optimizers against their hand-written definitions (PyTorch's), updating in place."""
 
+import copy
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_lab import Tensor, nn, optim
+from tinygrad_lab import Tensor, nn, no_grad, optim
 
 seeds = st.integers(0, 2**32 - 1)
 shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
@@ -264,3 +267,146 @@ def test_rmsprop_bad_hyperparameters_are_value_errors():
             optim.RMSprop(p, **bad)
     with pytest.raises(ValueError, match="RMSprop: got an empty parameter list"):
         optim.RMSprop([])
+
+
+# ------------------------------------------------------------------------- all or nothing
+OPTIMIZERS = {
+    "SGD": lambda ps: optim.SGD(ps, lr=0.1),
+    "SGD momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    "SGD dampening": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.5, dampening=0.5),
+    "SGD Nesterov": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    "RMSprop": lambda ps: optim.RMSprop(ps),
+    "RMSprop centered": lambda ps: optim.RMSprop(
+        ps, momentum=0.9, centered=True, weight_decay=0.01
+    ),
+    "Adam": lambda ps: optim.Adam(ps, lr=0.1),
+    "Adam weight decay": lambda ps: optim.Adam(ps, weight_decay=0.01),
+}
+# A grad stops fitting its parameter when the parameter's data is replaced by another shape
+# after the grad was set (``p.data = ...``): the new shape, from the old one.
+RESHAPED = {
+    "grows a leading axis": lambda shape: (2, *shape),  # the old grad broadcasts to it
+    "loses its axes": lambda shape: () if shape else (1,),
+    "a dim longer": lambda shape: (*shape[:-1], shape[-1] + 1) if shape else (2,),
+}
+# What the grad setter refuses, written past it (``p._grad``): the optimizer checks anyway.
+NOT_AN_ARRAY_GRAD = {
+    "int": lambda good: good.astype(np.int64),
+    "bool": lambda good: good > 0,
+    "complex": lambda good: good.astype(np.complex128),
+    "list": lambda good: good.tolist(),
+    "Tensor": Tensor,
+    "float": lambda good: 0.5,
+}
+
+
+def spoil_grad(p, kind, rng):
+    """Make ``p``'s grad wrong for it, as ``kind`` says."""
+    if kind in RESHAPED:
+        with no_grad():
+            p.data = rng.standard_normal(RESHAPED[kind](p.shape)).astype(p.dtype)
+    else:
+        p._grad = NOT_AN_ARRAY_GRAD[kind](rng.standard_normal(p.shape).astype(p.dtype))
+
+
+def state_of(optimizer):
+    """Every attribute but the parameters, copied: buffers, step counts, settings."""
+    return copy.deepcopy({k: v for k, v in vars(optimizer).items() if k != "params"})
+
+
+def assert_identical(before, after):
+    """Equal to the bit (arrays: dtype, shape and bytes), through lists, tuples and dicts."""
+    if isinstance(before, np.ndarray):
+        assert isinstance(after, np.ndarray)
+        assert (before.dtype, before.shape) == (after.dtype, after.shape)
+        assert before.tobytes() == after.tobytes()
+    elif isinstance(before, (list, tuple)):
+        assert type(before) is type(after) and len(before) == len(after)
+        for b, a in zip(before, after, strict=True):
+            assert_identical(b, a)
+    elif isinstance(before, dict):
+        assert before.keys() == after.keys()
+        for key in before:
+            assert_identical(before[key], after[key])
+    else:
+        assert type(before) is type(after) and before == after
+
+
+@given(
+    seed=seeds,
+    shape_list=st.lists(shapes, min_size=2, max_size=4),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    name=st.sampled_from(list(OPTIMIZERS)),
+    kind=st.sampled_from([*RESHAPED, *NOT_AN_ARRAY_GRAD]),
+    warmup=st.integers(0, 2),
+    data=st.data(),
+)
+def test_a_bad_grad_on_a_later_parameter_raises_and_changes_nothing(
+    seed, shape_list, dtype, name, kind, warmup, data
+):
+    """Every parameter's grad is checked before any parameter, buffer or step count is
+    written: a step that raises leaves all of them bit-identical."""
+    rng = np.random.default_rng(seed)
+    params = parameters_with_grads(rng, shape_list, dtype)
+    optimizer = OPTIMIZERS[name](params)
+    for _ in range(warmup):  # momentum buffers and step counts that are not the initial ones
+        optimizer.step()
+    bad = data.draw(st.integers(1, len(params) - 1), label="bad parameter")
+    spoil_grad(params[bad], kind, rng)
+    arrays, versions = [p.data for p in params], [p.version for p in params]
+    values, state = [p.data.copy() for p in params], state_of(optimizer)
+    where = f"{type(optimizer).__name__}.step: parameter {bad} (shape {params[bad].shape}, "
+    with pytest.raises((TypeError, ValueError), match=re.escape(where)) as error:
+        optimizer.step()
+    assert "expected" in str(error.value) and "Nothing was updated" in str(error.value)
+    for p, array, version, value in zip(params, arrays, versions, values, strict=True):
+        assert p.data is array and p.version == version
+        assert_identical(value, p.data)
+    assert_identical(state, state_of(optimizer))
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_a_grad_that_only_broadcasts_is_an_error_naming_the_parameter_and_both_shapes(name):
+    first, second = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
+    first.grad = second.grad = np.ones(2)
+    optimizer = OPTIMIZERS[name]([first, second])
+    with no_grad():
+        second.data = np.ones((3, 2))  # the grad, (2,), broadcasts to (3, 2)
+    message = (
+        f"{type(optimizer).__name__}.step: parameter 1 (shape (3, 2), float64) has a grad of "
+        "shape (2,); expected exactly (3, 2)"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        optimizer.step()
+    np.testing.assert_array_equal(first.data, np.ones(2))
+    np.testing.assert_array_equal(second.data, np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "SGD"])
+def test_a_parameter_whose_data_changed_shape_does_not_meet_its_old_state(name):
+    """Its buffers were made for the old shape: they would broadcast into a wrong update."""
+    first, second = nn.Parameter(np.ones(3)), nn.Parameter(np.ones(3))
+    optimizer = OPTIMIZERS[name]([first, second])
+    first.grad = second.grad = np.ones(3)
+    optimizer.step()
+    with no_grad():
+        second.data = np.ones((2, 3))
+    first.grad, second.grad = np.ones(3), np.ones((2, 3))
+    before, state = first.data.copy(), state_of(optimizer)
+    with pytest.raises(ValueError, match=r"parameter 1 now has shape \(2, 3\), but its optimizer"):
+        optimizer.step()
+    np.testing.assert_array_equal(first.data, before)
+    assert_identical(state, state_of(optimizer))
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_a_parameter_whose_values_cannot_be_written_stops_the_step_before_any_write(name):
+    first, second = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
+    first.grad = second.grad = np.ones(2)
+    optimizer = OPTIMIZERS[name]([first, second])
+    second.data.flags.writeable = False  # e.g. a view of a read-only (memory-mapped) file
+    state = state_of(optimizer)
+    with pytest.raises(ValueError, match=r"parameter 1 \(shape \(2,\), float64\): its values mu"):
+        optimizer.step()
+    np.testing.assert_array_equal(first.data, np.ones(2))
+    assert_identical(state, state_of(optimizer))

@@ -26,27 +26,55 @@ def _check(x, weight, bias, running_mean, running_var, training) -> None:
     for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
         if stat is None and not training:
             raise ValueError(f"BatchNorm: evaluation (training=False) needs {name}")
-        if stat is not None and stat.shape != (channels,):
-            raise ValueError(f"BatchNorm: {name} {stat.shape} must be ({channels},)")
+        if stat is not None:
+            _check_running(name, stat, channels, training)
+    both = training and running_mean is not None and running_var is not None
+    if both and np.shares_memory(running_mean, running_var):  # each would overwrite the other
+        raise ValueError("BatchNorm: running_mean and running_var share memory; give two arrays")
     if training and x.size // channels < 2:
         raise ValueError(
             f"BatchNorm: training needs more than one value per channel, got input {x.shape}"
         )
 
 
-def _batch_statistics(x, axes, running_mean, running_var, momentum):
-    """``(x - mean, var)`` of the batch (keeping dims); the running statistics move towards them."""
+def _check_running(name: str, stat, channels: int, training: bool) -> None:
+    """A running statistic is a (C,) ndarray; in training, a writeable float one: it is updated
+    in place, and a failed update of the second after the first would leave them half-moved."""
+    if not isinstance(stat, np.ndarray):
+        raise TypeError(
+            f"BatchNorm: {name} must be an ndarray (or a Tensor) of shape ({channels},), "
+            f"got {type(stat).__name__}"
+        )
+    if stat.shape != (channels,):
+        raise ValueError(f"BatchNorm: {name} {stat.shape} must be ({channels},)")
+    if training and (stat.dtype.kind != "f" or not stat.flags.writeable):
+        got = stat.dtype if stat.flags.writeable else "read-only"
+        raise TypeError(
+            f"BatchNorm: training updates {name} in place: it must be a writeable float32 or "
+            f"float64 array, got {got}"
+        )
+
+
+def _batch_statistics(x, axes):
+    """``(x - mean, mean, var)`` of the batch (keeping dims), the variance biased."""
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
-    var = (centered * centered).mean(axis=axes, keepdims=True)
+    return centered, mean, (centered * centered).mean(axis=axes, keepdims=True)
+
+
+def _moved(x, mean, var, running_mean, running_var, momentum) -> list:
+    """``(running, new values)`` pairs: each statistic moved towards the batch's (the variance
+    unbiased). Worked out before any is written, so a failure writes neither."""
     count, channels = x.size // x.shape[1], x.shape[1]
+    moves = []
     if running_mean is not None:
-        running_mean *= 1 - momentum
-        running_mean += momentum * mean.reshape(channels)
+        moves.append(
+            (running_mean, running_mean * (1 - momentum) + momentum * mean.reshape(channels))
+        )
     if running_var is not None:
-        running_var *= 1 - momentum
-        running_var += (momentum * count / (count - 1)) * var.reshape(channels)
-    return centered, var
+        unbiased = (momentum * count / (count - 1)) * var.reshape(channels)
+        moves.append((running_var, running_var * (1 - momentum) + unbiased))
+    return moves
 
 
 class BatchNorm(Function):
@@ -69,17 +97,21 @@ class BatchNorm(Function):
         eps=1e-5,
     ):
         _check(x, weight, bias, running_mean, running_var, training)
-        axes = (0, *range(2, x.ndim))
+        axes, moves = (0, *range(2, x.ndim)), []
         if training:
-            centered, var = _batch_statistics(x, axes, running_mean, running_var, momentum)
+            centered, mean, var = _batch_statistics(x, axes)
+            moves = _moved(x, mean, var, running_mean, running_var, momentum)
         else:
             shape = _channel_shape(x)
             centered, var = x - running_mean.reshape(shape), running_var.reshape(shape)
         inv_std = 1 / np.sqrt(var + eps)
         x_hat = centered * inv_std
+        out = x_hat * weight.reshape(inv_std.shape) + bias.reshape(inv_std.shape)
+        for running, moved in moves:  # last: nothing after this can fail, all or nothing
+            running[...] = moved
         ctx.axes, ctx.training = axes, training
         ctx.save_for_backward(x_hat, inv_std, weight)
-        return x_hat * weight.reshape(inv_std.shape) + bias.reshape(inv_std.shape)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
