@@ -5,6 +5,7 @@ NumPy and loads no tool, the backward path is short, and no function is long."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ import tinygrad_lab
 
 PACKAGE = Path(tinygrad_lab.__file__).parent
 ENGINE = ("tinygrad_lab.tensor", "tinygrad_lab.graph", "tinygrad_lab.grad_mode")
-ENGINE += ("tinygrad_lab.hooks", "tinygrad_lab.display")
+ENGINE += ("tinygrad_lab.hooks", "tinygrad_lab.display", "tinygrad_lab.integrity")
+ENGINE += ("tinygrad_lab.sites", "tinygrad_lab.errors", "tinygrad_lab.numpy_interop")
 ABOVE_THE_ENGINE = ("viz", "trace", "nn", "reference", "lab")
 
 
@@ -151,3 +153,39 @@ def test_the_backward_path_is_at_most_150_lines_in_the_engine_file():
     found = {f.name: length(f) for f in functions(path) if f.name in BACKWARD_PATH}
     assert set(found) == BACKWARD_PATH
     assert sum(found.values()) <= 150, found
+
+
+def test_the_engine_core_is_at_most_400_lines():
+    assert len((PACKAGE / "tensor.py").read_text().splitlines()) <= 400
+
+
+def test_an_op_is_named_in_one_file_only():
+    """`grep -rlw Mish tinygrad_lab/`: the op's class, its registration and nothing else."""
+    named = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and re.search(r"\bMish\b", path.read_text(errors="ignore"))
+    ]
+    assert named == ["ops/activation.py"]
+
+
+DERIVATIVE_HOMES = ("ops", "reference")
+
+
+def test_no_file_outside_ops_and_reference_computes_a_derivative():
+    """No `Function` subclass and no `backward` outside the ops and the matrix-form oracle
+    (the engine's own `Function.backward` stub and `Tensor.backward` walk excepted)."""
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        where = path.relative_to(PACKAGE)
+        if where.parts[0] in DERIVATIVE_HOMES or where == Path("tensor.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            bases = [ast.unparse(b) for b in getattr(node, "bases", ())]
+            if isinstance(node, ast.ClassDef) and any(b.endswith("Function") for b in bases):
+                found.append(f"{where}:{node.lineno} class {node.name}")
+            if isinstance(node, ast.FunctionDef) and node.name == "backward":
+                found.append(f"{where}:{node.lineno} def backward")
+    assert found == []

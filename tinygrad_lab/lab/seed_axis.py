@@ -1,18 +1,20 @@
 """Many seeds of one network at once: the lab's training with a leading seed axis.
 
 Training seeds one after another pays the interpreter's price of every NumPy call on tiny
-(400 × 12) arrays once per seed. Here every weight, bias and batch has a leading seed axis, so
-each step is one NumPy call for all the seeds of a setting (a stacked matmul is one BLAS product
-per seed), and every array is a buffer reused from epoch to epoch.
+(400 × 12) arrays once per seed. Here every weight (S, in, out), bias (S, 1, out) and batch
+(S, N, d) has a leading seed axis, so each op is one NumPy call for all the seeds of a setting
+(a stacked matmul is one BLAS product per seed).
 
-Every operation is the engine's own, in the engine's order: `ops.Affine` (``x @ W`` then
-``+= b``; ``dW = xᵀ g``, ``db`` the rows added in order, ``dx = g Wᵀ``), `ops.MSE` (the loss
-``Σ error² / N``, its gradient ``2·error / N``), each activation op's forward and backward (from
-the op's output, as the op saves it) and SGD's ``p -= lr·g``. A stacked matmul gives each seed
-the bits of its own 2-D product, and each reduction adds in the engine's order, so every seed's
-figures are those of training it alone through `nn.Sequential` and `part_a.train`: to the bit
-on this machine, tested to 1e-12 relative over settings and seeds. The bits matter: at a large
-learning rate gradient descent is chaotic, and one ulp grows to a different run in 400 epochs.
+The training is the engine's own; no derivative is written here. The weights and biases are
+tensors; a layer is `ops.Affine` on the stacked arrays, then the activation's own layer from the
+registry (its op, with the layer's settings); the loss is `ops.MSE` with ``batched=True`` (one
+mean a seed); `Tensor.backward` runs each op's backward, and `optim.SGD` steps. A stacked matmul
+gives each seed the bits of its own 2-D product, the batched loss and the bias gradient add each
+seed's numbers in the order the 2-D ops add them, and the other ops work element by element, so
+each seed's figures are those of training it alone through `nn.Sequential` and
+`part_a.train`: to the bit on this machine, tested to 1e-12 relative over settings and seeds.
+The bits matter: at a large learning rate gradient descent is chaotic, and one ulp grows to a
+different run in 400 epochs.
 
 A seed whose loss stops being finite leaves the batch at that epoch, as `part_a.train` stops.
 """
@@ -26,22 +28,22 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab import nn
+from tinygrad_lab import nn, ops, optim
 from tinygrad_lab.display import norm
 from tinygrad_lab.lab.part_a import gradient_ratio_index, make_data
 from tinygrad_lab.lab.rules import EPOCHS, LabConfig
 from tinygrad_lab.tensor import Tensor
-
-LEAKY_SLOPE = nn.LeakyReLU().negative_slope
 
 Initializer = Callable[[Tensor, Any], Tensor]
 
 
 # ------------------------------------------------------------------------------ settings
 def _gain(activation: str) -> float:
-    """PyTorch's gain for a registered activation (1 for one PyTorch does not know)."""
+    """PyTorch's gain for a registered activation, with its layer's negative slope where it
+    has one (1 for an activation PyTorch does not know)."""
+    slope = getattr(nn.get_activation(activation).make(), "negative_slope", None)
     try:
-        return nn.init.calculate_gain(activation, nn.LeakyReLU().negative_slope)
+        return nn.init.calculate_gain(activation, slope)
     except ValueError:
         return 1.0
 
@@ -128,192 +130,85 @@ class SeedFigures:
     run3: RunFigures | None = None
 
 
-# ------------------------------------------------------------------------------ activations
-class _Kernel:
-    """An activation on a seed batch, in place: the engine op's forward and its backward from
-    the forward's output ``A`` (what the op saves), with the op's operations in its order."""
-
-    def forward(self, Z: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, dA: np.ndarray, A: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-
-class _ReLU(_Kernel):
-    def forward(self, Z, scratch):
-        return np.maximum(Z, 0, out=Z)
-
-    def backward(self, dA, A, scratch):
-        return np.multiply(dA, A > 0, out=dA)  # A > 0 exactly where the input was
-
-
-class _LeakyReLU(_Kernel):
-    # The op's np.where costs ten times its arithmetic on data of mixed signs (a branch an
-    # element); these branch-free forms give its values: max(x, slope·x) is x or slope·x, and
-    # (1 - slope) + slope is exactly 1.
-    def forward(self, Z, scratch):
-        return np.maximum(Z, np.multiply(Z, LEAKY_SLOPE, out=scratch), out=Z)
-
-    def backward(self, dA, A, scratch):
-        factor = np.multiply(A > 0, 1 - LEAKY_SLOPE, out=scratch)  # 1 or slope, as the op's
-        factor += LEAKY_SLOPE
-        return np.multiply(dA, factor, out=dA)
-
-
-class _Tanh(_Kernel):
-    def forward(self, Z, scratch):
-        return np.tanh(Z, out=Z)
-
-    def backward(self, dA, A, scratch):
-        np.multiply(A, A, out=scratch)
-        return np.multiply(dA, np.subtract(1, scratch, out=scratch), out=dA)  # 1 - tanh²
-
-
-class _Sigmoid(_Kernel):
-    # The op's stable form, 1/(1+e) where x >= 0 and e/(1+e) elsewhere (e = exp(-|x|)), as
-    # one division of max(e, [x >= 0]) by 1 + e: e <= 1 where x >= 0, so the numerator is 1
-    # there and e elsewhere (without np.where's branch an element).
-    def forward(self, Z, scratch):
-        e = np.exp(np.negative(np.abs(Z, out=scratch), out=scratch), out=scratch)
-        numerator = np.maximum(e, Z >= 0)
-        return np.divide(numerator, np.add(1, e, out=scratch), out=Z)
-
-    def backward(self, dA, A, scratch):
-        np.multiply(dA, A, out=dA)
-        return np.multiply(dA, np.subtract(1, A, out=scratch), out=dA)  # σ(1-σ)
-
-
-class _Identity(_Kernel):
-    def forward(self, Z, scratch):
-        return Z
-
-    def backward(self, dA, A, scratch):
-        return dA
-
-
-class _Engine(_Kernel):
-    """Any other registered activation: its own layer, run by the engine on the whole batch
-    (so its arithmetic is the engine's by construction)."""
-
-    def __init__(self, name: str) -> None:
-        self.layer, self.nodes = nn.get_activation(name).make(), {}
-
-    def forward(self, Z, scratch):
-        node = Tensor(Z, requires_grad=True)
-        out = self.layer(node)
-        self.nodes[id(out.data)] = node, out
-        return out.data
-
-    def backward(self, dA, A, scratch):
-        node, out = self.nodes.pop(id(A))
-        out.backward(dA)
-        return node.grad
-
-
-KERNELS: dict[str, Callable[[], _Kernel]] = {
-    "relu": _ReLU,
-    "leaky_relu": _LeakyReLU,
-    "tanh": _Tanh,
-    "sigmoid": _Sigmoid,
-    "identity": _Identity,
-}
-
-
-def kernel(activation: str) -> _Kernel:
-    return KERNELS[activation]() if activation in KERNELS else _Engine(activation)
-
-
 # ------------------------------------------------------------------------------ training
 class _SeedBatch:
-    """The seeds of one setting still training, each array with a leading seed axis: ``X``
-    (S, N, 3), ``y`` (S, N, 1), every layer's weight (S, in, out) and bias (S, 1, out)."""
+    """The seeds of one setting still training, as the engine's tensors with a leading seed
+    axis: ``X`` (S, N, 3) and ``y`` (S, N, 1), every layer's weight (S, in, out) and bias
+    (S, 1, out), the parameters of one `optim.SGD`."""
 
-    def __init__(self, X, y, weights, biases, positions, activation: str) -> None:
-        self.X, self.y, self.weights, self.biases = X, y, weights, biases
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        weights: list[np.ndarray],
+        biases: list[np.ndarray],
+        positions: Sequence[int] | np.ndarray,
+        activation: str,
+        lr: float,
+    ) -> None:
+        self.X, self.y = Tensor(X), Tensor(y)
+        self.weights = [Tensor(w, requires_grad=True) for w in weights]
+        self.biases = [Tensor(b, requires_grad=True) for b in biases]
         self.positions = np.asarray(positions)  # each seed's index in the setting's seed list
-        self.activation = activation
-        self.kernel = kernel(activation)
-        seeds, n = X.shape[:2]
-        width = weights[0].shape[2]
-        # rows of Z added to the bias k at a time (k divides N): a broadcast over one row of
-        # ``width`` numbers is an inner loop too short for NumPy to be quick
-        self.rows = max(k for k in range(1, 33) if n % k == 0)
-        self.Z = [np.empty((seeds, n, w.shape[2])) for w in weights[:-1]]
-        self.A: list[np.ndarray] = []  # each hidden layer's output (Z's buffer, in place)
-        self.error = np.empty((seeds, n, weights[-1].shape[2]))
-        self.square = np.empty_like(self.error)
-        self.dA = [np.empty((seeds, n, width)), np.empty((seeds, n, width))]
-        self.dW = [np.empty_like(w) for w in weights]
-        self.scratch = np.empty((seeds, n, width))
+        self.activation, self.lr = activation, lr
+        self.layer = nn.get_activation(activation).make()  # its op, with the layer's settings
+        self.optimizer = optim.SGD(self.weights + self.biases, lr=lr)
+        # backward's start: each seed's loss is its own scalar, so its gradient is 1
+        self.ones = np.ones(len(self.positions))
+        self.hidden: list[np.ndarray] = []  # each hidden layer's output, this epoch
+        self.loss: Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def keep(self, mask: np.ndarray) -> _SeedBatch:
-        """The batch of the seeds where ``mask`` is True (new buffers; the state is copied)."""
+        """The batch of the seeds where ``mask`` is True (new arrays; the state is copied)."""
         return _SeedBatch(
-            self.X[mask],
-            self.y[mask],
-            [w[mask] for w in self.weights],
-            [b[mask] for b in self.biases],
+            self.X.data[mask],
+            self.y.data[mask],
+            [w.data[mask] for w in self.weights],
+            [b.data[mask] for b in self.biases],
             self.positions[mask],
             self.activation,
+            self.lr,
         )
 
     def state(self, k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Seed ``k``'s weights and biases (copies), as its training left them."""
-        return [w[k].copy() for w in self.weights], [b[k].copy() for b in self.biases]
+        return [w.data[k].copy() for w in self.weights], [b.data[k].copy() for b in self.biases]
 
     def forward(self) -> np.ndarray:
-        """Every seed's loss, ``Σ error² / N`` as `ops.MSE` adds it; keeps the activations."""
-        A, self.A = self.X, []
-        for W, b, Z in zip(self.weights[:-1], self.biases[:-1], self.Z, strict=True):
-            np.matmul(A, W, out=Z)
-            self._add_bias(Z, b)
-            A = self.kernel.forward(Z, self.scratch)
-            self.A.append(A)
-        error = np.matmul(A, self.weights[-1], out=self.error)
-        error += self.biases[-1]
-        error -= self.y
-        square = np.multiply(error, error, out=self.square)  # error**2, the same bits
-        return np.add.reduce(square.reshape(len(self), -1), axis=1) / error[0].size
-
-    def _add_bias(self, Z: np.ndarray, b: np.ndarray) -> None:
-        """``Z += b`` (the same additions), ``self.rows`` rows of Z to one inner loop."""
-        seeds, n, width = Z.shape
-        wide = Z.reshape(seeds, n // self.rows, self.rows * width)
-        wide += np.tile(b, (1, 1, self.rows))
+        """Every seed's loss (`ops.MSE`, one mean a seed); keeps the graph and the activations."""
+        A, self.hidden = self.X, []
+        for W, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
+            A = self.layer(ops.Affine.apply(A, W, b))
+            self.hidden.append(A.data)
+        prediction = ops.Affine.apply(A, self.weights[-1], self.biases[-1])
+        self.loss = ops.MSE.apply(prediction, self.y, batched=True)
+        return self.loss.data
 
     def dead_layers(self) -> np.ndarray:
         """Per seed, the hidden activation layers none of whose units is positive for any
         example (the recorder's dead fraction 1), for activations that can die."""
         if not nn.get_activation(self.activation).dead_below_zero:
             return np.zeros(len(self), dtype=int)
-        return sum(~(A > 0).any(axis=1).any(axis=1) for A in self.A)
+        return sum(~(A > 0).any(axis=1).any(axis=1) for A in self.hidden)
 
-    def step(self, learning_rate: float, record: bool = False) -> list[tuple[float, float]]:
-        """Backward from this epoch's forward, then SGD; with ``record``, every seed's
-        ‖∇W_first‖ and ‖∇W_last‖ (the matrix feeding the last hidden layer)."""
-        grad = np.multiply(self.error, 2.0, out=self.error)  # (2·grad)·error / N, as ops.MSE
-        grad /= self.error[0].size
-        layers, norms = len(self.weights), {}
-        for k in reversed(range(layers)):
-            below = self.X if k == 0 else self.A[k - 1]
-            dW = np.matmul(np.swapaxes(below, 1, 2), grad, out=self.dW[k])
-            # ops.Affine's db: one output adds its rows pairwise, wider ones row after row
-            db = np.add.reduce(grad, axis=1) if grad.shape[2] == 1 else np.einsum("snj->sj", grad)
-            if k:
-                dA = np.matmul(grad, np.swapaxes(self.weights[k], 1, 2), out=self.dA[k % 2])
-                grad_below = self.kernel.backward(dA, below, self.scratch)
-            if record and k in (0, layers - 2):
-                norms[k] = [norm(g) for g in dW]
-            self.weights[k] -= np.multiply(dW, learning_rate, out=dW)
-            db *= learning_rate
-            self.biases[k] -= db[:, None, :]
-            if k:
-                grad = grad_below
-        return list(zip(norms[0], norms[layers - 2], strict=True)) if record else []
+    def step(self, record: bool = False) -> list[tuple[float, float]]:
+        """The engine's backward from this epoch's forward, then the SGD step; with
+        ``record``, every seed's ‖∇W_first‖ and ‖∇W_last‖ (the matrix feeding the last hidden
+        layer)."""
+        self.optimizer.zero_grad()
+        self.loss.backward(self.ones)
+        # let the graph go now, not when the next forward replaces it: its arrays, alive
+        # through the next forward too, would double the memory an epoch sweeps through
+        self.loss, self.hidden = None, []
+        norms = []
+        if record:
+            first, last = self.weights[0].grad, self.weights[-2].grad
+            norms = [(norm(f), norm(g)) for f, g in zip(first, last, strict=True)]
+        self.optimizer.step()
+        return norms
 
 
 @dataclass
@@ -328,7 +223,7 @@ class _Trained:
     states: list[Any]
 
 
-def _train(batch: _SeedBatch, learning_rate: float, epochs: int) -> _Trained:
+def _train(batch: _SeedBatch, epochs: int) -> _Trained:
     """`part_a.train` for every seed of ``batch``: full-batch gradient descent, each epoch's
     loss before its update; a seed stops at its first non-finite loss."""
     count = len(batch)
@@ -348,7 +243,7 @@ def _train(batch: _SeedBatch, learning_rate: float, epochs: int) -> _Trained:
         out.history[epoch - 1, batch.positions] = losses
         if epoch == epochs:
             dead = batch.dead_layers()
-        norms = batch.step(learning_rate, record=epoch == epochs)
+        norms = batch.step(record=epoch == epochs)
     for k, position in enumerate(batch.positions):
         out.norms[position], out.dead[position] = norms[k], int(dead[k])
         out.states[position] = batch.state(k)
@@ -368,11 +263,12 @@ def _figures(trained: _Trained, k: int, hidden_layers: int, mean_loss: float) ->
     )
 
 
-def _batch(X, y, states: list[Any], activation: str) -> _SeedBatch:
+def _batch(X: np.ndarray, y: np.ndarray, states: list[Any], config: LabConfig) -> _SeedBatch:
     """A batch from each seed's (weights, biases), stacked layer by layer."""
     weights = [np.stack(layer) for layer in zip(*(w for w, _ in states), strict=True)]
     biases = [np.stack(layer) for layer in zip(*(b for _, b in states), strict=True)]
-    return _SeedBatch(X, y, weights, biases, range(len(states)), activation)
+    positions = range(len(states))
+    return _SeedBatch(X, y, weights, biases, positions, config.activation, config.learning_rate)
 
 
 def _zero_biases(weights: list[np.ndarray]) -> list[np.ndarray]:
@@ -407,7 +303,7 @@ def first_losses(setting: Setting, seeds: Sequence[int]) -> np.ndarray:
     stress test records first."""
     _, X, y, states = _draw(setting, seeds)
     with np.errstate(over="ignore", invalid="ignore"):
-        return _batch(X, y, states, setting.config.activation).forward()
+        return _batch(X, y, states, setting.config).forward()
 
 
 def train_seeds(setting: Setting, seeds: Sequence[int]) -> list[SeedFigures]:
@@ -423,8 +319,7 @@ def train_seeds(setting: Setting, seeds: Sequence[int]) -> list[SeedFigures]:
             if run == 1:
                 states = [_insert_layers(setting, s, r) for s, r in zip(states, rngs, strict=True)]
                 depth += config.added_layers
-            batch = _batch(X, y, states, config.activation)
-            trained = _train(batch, config.learning_rate, setting.epochs)
+            trained = _train(_batch(X, y, states, config), setting.epochs)
             runs.append([_figures(trained, k, depth, m) for k, m in enumerate(mean_losses)])
             states = trained.states
     return [SeedFigures(int(s), *figures) for s, *figures in zip(seeds, *runs, strict=True)]

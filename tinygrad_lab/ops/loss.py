@@ -11,25 +11,37 @@ __all__ = ["MSE", "CrossEntropy"]
 
 class MSE(Function):
     """mean((prediction - target)²) over every element. Shapes must match exactly: a (N,)
-    prediction against a (N, 1) target would silently broadcast to (N, N) otherwise."""
+    prediction against a (N, 1) target would silently broadcast to (N, N) otherwise. With
+    ``batched=True`` the first axis stacks S separate problems (the lab's seed axis): the loss
+    is their S means, each that of its own problem alone, to the bit."""
 
     @staticmethod
-    def forward(ctx, prediction, target):
+    def forward(ctx, prediction, target, batched=False):
         if prediction.shape != target.shape:
             raise ValueError(
                 f"MSE: prediction shape {prediction.shape} and target shape {target.shape} differ"
             )
         if prediction.size == 0:
             raise ValueError("MSE: empty prediction: the mean of no errors is undefined")
+        if batched and prediction.ndim == 0:
+            raise ValueError("MSE: batched=True needs a leading axis of problems; got a scalar")
         error = prediction - target
         ctx.save_for_backward(error)
+        ctx.batched = batched
+        if batched:  # each problem's errors added as one flat array's are
+            square = (error**2).reshape(len(error), -1)
+            return np.add.reduce(square, axis=1) / square.shape[1]
         return np.add.reduce(error**2, axis=None) / error.size  # np.mean's own two steps
 
     @staticmethod
     def backward(ctx, grad):
         (error,) = ctx.saved_tensors
         # 2·error/N, as the notebook writes it (its bits, when grad is the implied 1)
-        d = (2 * grad) * error / error.size
+        if ctx.batched:  # grad (S,): problem s's 2·grad[s]·error/N
+            d = (2 * grad).reshape((-1,) + (1,) * (error.ndim - 1)) * error
+            d /= error[0].size
+        else:
+            d = (2 * grad) * error / error.size
         return d, (-d if ctx.needs_input_grad[1] else None)
 
 

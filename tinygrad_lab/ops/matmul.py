@@ -67,15 +67,21 @@ register("matmul", MatMul)
 
 
 class Affine(Function):
-    """``x @ W + b`` with ``W`` of shape (in, out) and optional ``b`` of shape (out,)."""
+    """``x @ W + b`` with ``W`` of shape (in, out) and optional ``b`` of shape (out,); or S
+    layers stacked, ``x`` (S, N, in), ``W`` (S, in, out) and ``b`` (S, 1, out)."""
 
     @staticmethod
     def forward(ctx, x, w, b=None):
         if w.ndim != 2 or (b is not None and b.shape != w.shape[1:]):
-            raise ValueError(
-                f"Affine: weight {w.shape} must be 2-D (in, out) and bias "
-                f"{None if b is None else b.shape} must be (out,)"
-            )
+            # or S layers stacked (the lab's seed axis): x (S, N, in), W (S, in, out) and b
+            # (S, 1, out), each layer's products and sums those of its own 2-D Affine
+            stacked = w.ndim == 3 and x.ndim == 3 and len(x) == len(w)
+            if not stacked or (b is not None and b.shape != (len(w), 1, w.shape[2])):
+                raise ValueError(
+                    f"Affine: weight {w.shape} must be 2-D (in, out) and bias "
+                    f"{None if b is None else b.shape} must be (out,); or, for S layers "
+                    f"stacked, (S, in, out) and (S, 1, out) with x (S, N, in), not {x.shape}"
+                )
         try:
             out = x @ w
         except ValueError:
@@ -83,16 +89,32 @@ class Affine(Function):
             raise
         ctx.save_for_backward(x, w)
         if b is not None:
-            if b.dtype is out.dtype:
-                out += b  # out is a fresh array: add the bias in place
-            else:
+            if b.dtype is not out.dtype:
                 out = out + b  # (mixed dtypes: NumPy's promotion)
+            elif w.ndim == 2:
+                out += b  # out is a fresh array: add the bias in place
+            else:  # the same additions, k rows a layer to one inner loop (one row is too short
+                # a loop for NumPy to be quick): out as (S, N/k, k·out) plus b repeated k times
+                seeds, n, width = out.shape
+                k = min(n & -n, 32)  # the largest power of 2 dividing N, up to 32
+                wide = out.reshape(seeds, n // k, k * width)
+                wide += np.tile(b, (1, 1, k))
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
+        if w.ndim == 3:  # stacked layers: each its own 2-D products, rows added in its order
+            dx = grad @ np.swapaxes(w, 1, 2) if needs[0] else None
+            dw = np.swapaxes(x, 1, 2) @ grad if needs[1] else None
+            if len(needs) == 2:
+                return dx, dw
+            if not needs[2]:
+                return dx, dw, None
+            wide = grad.shape[2] > 1 and grad.flags.c_contiguous  # as sum_rows, layer by layer
+            db = np.einsum("sij->sj", grad) if wide else np.add.reduce(grad, axis=1)
+            return dx, dw, db[:, None, :]
         dx = grad @ w.T if needs[0] else None  # the notebook's dA = dZ Wᵀ
         if x.ndim != 2:  # not one batch axis: dW and db sum over every leading axis
             x, grad = x.reshape(-1, x.shape[-1]), grad.reshape(-1, grad.shape[-1])
