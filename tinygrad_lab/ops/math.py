@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_lab.ops.elementwise import _no_zero_divisor, _require
+from tinygrad_lab.ops.elementwise import _no_new_nan, _no_zero_divisor, _require
 from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function
 
@@ -96,7 +96,9 @@ class Asin(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad / np.sqrt(1 - x * x)  # d asin x/dx = 1/√(1-x²)
+        root = np.sqrt(1 - x * x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # at ±1: inf, or 0 where grad is 0
+            return _no_new_nan(grad / root, grad, root)  # d asin x/dx = 1/√(1-x²)
 
 
 register("asin", Asin, ufunc=np.arcsin, aliases=("arcsin",))
@@ -114,7 +116,9 @@ class Acos(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return -grad / np.sqrt(1 - x * x)  # d acos x/dx = -1/√(1-x²)
+        root = np.sqrt(1 - x * x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # at ±1: -inf, or 0 where grad is 0
+            return _no_new_nan(-grad / root, grad, root)  # d acos x/dx = -1/√(1-x²)
 
 
 register("acos", Acos, ufunc=np.arccos, aliases=("arccos",))
@@ -139,12 +143,14 @@ class Sinh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.sinh(x)
+        with np.errstate(over="ignore"):  # ±inf beyond the largest float, as in PyTorch
+            return np.sinh(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * np.cosh(x)  # d sinh x/dx = cosh x
+        with np.errstate(over="ignore"):
+            return grad * np.cosh(x)  # d sinh x/dx = cosh x
 
 
 register("sinh", Sinh, ufunc=np.sinh)
@@ -154,12 +160,14 @@ class Cosh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.cosh(x)
+        with np.errstate(over="ignore"):  # inf beyond the largest float, as in PyTorch
+            return np.cosh(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * np.sinh(x)  # d cosh x/dx = sinh x
+        with np.errstate(over="ignore"):
+            return grad * np.sinh(x)  # d cosh x/dx = sinh x
 
 
 register("cosh", Cosh, ufunc=np.cosh)
@@ -218,7 +226,8 @@ register("log1p", Log1p, ufunc=np.log1p)
 class Exp2(Function):
     @staticmethod
     def forward(ctx, x):
-        out = np.exp2(x)
+        with np.errstate(over="ignore"):  # inf beyond the largest float, as in PyTorch
+            out = np.exp2(x)
         ctx.save_for_backward(out)
         return out
 
@@ -237,12 +246,14 @@ class Expm1(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.expm1(x)
+        with np.errstate(over="ignore"):  # inf beyond the largest float, as in PyTorch
+            return np.expm1(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * np.exp(x)  # d(eˣ - 1)/dx = eˣ (not out + 1, which loses tiny eˣ)
+        with np.errstate(over="ignore"):  # d(eˣ - 1)/dx = eˣ (not out + 1: that loses tiny eˣ)
+            return grad * np.exp(x)
 
 
 register("expm1", Expm1, ufunc=np.expm1)
@@ -344,12 +355,30 @@ class Minimum(Function):
 register("minimum", Minimum, ufunc=np.minimum)
 
 
+def _weights(x, y, out, exp) -> tuple[np.ndarray, np.ndarray]:
+    """eˣ / (eˣ + eʸ) and eʸ / (eˣ + eʸ) as exp(x - out) and exp(y - out) (``exp`` is exp2 for
+    base 2): logsumexp's gradient, with its limits where ``out`` is infinite (x - out would be
+    inf - inf): each +inf input an equal share, two -inf inputs none."""
+    infinite = np.isinf(out)
+    if not infinite.any():
+        return exp(x - out), exp(y - out)
+    up_x, up_y = (x == np.inf).astype(out.dtype), (y == np.inf).astype(out.dtype)
+    ups = np.maximum(up_x + up_y, 1)  # (no +inf where out is -inf: both inputs are -inf)
+    with np.errstate(invalid="ignore"):  # inf - inf where out is infinite: not used
+        return (
+            np.where(infinite, up_x / ups, exp(x - out)),
+            np.where(infinite, up_y / ups, exp(y - out)),
+        )
+
+
 class LogAddExp(Function):
-    """log(eˣ + eʸ), computed stably (no overflow for large x or y)."""
+    """log(eˣ + eʸ), computed stably (no overflow for large x or y). Its gradient is that of
+    `logsumexp` over the pair, with the same limits at ±inf (PyTorch gives NaN there)."""
 
     @staticmethod
     def forward(ctx, x, y):
-        out = np.logaddexp(x, y)
+        with np.errstate(invalid="ignore"):  # (NumPy warns of a NaN input: NaN in, NaN out)
+            out = np.logaddexp(x, y)
         ctx.save_for_backward(x, y, out)
         return out
 
@@ -357,20 +386,20 @@ class LogAddExp(Function):
     def backward(ctx, grad):
         x, y, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        dx = grad * np.exp(x - out) if needs[0] else None  # ∂/∂x = eˣ / (eˣ + eʸ)
-        dy = grad * np.exp(y - out) if needs[1] else None  # ∂/∂y = eʸ / (eˣ + eʸ)
-        return dx, dy
+        wx, wy = _weights(x, y, out, np.exp)  # ∂/∂x = eˣ / (eˣ + eʸ), ∂/∂y = eʸ / (eˣ + eʸ)
+        return (grad * wx if needs[0] else None), (grad * wy if needs[1] else None)
 
 
 register("logaddexp", LogAddExp, ufunc=np.logaddexp)
 
 
 class LogAddExp2(Function):
-    """log₂(2ˣ + 2ʸ), computed stably."""
+    """log₂(2ˣ + 2ʸ), computed stably, with `LogAddExp`'s limits at ±inf."""
 
     @staticmethod
     def forward(ctx, x, y):
-        out = np.logaddexp2(x, y)
+        with np.errstate(invalid="ignore"):  # (NumPy warns of a NaN input: NaN in, NaN out)
+            out = np.logaddexp2(x, y)
         ctx.save_for_backward(x, y, out)
         return out
 
@@ -378,9 +407,8 @@ class LogAddExp2(Function):
     def backward(ctx, grad):
         x, y, out = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        dx = grad * np.exp2(x - out) if needs[0] else None  # ∂/∂x = 2ˣ / (2ˣ + 2ʸ)
-        dy = grad * np.exp2(y - out) if needs[1] else None  # ∂/∂y = 2ʸ / (2ˣ + 2ʸ)
-        return dx, dy
+        wx, wy = _weights(x, y, out, np.exp2)  # ∂/∂x = 2ˣ / (2ˣ + 2ʸ), ∂/∂y = 2ʸ / (2ˣ + 2ʸ)
+        return (grad * wx if needs[0] else None), (grad * wy if needs[1] else None)
 
 
 register("logaddexp2", LogAddExp2, ufunc=np.logaddexp2)

@@ -89,6 +89,8 @@ class GetItem(Function):
     def forward(ctx, x, index):
         if isinstance(index, list):
             index = np.asarray(index)
+            if index.size == 0:  # [] is a list of no integers (NumPy's reading), not of floats
+                index = index.astype(np.intp)
         ctx.index, ctx.shape = index, x.shape
         try:
             return x[index]

@@ -12,19 +12,33 @@ __all__ += ["Prod", "Std", "argmax", "argmin"]
 
 
 def _axes(op: str, axis, ndim: int) -> tuple[int, ...]:
-    """``axis`` (None, an int or a tuple; negatives allowed) as a tuple of non-negative axes."""
+    """``axis`` (None, an int or a tuple; negatives allowed) as a tuple of non-negative axes. A
+    0-d tensor takes axis 0 or -1, as in PyTorch: reducing it over that axis reduces nothing."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int | np.integer) else axis
     if not isinstance(axes, tuple | list) or not all(isinstance(a, int | np.integer) for a in axes):
         raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+    span = max(ndim, 1)
     for a in axes:
-        if not -ndim <= a < ndim:
+        if not -span <= a < span:
             raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
-    normal = tuple(sorted(int(a) % ndim for a in axes))
+    normal = tuple(sorted(int(a) % span for a in axes))
     if len(set(normal)) != len(normal):
         raise ValueError(f"{op}: axis {axis} repeats an axis")
-    return normal
+    return normal if ndim else ()
+
+
+def _group_size(op: str, shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    """How many entries each group reduced over ``axes`` holds; none is an error (a mean of
+    nothing), even where there are no groups either."""
+    count = int(np.prod([shape[a] for a in axes]))
+    if count == 0:
+        raise ValueError(
+            f"{op}: the mean of nothing is undefined: shape {shape} reduced over axes {axes} "
+            "makes groups of 0 entries"
+        )
+    return count
 
 
 def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
@@ -51,9 +65,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes, ctx.keepdims, ctx.shape = _axes("Mean", axis, x.ndim), keepdims, x.shape
-        if x.size == 0:
-            raise ValueError(f"Mean: the mean of an empty tensor {x.shape} is undefined")
-        ctx.count = int(np.prod([x.shape[a] for a in ctx.axes]))
+        ctx.count = _group_size("Mean", x.shape, ctx.axes)
         return x.mean(axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
@@ -76,12 +88,15 @@ def _extreme(ctx, x, axis, keepdims, reduce) -> np.ndarray:
 
 
 def _share(ctx, grad) -> np.ndarray:
-    """Backward of Max and Min: each of k tied extremes gets grad / k, the others nothing."""
+    """Backward of Max and Min: each of k tied extremes gets grad / k, the others nothing. In a
+    group holding NaN, NaN is the extreme (as in NumPy): its NaNs share the gradient (PyTorch)."""
     x, out = ctx.saved_tensors
     winners = x == out
-    return (
-        winners / winners.sum(axis=ctx.axes, keepdims=True) * _expand(grad, ctx.axes, ctx.keepdims)
-    )
+    count = winners.sum(axis=ctx.axes, keepdims=True)
+    if not count.all():  # only a group whose extreme is NaN has no entry equal to it
+        winners |= np.isnan(x) & np.isnan(out)
+        count = winners.sum(axis=ctx.axes, keepdims=True)
+    return winners / count * _expand(grad, ctx.axes, ctx.keepdims)
 
 
 class Max(Function):
@@ -114,18 +129,36 @@ class Min(Function):
 register("min", Min)
 
 
-def _shifted(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
-    """x minus its max along ``axis``: exp of it cannot overflow (the stable softmax trick).
-    Over an empty axis the max is -inf, so the result is as empty as NumPy's and PyTorch's."""
-    return x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+def _shifted(x: np.ndarray, axis: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The stable softmax trick: ``x - max`` along ``axis`` (exp of it cannot overflow), and the
+    max. An infinite max is a limit: where it is +inf, the +inf entries share all the mass (0)
+    and the rest none (-inf); a row of -inf (fully masked) has none. Over an empty axis the max
+    is -inf, so the result is as empty as NumPy's and PyTorch's."""
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    if np.isfinite(m).all():
+        return x - m, m
+    top = np.where(m > -np.inf, 0, m)  # at the max: 0, or -inf in a row of -inf
+    with np.errstate(invalid="ignore"):  # inf - inf at an infinite max: replaced by top
+        return np.where(x == m, top, x - m), m
+
+
+def _exp_sum(z: np.ndarray, axis: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """exp(z) and its sum along ``axis``, with 1 for a sum of 0 (a row of -inf, or an empty
+    one), so that dividing by it gives 0 there, and its log 0."""
+    e = np.exp(z)
+    total = e.sum(axis=axis, keepdims=True)
+    return e, np.where(total == 0, 1, total)
 
 
 class Softmax(Function):
+    """exp(x) / Σ exp(x) along ``axis``. A row of -inf (fully masked) gives 0 and gradient 0;
+    a row with +inf gives its +inf entries an equal share of 1, the rest 0 (PyTorch: NaN)."""
+
     @staticmethod
     def forward(ctx, x, axis=-1):
-        ctx.axis = _axes("Softmax", axis, x.ndim) if x.ndim else None
-        e = np.exp(_shifted(x, ctx.axis))
-        out = e / e.sum(axis=ctx.axis, keepdims=True)
+        ctx.axis = _axes("Softmax", axis, x.ndim)
+        e, total = _exp_sum(_shifted(x, ctx.axis)[0], ctx.axis)
+        out = e / total  # 0 for a row of -inf, as PyTorch's _safe_softmax (its attention's)
         ctx.save_for_backward(out)
         return out
 
@@ -140,12 +173,15 @@ register("softmax", Softmax, functional=True)
 
 
 class LogSoftmax(Function):
+    """x - logsumexp(x) along ``axis``. A row of -inf (fully masked) gives -inf, the log of
+    softmax's 0, and passes the gradient through as x - logsumexp(x) does where logsumexp's is
+    0; a row with +inf gives -log k at its k +inf entries, -inf elsewhere (PyTorch: NaN)."""
+
     @staticmethod
     def forward(ctx, x, axis=-1):
-        ctx.axis = _axes("LogSoftmax", axis, x.ndim) if x.ndim else None
-        z = _shifted(x, ctx.axis)
-        with np.errstate(divide="ignore"):  # log(0): only over an empty axis, empty result
-            out = z - np.log(np.exp(z).sum(axis=ctx.axis, keepdims=True))
+        ctx.axis = _axes("LogSoftmax", axis, x.ndim)
+        z = _shifted(x, ctx.axis)[0]
+        out = z - np.log(_exp_sum(z, ctx.axis)[1])  # -inf - 0 in a row of -inf
         ctx.save_for_backward(out)
         return out
 
@@ -160,19 +196,23 @@ register("log_softmax", LogSoftmax, functional=True)
 
 
 class LogSumExp(Function):
+    """log Σ exp(x) over ``axis``: -inf for a row of -inf (or an empty one), inf for a row with
+    +inf, as NumPy and PyTorch. Its gradient is the softmax: 0 for a row of -inf, an equal share
+    for each +inf entry of a row (PyTorch: NaN in both)."""
+
     @staticmethod
     def forward(ctx, x, axis=-1, keepdims=False):
         ctx.axes, ctx.keepdims = _axes("LogSumExp", axis, x.ndim), keepdims
-        m = np.max(x, axis=ctx.axes, keepdims=True, initial=-np.inf)
-        with np.errstate(divide="ignore"):  # log(0) = -inf: the logsumexp of an empty axis
-            out = m + np.log(np.exp(x - m).sum(axis=ctx.axes, keepdims=True))
-        ctx.save_for_backward(x, out)
+        z, m = _shifted(x, ctx.axes)
+        e, total = _exp_sum(z, ctx.axes)
+        out = m + np.log(total)  # -inf + 0 in a row of -inf, or an empty one
+        ctx.save_for_backward(e / total)
         return out if keepdims else np.squeeze(out, ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        return np.exp(x - out) * _expand(grad, ctx.axes, ctx.keepdims)  # d(lse)/dx = softmax
+        (s,) = ctx.saved_tensors
+        return s * _expand(grad, ctx.axes, ctx.keepdims)  # d(lse)/dx = softmax
 
 
 register("logsumexp", LogSumExp)
@@ -205,7 +245,7 @@ def _degrees_of_freedom(op: str, shape, axes, ddof: float, correction: float | N
         if ddof not in (0, correction):
             raise ValueError(f"{op}: ddof={ddof} and correction={correction} disagree; give one")
         ddof = correction
-    count = int(np.prod([shape[a] for a in axes]))
+    count = _group_size(op, shape, axes)
     if count - ddof <= 0:
         raise ValueError(
             f"{op}: {count} entries with ddof={ddof} leave no degree of freedom (n - ddof = "
@@ -281,6 +321,7 @@ def _arg(reduce, op: str, x: Tensor, axis: int | None, keepdims: bool) -> Tensor
         raise TypeError(f"{op}: axis must be an int or None, got {axis!r}")
     if axis is not None:
         _axes(op, axis, x.ndim)  # in range
+        axis = axis if x.ndim else None  # (a 0-d tensor's axis 0, as in PyTorch)
     try:
         index = reduce(x.data, axis=axis, keepdims=keepdims)
     except ValueError:

@@ -13,15 +13,24 @@ __all__ = ["CumSum", "CumProd"]
 
 
 def _along(ctx: Function, x: np.ndarray, axis: int | None) -> np.ndarray:
-    """``x`` with ``ctx.axis`` set to the axis to run along (the input flattened when None)."""
+    """``x`` with ``ctx.axis`` set to the axis to run along: the input flattened when ``axis``
+    is None (as NumPy), and a 0-d input, whose axis 0 or -1 PyTorch allows, as one entry."""
     if axis is not None and not isinstance(axis, int | np.integer):
         raise TypeError(f"{ctx.name}: axis must be an int or None, got {axis!r}")
     ctx.shape = x.shape
-    if axis is None:
+    if axis is not None:
+        _axes(ctx.name, axis, x.ndim)  # in range
+    if axis is None or x.ndim == 0:
         ctx.axis = 0
         return x.reshape(-1)
-    (ctx.axis,) = _axes(ctx.name, axis, x.ndim)
+    ctx.axis = int(axis) % x.ndim
     return x
+
+
+def _result(out: np.ndarray, ctx: Function, axis: int | None) -> np.ndarray:
+    """The running reduction: flat when ``axis`` is None (as in NumPy), else in the input's
+    shape (a 0-d input's too)."""
+    return out.reshape(ctx.shape) if axis is not None and out.shape != ctx.shape else out
 
 
 def _reversed_cumsum(a: np.ndarray, axis: int) -> np.ndarray:
@@ -32,12 +41,13 @@ def _reversed_cumsum(a: np.ndarray, axis: int) -> np.ndarray:
 class CumSum(Function):
     @staticmethod
     def forward(ctx, x, axis=None):
-        return np.cumsum(_along(ctx, x, axis), axis=ctx.axis)
+        return _result(np.cumsum(_along(ctx, x, axis), axis=ctx.axis), ctx, axis)
 
     @staticmethod
     def backward(ctx, grad):
         # y_k = Σ_{j≤k} x_j, so dy_k/dx_i = 1 for every k ≥ i: dx_i = Σ_{k≥i} grad_k
-        return _reversed_cumsum(grad, ctx.axis).reshape(ctx.shape)
+        # (a 0-d input's gradient runs along its one entry: atleast_1d)
+        return _reversed_cumsum(np.atleast_1d(grad), ctx.axis).reshape(ctx.shape)
 
 
 register("cumsum", CumSum)
@@ -52,7 +62,7 @@ class CumProd(Function):
         x = _along(ctx, x, axis)
         out = np.cumprod(x, axis=ctx.axis)
         ctx.save_for_backward(x, out)
-        return out
+        return _result(out, ctx, axis)
 
     @staticmethod
     def backward(ctx, grad):

@@ -65,7 +65,7 @@ FORMULAS: dict[str, tuple[ArrayFn, ArrayFn]] = {  # name: (act, act')
     ),
     "hardswish": (
         lambda z: z * np.minimum(np.maximum(z + 3, 0), 6) / 6,
-        lambda z: np.where(z < -3, 0.0, np.where(z <= 3, (2 * z + 3) / 6, 1.0)),
+        lambda z: np.where(z <= -3, 0.0, np.where(z < 3, (2 * z + 3) / 6, 1.0)),
     ),
     "mish": (
         lambda z: z * _tanh_softplus(z),
