@@ -343,7 +343,7 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed:
             parent_grad = _fit(parent_grad, parent, ctx, i)
         previous = grads.get(parent)
         if previous is not None:
-            grads[parent] = previous + parent_grad
+            grads[parent] = np.asarray(previous + parent_grad)  # (0-d: an array, not a scalar)
             continue
         grads[parent] = parent_grad
         if parent._ctx is not None:
@@ -360,7 +360,7 @@ def _commit(kept: list[tuple[Tensor, np.ndarray]], seed: np.ndarray) -> None:
     stored = {id(seed)}  # arrays some .grad (or the caller) already holds
     for node, grad in kept:
         if node._grad is not None:
-            node._grad = node._grad + grad
+            node._grad = np.asarray(node._grad + grad)
             continue
         if grad.base is not None or id(grad) in stored:  # a view, or shared: copy
             grad = grad.copy()

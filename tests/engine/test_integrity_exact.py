@@ -145,3 +145,11 @@ def test_a_missing_input_names_the_forward_signature_not_staticmethod():
     with pytest.raises(TypeError, match=r"Mul.forward\(ctx, x, y\) could not be called") as error:
         ops.Mul.apply(leaf())
     assert "staticmethod" not in str(error.value)
+
+
+def test_a_zero_dimensional_leaf_used_twice_gets_an_array_gradient():
+    x = Tensor(2.0, requires_grad=True)
+    (x * x).backward()
+    (x * 3.0).backward()  # accumulated into the first
+    assert type(x.grad) is np.ndarray and x.grad.shape == ()
+    assert x.grad == 7.0
