@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import numpy as np
-import pytest
 
 from tinygrad_lab import Tensor, nn, record_sites
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 CLUSTER_LABEL = re.compile(r"subgraph cluster_\d+ \{\n\s*.*label=\"([^\"]+)\"")
-
-
-def require_dot() -> None:
-    """For tests that run graphviz's `dot`: in CI they fail without it, elsewhere they skip."""
-    if shutil.which("dot") is None:
-        reason = "graphviz's `dot` is not installed (apt-get install graphviz)"
-        if IN_CI:
-            pytest.fail(reason + "; CI must run the rendering tests")
-        pytest.skip(reason)
 
 
 _ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-from viz_helpers import require_dot
 
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
@@ -121,10 +120,10 @@ def test_module_and_console_script_run_as_a_subprocess():
         assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
 
 
+@pytest.mark.needs_dot
 def test_graph_command_draws_the_lab_network(tmp_path, capsys):
     import xml.etree.ElementTree as ET
 
-    require_dot()
     out = tmp_path / "graph.svg"
     code, stdout, _ = run(capsys, "graph", "--roll", ROLL, "--out", str(out), "--layers", "--grads")
     assert code == 0 and str(out) in stdout

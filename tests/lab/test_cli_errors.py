@@ -67,6 +67,7 @@ class Case:
     left: list[str] = field(default_factory=list)  # everything in the folder afterwards
     setup: Callable = nothing
     how: str = "call"  # "call": main() here; "sigint", "closed stdout": a process
+    marks: tuple = ()  # e.g. pytest.mark.needs_dot: skipped without `dot` (failed in CI)
 
 
 LAB_FILES = [
@@ -144,6 +145,13 @@ CASES = {
         0,
         None,
         ["page.html"],
+        marks=(pytest.mark.needs_dot,),
+    ),
+    "explore without dot": Case(
+        ["explore", "--roll", ROLL, "--seed", "1", "--epoch", "2", "--out", "page.html"],
+        2,
+        "explore: graphviz's `dot` program was not found on PATH",
+        setup=no_dot,
     ),
     "explore: a bad roll": Case(["explore", "--roll", "12", "--out", "p.html"], 2, "bad roll"),
     "explore: epoch 0": Case(
@@ -214,7 +222,9 @@ def _as_a_process(case: Case, folder: Path) -> tuple[int, str]:
     return child.returncode, err
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=case.marks, id=name) for name, case in CASES.items()]
+)
 def test_error_paths(name, tmp_path, monkeypatch, capsys):
     case = CASES[name]
     folder = tmp_path / "cwd"

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from viz_helpers import CLUSTER_LABEL, hide_dot, require_dot
+from viz_helpers import CLUSTER_LABEL, hide_dot
 
 from tinygrad_lab import Tensor, nn
 from tinygrad_lab.lab.graph import graph_command, lab_graph
@@ -14,12 +14,6 @@ from tinygrad_lab.lab.network import build_network
 from tinygrad_lab.lab.part_a import make_data
 from tinygrad_lab.lab.rules import lab_config
 from tinygrad_lab.viz import GraphvizNotFoundError
-
-
-@pytest.fixture
-def dot() -> None:
-    require_dot()
-
 
 ROLL = "102303346"
 
@@ -43,7 +37,8 @@ def test_lab_graph_draws_the_rolls_network_on_the_lab_data():
     assert "X (400×3)" in source and "loss (scalar)" in source
 
 
-def test_graph_command_renders_to_the_requested_file(dot, tmp_path):
+@pytest.mark.needs_dot
+def test_graph_command_renders_to_the_requested_file(tmp_path):
     out = graph_command(ROLL, tmp_path / "graph.svg", layers=True, grads=True, seed=0)
     assert out == tmp_path / "graph.svg"
     assert "Linear 0" in "".join(ET.parse(out).getroot().itertext())

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "experiments" / "lab6.ipynb"
@@ -16,6 +17,7 @@ def test_notebook_is_committed_without_outputs():
             assert cell.outputs == [] and cell.execution_count is None
 
 
+@pytest.mark.needs_dot  # its graph cell renders, and its explorer is laid out, by `dot`
 def test_notebook_runs_top_to_bottom_and_shows_the_lab():
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(

@@ -1,9 +1,10 @@
 """Fixtures of the explorer tests: headless Chromium through Playwright, and a page opener that
 fails a test on any network request or console error.
 
-Chromium is Debian's (``apt-get install -y chromium``), used at ``/usr/bin/chromium``:
-Playwright's own browser download is not needed. In CI (CI=true) a missing Chromium or
-Playwright fails the browser tests; elsewhere they are skipped with the reason.
+Chromium is Debian's (``apt-get install -y chromium``), used at ``/usr/bin/chromium`` (or at
+``$TINYGRAD_LAB_CHROMIUM``): Playwright's own browser download is not needed. A test that uses
+the ``browser`` fixture is marked ``needs_chromium`` (tests/needs.py): without Chromium or
+Playwright it is skipped with the reason, except in CI (CI=true), where it fails.
 
 Screenshots go to a temporary folder (printed with ``-s``); with
 ``TINYGRAD_LAB_UPDATE_SCREENSHOTS=1`` the README's ``docs/explorer.png`` is rewritten too.
@@ -19,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from needs import CHROMIUM, require
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -38,25 +38,17 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 NO_TRANSITIONS = "*, *::before, *::after { transition: none !important; }"
 
 
-def _unavailable() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-    if shutil.which("dot") is None:
-        return "graphviz's `dot` is not installed (apt-get install graphviz)"
-    return None
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that opens a browser needs Chromium: marked here, so none can forget it."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.needs_chromium)
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    reason = _unavailable()
-    if reason:
-        if IN_CI:
-            pytest.fail(reason + "; CI must run the browser tests")
-        pytest.skip(reason)
+    require("needs_chromium")  # already checked by the marker; here for a direct request
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -10,12 +10,14 @@ from types import SimpleNamespace
 
 import pytest
 from explorer_helpers import ROLL, lab_loss, node_ids, python_trace
-from viz_helpers import parse_dot, require_dot
+from viz_helpers import parse_dot
 
 import tinygrad_lab as tl
 from tinygrad_lab.display import norm
 from tinygrad_lab.lab.explore import lab_explorer
 from tinygrad_lab.viz import draw_graph, explore
+
+pytestmark = [pytest.mark.needs_dot, pytest.mark.needs_chromium]  # pages laid out by `dot`
 
 WAITING = "rgb(238, 238, 238)"  # explorer.js's WAITING.fill, #eeeeee
 READ_PANEL = """() => {
@@ -42,7 +44,6 @@ def rgb(color: str) -> str:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     """The lab network's page, and the Python side: its trace, node ids and draw_graph colours."""
-    require_dot()
     model, loss = lab_loss()
     path = tmp_path_factory.mktemp("explorer") / "lab.html"
     title = f"roll {ROLL} · run 1 · seed 0 · epoch 1"
@@ -188,7 +189,6 @@ def test_forward_mode_steps_through_the_values_in_data_flow_order(lab, open_page
 
 
 def test_a_notebook_iframe_runs_the_same_page(lab, open_page):
-    require_dot()
     model, loss = lab_loss(n_samples=40)
     page = open_page(html=explore(loss, model=model)._repr_html_()).page
     frame = page.frame_locator("iframe")
@@ -200,7 +200,6 @@ def test_a_notebook_iframe_runs_the_same_page(lab, open_page):
 
 
 def test_nodes_beyond_the_budget_step_inside_the_more_node(open_page, tmp_path):
-    require_dot()
     model, loss = lab_loss(n_samples=40)
     page_data = explore(loss, model=model, path=tmp_path / "small.html", max_nodes=16).data
     page = open_page(tmp_path / "small.html").page
@@ -216,7 +215,6 @@ def test_nodes_beyond_the_budget_step_inside_the_more_node(open_page, tmp_path):
 
 
 def test_the_lab_network_at_depth_20_stays_responsive(open_page, tmp_path, screenshot):
-    require_dot()
     made = time.perf_counter()
     explorer = lab_explorer(ROLL, hidden_layers=20)
     made = time.perf_counter() - made

@@ -8,7 +8,6 @@ import tempfile
 import numpy as np
 import pytest
 from explorer_helpers import lab_loss, python_trace
-from viz_helpers import require_dot
 
 import tinygrad_lab as tl
 from tinygrad_lab import Tensor, nn
@@ -44,8 +43,8 @@ def test_a_graph_freed_by_backward_names_retain_graph():
     assert "retain_graph=True" in one_line(err)
 
 
+@pytest.mark.needs_dot
 def test_a_graph_kept_with_retain_graph_can_be_explored(tmp_path):
-    require_dot()
     model, loss = lab_loss(n_samples=8)
     loss.backward(retain_graph=True)
     assert explore(loss, model=model).data["meta"]["steps"] == 12
@@ -108,8 +107,8 @@ def test_an_out_path_that_cannot_be_written_fails_before_any_work(tmp_path, name
     assert loss._ctx.saved_tensors is not None  # failed before backward ran
 
 
+@pytest.mark.needs_dot
 def test_a_write_that_fails_half_way_leaves_nothing_behind(tmp_path, monkeypatch):
-    require_dot()
     _, loss = lab_loss(n_samples=8)
     page = explore(loss)
     target = tmp_path / "page.html"

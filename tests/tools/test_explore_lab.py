@@ -7,18 +7,13 @@ import numpy as np
 import pytest
 from explorer_helpers import ROLL, lab_loss, python_trace
 from notebook_oracle import notebook_lab
-from viz_helpers import require_dot
 
 from tinygrad_lab.lab.explore import explore_command, lab_explorer
 from tinygrad_lab.lab.rules import RollNumberError
 
 
-@pytest.fixture
-def dot() -> None:
-    require_dot()
-
-
-def test_epoch_1_is_the_first_forward_and_backward_before_any_update(dot, tmp_path):
+@pytest.mark.needs_dot
+def test_epoch_1_is_the_first_forward_and_backward_before_any_update(tmp_path):
     path = explore_command(ROLL, seed=0, epoch=1, out=tmp_path / "page.html")
     assert path == tmp_path / "page.html" and path.read_text().startswith("<!DOCTYPE html>")
     model, loss = lab_loss()  # the network and data as lab/graph.py draws them
@@ -33,7 +28,8 @@ def test_epoch_1_is_the_first_forward_and_backward_before_any_update(dot, tmp_pa
     )
 
 
-def test_epoch_e_is_the_pass_after_e_minus_1_updates_as_the_notebook_trains(dot):
+@pytest.mark.needs_dot
+def test_epoch_e_is_the_pass_after_e_minus_1_updates_as_the_notebook_trains():
     for epoch in (2, 4):
         run1 = notebook_lab(ROLL, seed=3, epochs=epoch)[0]  # the course notebook's own code
         data = lab_explorer(ROLL, seed=3, epoch=epoch).data
@@ -42,7 +38,8 @@ def test_epoch_e_is_the_pass_after_e_minus_1_updates_as_the_notebook_trains(dot)
         assert weight["grad"]["norm"] == pytest.approx(run1["grad_first"], rel=1e-9)
 
 
-def test_a_deeper_lab_network_for_the_depth_20_check(dot):
+@pytest.mark.needs_dot
+def test_a_deeper_lab_network_for_the_depth_20_check():
     data = lab_explorer(ROLL, hidden_layers=20).data
     layers = [data["ops"][i]["layer"] for i in data["backward"]]
     assert layers[:3] == ["MSELoss", "40:Linear", "39:ReLU"] and layers[-1] == "0:Linear"
@@ -75,7 +72,8 @@ def test_each_bad_argument_is_one_line_naming_it(tmp_path, monkeypatch, argument
     assert sorted(tmp_path.rglob("*")) == before
 
 
-def test_a_diverging_run_names_the_epoch_it_diverged(dot, monkeypatch):
+@pytest.mark.needs_dot
+def test_a_diverging_run_names_the_epoch_it_diverged(monkeypatch):
     import tinygrad_lab.lab.explore as lab_explore
 
     monkeypatch.setattr(lab_explore, "train", lambda *args: ([1.0], 2))
@@ -83,7 +81,8 @@ def test_a_diverging_run_names_the_epoch_it_diverged(dot, monkeypatch):
         lab_explorer(ROLL, epoch=5)
 
 
-def test_the_command_leaves_no_random_state_behind(dot, tmp_path):
+@pytest.mark.needs_dot
+def test_the_command_leaves_no_random_state_behind(tmp_path):
     state = np.random.get_state()[1].copy()
     explore_command(ROLL, out=tmp_path / "page.html")
     assert np.array_equal(np.random.get_state()[1], state)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from explorer_helpers import lab_loss
-from viz_helpers import require_dot
 
 import tinygrad_lab as tl
 from tinygrad_lab.viz import ExplorerPage, explore
@@ -24,8 +23,7 @@ ROOT = PACKAGE.parent
 
 
 @pytest.fixture(scope="module")
-def page() -> ExplorerPage:
-    require_dot()
+def page() -> ExplorerPage:  # laid out by `dot`: a test that takes it is marked needs_dot
     model, loss = lab_loss(n_samples=40)
     return explore(loss, model=model, title="roll 102303346 <seed 0>")
 
@@ -35,6 +33,7 @@ def embedded_data(text: str) -> dict:
     return json.loads(match.group(1))
 
 
+@pytest.mark.needs_dot
 def test_the_page_embeds_svg_data_script_and_style(page):
     text = page.html
     assert text.startswith("<!DOCTYPE html>") and text.count("<svg") >= 1
@@ -45,6 +44,7 @@ def test_the_page_embeds_svg_data_script_and_style(page):
     assert "<?xml" not in text and "<!DOCTYPE svg" not in text
 
 
+@pytest.mark.needs_dot
 def test_the_page_fetches_nothing(page):
     text = page.html
     assert re.findall(r"""(?:src|href)\s*=\s*["'](?!data:|#)""", text) == []
@@ -55,8 +55,8 @@ def test_the_page_fetches_nothing(page):
     assert all(a.startswith(("http://www.w3.org/", "https://www.w3.org/")) for a in addresses)
 
 
+@pytest.mark.needs_dot
 def test_text_from_the_graph_cannot_break_out_of_the_page(tmp_path):
-    require_dot()
     x = tl.Tensor([1.0, 2.0], requires_grad=True)
     x.name = "</script><script>alert(1)</script>"
     text = explore((x * x).sum(), title="<b>title</b>").html
@@ -65,6 +65,7 @@ def test_text_from_the_graph_cannot_break_out_of_the_page(tmp_path):
     assert embedded_data(text)["tensors"]["t0"]["name"] == x.name
 
 
+@pytest.mark.needs_dot
 def test_the_title_defaults_to_the_loss_and_the_work_of_backward(page):
     model, loss = lab_loss(n_samples=40)
     text = explore(loss, model=model).html
@@ -72,6 +73,7 @@ def test_the_title_defaults_to_the_loss_and_the_work_of_backward(page):
     assert "roll 102303346 &lt;seed 0&gt;" in page.html
 
 
+@pytest.mark.needs_dot
 def test_a_notebook_shows_it_in_an_iframe(page):
     frame = page._repr_html_()
     assert frame.startswith('<iframe srcdoc="') and "<script" not in frame
@@ -80,6 +82,7 @@ def test_a_notebook_shows_it_in_an_iframe(page):
     assert repr(page).startswith("ExplorerPage(12 backward steps, ")
 
 
+@pytest.mark.needs_dot
 def test_save_and_path_write_the_same_page(page, tmp_path):
     saved = page.save(tmp_path / "page.html")
     assert saved.read_text(encoding="utf-8") == page.html

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from viz_helpers import require_dot
+import pytest
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -17,8 +17,8 @@ def explorer_section() -> str:
     return text.split("## Step through backward in the browser\n", 1)[1].split("\n## ", 1)[0]
 
 
+@pytest.mark.needs_dot
 def test_the_readme_example_writes_a_page_after_the_other_examples(tmp_path, monkeypatch):
-    require_dot()
     monkeypatch.chdir(tmp_path)  # the example writes backprop.html where it runs
     (example,) = re.findall(r"```py\n(.*?)```", explorer_section(), flags=re.S)
     assert len(example.strip().splitlines()) == 3

@@ -14,7 +14,6 @@ from viz_helpers import (
     mlp,
     mlp_loss,
     parse_dot,
-    require_dot,
 )
 
 import tinygrad_lab
@@ -22,12 +21,8 @@ from tinygrad_lab import Tensor
 from tinygrad_lab.viz import GraphvizNotFoundError, draw_graph, render, retain_grads
 
 
-@pytest.fixture
-def dot() -> None:
-    require_dot()
-
-
-def test_a_5000_node_graph_renders_within_the_node_budget(dot, tmp_path):
+@pytest.mark.needs_dot
+def test_a_5000_node_graph_renders_within_the_node_budget(tmp_path):
     root = chain(2500)
     assert sum(count_graph(root)[:2]) == 5001
     graph = draw_graph(root)
@@ -39,7 +34,8 @@ def test_a_5000_node_graph_renders_within_the_node_budget(dot, tmp_path):
 
 
 # ----------------------------------------------------------------------------- formats
-def test_renders_svg_png_pdf_with_the_real_dot(dot, tmp_path):
+@pytest.mark.needs_dot
+def test_renders_svg_png_pdf_with_the_real_dot(tmp_path):
     model = mlp(np.random.default_rng(0))
     loss = mlp_loss(model, np.random.default_rng(1))
     retain_grads(loss).backward()
