@@ -134,7 +134,8 @@ def test_a_figure_edited_in_its_4th_decimal_is_the_one_finding(tmp_path):
     assert finding_figures(submission) == {("not reproduced", "run 1 loss, epoch 100")}
     (document,) = submission.reproduction
     assert document.outcome == "not reproduced" and document.seed is None
-    assert "cells re-run or changed, or figures edited" in document.explanation
+    assert "not reproduced with the notebook's cell order" in document.explanation
+    assert "Possible causes: cells run in another order" in document.explanation
     assert f"seed {SEED}" in document.explanation and "fabricat" not in document.explanation
 
 
@@ -164,6 +165,7 @@ def test_cells_run_out_of_order_reproduce_no_seed_and_say_so_honestly(tmp_path):
     assert "no seed in 0–999 reproduces these figures with the notebook's cells run in order" in (
         document.explanation
     )
+    assert document.explanation.startswith("not reproduced with the notebook's cell order")
     assert not submission.rules or not [r for r in submission.rules if r.finding]
 
 
@@ -182,10 +184,14 @@ def test_a_class_flags_a_copied_submission_and_another_roll_s_configuration(tmp_
     by_roll = {s.roll: s for s in audit.submissions}
     assert set(by_roll) == {honest, copier, borrower}
     assert by_roll[honest].findings == [] and by_roll[honest].seeds == [SEED]
-    shared = [n for n in by_roll[honest].class_findings if "identical" in n]
-    assert len(shared) == 1 and copier in shared[0] and "shared work" in shared[0]
-    assert any("identical" in n and honest in n for n in by_roll[copier].class_findings)
-    assert not by_roll[honest].clean and not by_roll[copier].clean
+    # the original is told apart: its figures reproduce under its own roll's rules
+    assert by_roll[honest].class_findings == () and by_roll[honest].clean
+    (told,) = by_roll[honest].class_notes
+    assert copier in told and "this is the original" in told
+    (copied,) = [n for n in by_roll[copier].class_findings if "identical" in n]
+    assert honest in copied and f"copied from {honest}" in copied
+    assert f"reproduce under roll {honest}'s rules" in copied
+    assert not by_roll[copier].clean
     (borrowed,) = by_roll[borrower].class_findings
     assert f"the configuration of roll {honest} in this class" in borrowed
     wrong = {row.figure for row in by_roll[borrower].findings if row.verdict == "wrong"}

@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import operator
 import re
 from collections.abc import Callable
 
 from tinygrad_lab.lab.analysis import EXPLODING_GRI, VANISHING_GRI
-from tinygrad_lab.lab.audit.extract import Claim, Document, Mention
+from tinygrad_lab.lab.audit.extract import Claim, Document, Mention, most_precise
 from tinygrad_lab.lab.audit.result import Row, agrees, figure_name, shown
 
 
@@ -31,18 +32,34 @@ def _bounds(mention: Mention) -> tuple[float, float]:
     return (low, value + unit) if value >= 0 else (value - unit, high)
 
 
+def _holds(first: Mention, last: Mention, gri: Mention) -> bool | None:
+    """Whether the printed GRI can be the printed ratio (None: a norm printed as 0)."""
+    (f_low, f_high), (l_low, l_high) = _bounds(first), _bounds(last)
+    if l_low <= 0:
+        return None  # a norm printed as 0 bounds no ratio
+    low, high = f_low / l_high, f_high / l_low
+    g_low, g_high = _bounds(gri)
+    return g_high >= low and g_low <= high
+
+
 def _gri_rows(document: Document) -> list[Row]:
+    """GRI against the norms, run by run. Where a run is a guess (a figure with
+    alternatives), the figures placed in it may come from several runs: it holds when some
+    GRI is some ratio, and is not called inconsistent on a guess."""
     rows = []
     for run in ("run1", "run2", "run3"):
-        first, last, gri = (document.best(f"{run}.{q}") for q in ("grad_first", "grad_last", "gri"))
-        if first is None or last is None or gri is None:
+        placed = [document.all(f"{run}.{q}") for q in ("grad_first", "grad_last", "gri")]
+        if not all(placed):
             continue
-        (f_low, f_high), (l_low, l_high) = _bounds(first), _bounds(last)
-        if l_low <= 0:
-            continue  # a norm printed as 0 bounds no ratio
-        low, high = f_low / l_high, f_high / l_low
-        g_low, g_high = _bounds(gri)
-        holds = g_high >= low and g_low <= high  # the printed GRI can be the printed ratio
+        best = tuple(most_precise(mentions) for mentions in placed)
+        trios = [best, *itertools.product(*placed)]
+        checked = [(trio, _holds(*trio)) for trio in trios]
+        checked = [(trio, holds) for trio, holds in checked if holds is not None]
+        if not checked:
+            continue
+        (first, last, gri), holds = next((c for c in checked if c[1]), checked[0])
+        if not holds and any(m.alternatives for mentions in placed for m in mentions):
+            continue
         ratio = float(first.value) / float(last.value)
         rows.append(
             Row(
@@ -113,6 +130,8 @@ def _disagreements(document: Document) -> list[Row]:
         best = document.best(quantity)
         for mention in mentions:
             if mention is best or agrees(mention, best.value) or agrees(best, mention.value):
+                continue
+            if mention.alternatives or best.alternatives:  # its run, or epoch, is a guess
                 continue
             rows.append(
                 Row(

@@ -5,14 +5,17 @@ A file (.ipynb, a notebook exported to .txt, markdown, .py) is first flattened i
 one table, `patterns.PATTERNS`, is applied to every line, and one more, `patterns.CLAIMS`, to
 the prose; `patterns` says how a row reads its value.
 
-Which run a figure belongs to: a run named in its line (``Run2``, ``baseline``); otherwise the
-last run named in prose (`MARKERS`), or started by a training loop ``for epoch in …`` (the
-n-th loop starts run n); before any of these, run 1.
+Which run a figure belongs to: a run named in its line (``Run2``, ``baseline``, ``GRI (run 1)``);
+otherwise it is a guess (the last run named in prose, `MARKERS`, or started by a training loop
+``for epoch in …``, the n-th loop starting run n; before any of these, run 1), and the figure
+keeps the other runs as `Mention.alternatives`, which the seed search compares it with too. A
+document that reports a loss at epoch 0 counts from 0: each loss may be the next epoch's too.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import operator
 import re
 from collections.abc import Iterable
@@ -99,6 +102,14 @@ class Mention(_Placed):
     cell: int | None
     source: str  # "output", "code" or "text"
     line_text: str
+    # the other Part A keys it may be, when the document does not make its run (or the count
+    # its epochs start from) certain: the seed search compares it with each
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """``quantity``, then the `alternatives`."""
+        return (self.quantity, *self.alternatives)
 
 
 @dataclass(frozen=True)
@@ -314,6 +325,33 @@ def _markers(line: Line, key: str) -> list[tuple[int, str]]:
     )
 
 
+RUNS = ("1", "2", "3")
+
+
+def _other_runs(quantity: str) -> tuple[str, ...]:
+    """``run2.gri`` -> (``run1.gri``, ``run3.gri``): a figure whose run is a guess may be any."""
+    run, _, rest = quantity.partition(".")
+    return tuple(f"run{n}.{rest}" for n in RUNS if f"run{n}" != run)
+
+
+_EPOCH = re.compile(r"(run\d\.loss\.)(\d+)")
+
+
+def _from_zero(mentions: list[Mention]) -> list[Mention]:
+    """A document that reports a loss at epoch 0 counts epochs from 0 (``range(400)``), in
+    some places at least: each of its losses may be the next epoch's too (epoch 0 is 1)."""
+    if not any(_EPOCH.fullmatch(m.quantity) and m.quantity.endswith(".0") for m in mentions):
+        return mentions
+    shifted = []
+    for mention in mentions:
+        if _EPOCH.fullmatch(mention.quantity):
+            nxt = [_EPOCH.sub(lambda e: f"{e[1]}{int(e[2]) + 1}", k) for k in mention.keys]
+            keys = [k for k in dict.fromkeys((*mention.keys, *nxt)) if k != mention.quantity]
+            mention = dataclasses.replace(mention, alternatives=tuple(keys))
+        shifted.append(mention)
+    return shifted
+
+
 class _Scan:
     """One pass over a file's lines: the sections it is in, the names code has assigned."""
 
@@ -334,6 +372,7 @@ class _Scan:
             hits = _markers(line, "run")
             before = [value for start, value in hits if start < col]
             run = before[-1] if before else next((v for s, v in hits if s > col), None)
+        named = run is not None  # else its run is a guess: the last marker or training loop
         run = run or self.section["run"]
         if "{part}" in row.quantity and self.section["part"] is None:
             return
@@ -344,11 +383,12 @@ class _Scan:
         quantity = row.quantity.format(
             run=int(run), epoch=epoch and int(epoch), part=self.section["part"]
         )
+        others = () if named or not quantity.startswith("run") else _other_runs(quantity)
         self.found.setdefault(
             (quantity, i, col),
             Mention(
                 quantity, text, *parsed, self.path, line.line, line.cell, line.source,
-                line.raw.strip(),
+                line.raw.strip(), others,
             ),
         )  # fmt: skip
 
@@ -461,4 +501,5 @@ def read_document(path: str | Path) -> Document:
     names = {k: float(roll[-d]) for k, d in digits.items()} if roll and len(roll) >= 3 else {}
     scan = _Scan(lines, path, names)
     mentions, claims = scan.run(PATTERNS)
+    mentions = _from_zero(mentions)
     return Document(path, form, tuple(mentions), tuple(claims), tuple(scan.unparsed))

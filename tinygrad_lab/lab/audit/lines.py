@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import codeop
+import dataclasses
 import json
 import re
 import warnings
@@ -33,7 +34,7 @@ class Line:
     raw: str  # as in the file
     line: int
     cell: int | None
-    source: str  # "text", "code" or "output"
+    source: str  # "text", "code", "output" or "warning" (Python's, in the output)
     block: tuple[int, int]  # (cell, part): a cell with its output, a fenced block, prose
 
 
@@ -196,6 +197,21 @@ def _text_export(text: str) -> list[Line]:
     return lines
 
 
+_WARNING = re.compile(r"^\S.*:\d+: \w*(?:Warning|Error): ")
+
+
+def _warnings(lines: list[Line]) -> list[Line]:
+    """Output lines that are a warning Python printed (``…/x.py:9: RuntimeWarning: overflow``
+    and the source line it quotes under it) as ``"warning"``: no figure is read from them."""
+    marked, quoted = [], False
+    for line in lines:
+        if line.source == "output" and (_WARNING.match(line.text) or quoted):
+            quoted = not quoted and bool(_WARNING.match(line.text))
+            line = dataclasses.replace(line, source="warning")
+        marked.append(line)
+    return marked
+
+
 def read_lines(path: Path, form: str) -> list[Line]:
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -204,9 +220,9 @@ def read_lines(path: Path, form: str) -> list[Line]:
     except OSError as exc:
         raise ExtractionError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     if form == "ipynb":
-        return _notebook(text, str(path))
+        return _warnings(_notebook(text, str(path)))
     if form == "text":
-        return _text_export(text)
+        return _warnings(_text_export(text))
     if form == "markdown":
         return _markdown(text)
     return [

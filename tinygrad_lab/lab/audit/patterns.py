@@ -16,9 +16,8 @@ A row of `PATTERNS` is one of:
   A cell that prints these variables (``print(hidden_width, lr)``, or a last line
   ``dense_params``) makes its output tell their printed values too.
 
-Which run a figure belongs to: a run named in its line (``Run2``, ``baseline``); otherwise the
-last run named in prose (`MARKERS`), or started by a training loop ``for epoch in …`` (the
-n-th loop starts run n); before any of these, run 1.
+Which run a figure belongs to: a run named in its line (``Run2``, ``GRI (run 1)``); otherwise a
+guess (`extract` says how) that the seed search checks against every run.
 """
 
 from __future__ import annotations
@@ -71,8 +70,12 @@ class Pattern:
     names: re.Pattern[str] | None = None
 
 
+# a short aside between a label and its value: "GRI (run 1) =", "Hidden width (6 + a) ="
+_ASIDE = r"(?:\s*\([^()=:]{1,30}\))?"
+
+
 def label(quantity: str, regex: str, value: str = "number") -> Pattern:
-    return Pattern(quantity, re.compile(rf"(?:{regex}){SEP}", re.I), value, is_label=True)
+    return Pattern(quantity, re.compile(rf"(?:{regex}){_ASIDE}{SEP}", re.I), value, is_label=True)
 
 
 def match(quantity: str, regex: str, value: str = "number", **kw: object) -> Pattern:
@@ -138,14 +141,14 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     label(
         "run{run}.grad_first",
-        r"\bgrad(?:ient)?[ _]?(?:norm[ _])?first\b|‖\s*∇\s*W[ _]?first\s*‖"
+        r"\bgrad(?:ient)?[ _]?(?:norm[ _])?first\b|(?:‖|\|\|)\s*(?:∇\s*|d)?W[ _]?first\s*(?:‖|\|\|)"
         r"|\bgradient norm \((?:of )?(?:the )?first(?: hidden)? layer\)"
         r"|\bfirst[- ](?:hidden[- ])?layer gradient(?: norm)?(?: \(X\))?",
     ),
     assign("run{run}.grad_first", r"grad_first(?P<run>\d)?"),
     label(
         "run{run}.grad_last",
-        r"\bgrad(?:ient)?[ _]?(?:norm[ _])?last\b|‖\s*∇\s*W[ _]?last\s*‖"
+        r"\bgrad(?:ient)?[ _]?(?:norm[ _])?last\b|(?:‖|\|\|)\s*(?:∇\s*|d)?W[ _]?last\s*(?:‖|\|\|)"
         r"|\bgradient norm \((?:of )?(?:the )?last(?: hidden)? layer\)"
         r"|\blast[- ](?:hidden[- ])?layer gradient(?: norm)?(?: \(Y\))?",
     ),
@@ -184,7 +187,7 @@ class Marker:
 
 
 MARKERS: tuple[Marker, ...] = (
-    Marker("run", None, re.compile(r"\brun\s*#?\s*(?P<n>\d+)\b", re.I)),
+    Marker("run", None, re.compile(r"\b(?:run|ejecuci[oó]n)\s*#?\s*(?P<n>[123])\b", re.I)),
     Marker("run", "1", re.compile(r"\bbaseline\b|\bfirst run\b", re.I)),
     Marker(
         "run", "2", re.compile(r"\bstructural break\b|\bafter the break\b|\bsecond run\b", re.I)

@@ -87,7 +87,8 @@ def submission_markdown(audit: SubmissionAudit) -> str:
     ]
     lines += [f"- **class**: {note}" for note in audit.class_findings]
     lines += [f"- **{r.verdict}**: {_sentence(r)}" for r in findings]
-    lines += [""] if findings or audit.class_findings else []
+    lines += [f"- class note (no finding): {note}" for note in audit.class_notes]
+    lines += [""] if findings or audit.class_findings or audit.class_notes else []
     if audit.configuration:
         trained = ", ".join(f"{figure_name(k)} {v}" for k, v in audit.configuration.items())
         lines += [f"The seed search trained the submission's own configuration: {trained}.", ""]
@@ -145,7 +146,7 @@ def class_csv(audit: ClassAudit) -> str:
                 len(part_b_errors(s)),
                 ";".join("none" if seed is None else str(seed) for seed in s.seeds) or "none",
                 _reproduced(s),
-                len(s.findings),
+                len(s.findings) + len(s.class_findings),
                 " | ".join(s.class_findings),
             ]
         )
@@ -197,6 +198,7 @@ def summary(audit: ClassAudit) -> str:
         for document in s.reproduction:
             lines.append(f"  {document.path.name}: {document.explanation}")
         lines += [f"  class: {note}" for note in s.class_findings]
+        lines += [f"  class note (no finding): {note}" for note in s.class_notes]
         lines += [f"  {r.verdict}: {_sentence(r)}" for r in s.findings]
         if s.clean:
             lines.append("  no findings")

@@ -18,9 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from tinygrad_lab.lab.audit.extract import Document, Mention, most_precise
+from tinygrad_lab.lab.audit.orders import ORDERS, first_losses, train_seeds
 from tinygrad_lab.lab.audit.result import DocumentSeed, Row, agrees, figure_name, shown
 from tinygrad_lab.lab.rules import EPOCHS, NETWORK_FIELDS, LabConfig
-from tinygrad_lab.lab.seed_axis import SeedFigures, Setting, first_losses, train_seeds
+from tinygrad_lab.lab.seed_axis import SeedFigures, Setting
 from tinygrad_lab.nn import get_activation
 
 FILTER = "run1.loss.1"  # the figure one forward pass gives
@@ -96,6 +97,8 @@ def _value(figures: SeedFigures, quantity: str) -> float | _AfterDivergence | No
     match = PART_A.fullmatch(quantity)
     run = getattr(figures, f"run{match[1]}")
     epoch = int(match[3]) if match[3] is not None else None
+    if run is None or epoch == 0:
+        return None
     if epoch is not None and epoch <= len(run.loss_history):
         return run.loss_history[epoch - 1]
     if run.diverged_at is not None and (epoch is None or epoch <= EPOCHS):
@@ -110,28 +113,47 @@ def _value(figures: SeedFigures, quantity: str) -> float | _AfterDivergence | No
     return getattr(run, attribute.get(match[2], match[2]))
 
 
-def _row(mention: Mention, value: float | _AfterDivergence | None) -> Row:
-    name = figure_name(mention.quantity)
+def _as(mention: Mention, key: str) -> str:
+    """Why a figure was compared as ``key``, when the document does not say so itself."""
+    if not mention.alternatives:
+        return ""
+    run, printed = key.split(".")[0], mention.quantity.split(".")
+    notes = []
+    if PART_A.fullmatch(mention.quantity)[3] is not None and key.split(".")[2] != printed[2]:
+        notes.append(f"printed as epoch {printed[2]}: the document counts epochs from 0")
+    if any(k.split(".")[0] != printed[0] for k in mention.alternatives):
+        notes.append(f"its run is not named where it is printed; of every run's, it is {run[3:]}'s")
+    return "; ".join(notes)
+
+
+def _row(mention: Mention, figures: SeedFigures) -> Row:
+    """A figure against the seed's: as the document places it, or as any of its
+    alternatives (another run, an epoch counted from 0), whichever it reproduces."""
+    values = [(key, _value(figures, key)) for key in mention.keys]
+    for key, value in values:
+        if not isinstance(value, _AfterDivergence) and agrees(mention, value):
+            return Row(figure_name(key), mention.text, shown(value), "reproduced",
+                       mention.where, _as(mention, key))  # fmt: skip
+    key, value = next(((k, v) for k, v in values if v is not None), values[0])
     if isinstance(value, _AfterDivergence):
-        return Row(name, mention.text, None, "not checked", mention.where, value.note)
-    verdict = "reproduced" if agrees(mention, value) else "not reproduced"
-    return Row(name, mention.text, shown(value), verdict, mention.where)
+        return Row(figure_name(key), mention.text, None, "not checked", mention.where, value.note)
+    return Row(figure_name(key), mention.text, shown(value), "not reproduced", mention.where)
 
 
-def _rows(document: Document, figures: SeedFigures, quantities: list[str]) -> list[Row]:
-    """Every mention of a Part A figure against the seed's own figure."""
-    return [
-        _row(mention, _value(figures, quantity))
-        for quantity in quantities
-        for mention in document.all(quantity)
-    ]
+def _rows(document: Document, figures: SeedFigures) -> list[Row]:
+    """Every mention of a Part A figure against the seed's own figures."""
+    return [_row(mention, figures) for mention in part_a_mentions(document)]
 
 
-def _score(figures: SeedFigures, best: list[Mention]) -> tuple[int, int]:
+def _score(rows: list[Row]) -> tuple[int, int]:
     """How many of the figures a seed can be checked on it reproduces, and of how many."""
-    values = [(m, _value(figures, m.quantity)) for m in best]
-    checked = [(m, v) for m, v in values if not isinstance(v, _AfterDivergence)]
-    return sum(agrees(m, v) for m, v in checked), len(checked)
+    checked = [row for row in rows if row.verdict != "not checked"]
+    return sum(row.verdict == "reproduced" for row in checked), len(checked)
+
+
+def part_a_mentions(document: Document) -> list[Mention]:
+    """Every mention of a Part A figure, in the order of `part_a_quantities`."""
+    return [m for q in part_a_quantities(document) for m in document.all(q)]
 
 
 class EpochOneLosses:
@@ -140,62 +162,92 @@ class EpochOneLosses:
 
     def __init__(self, seeds: Sequence[int]) -> None:
         self.seeds = np.asarray(seeds)
-        self._cache: dict[LabConfig, np.ndarray] = {}
+        self._cache: dict[tuple[LabConfig, str], np.ndarray] = {}
 
-    def __call__(self, config: LabConfig) -> np.ndarray:
-        if config not in self._cache:
-            self._cache[config] = first_losses(Setting(config), self.seeds)
-        return self._cache[config]
+    def __call__(self, config: LabConfig, order: str = "notebook") -> np.ndarray:
+        if (config, order) not in self._cache:
+            self._cache[config, order] = first_losses(Setting(config), self.seeds, order)
+        return self._cache[config, order]
 
 
 def _candidates(
-    first: Mention, config: LabConfig, losses: EpochOneLosses
+    document: Document, config: LabConfig, losses: EpochOneLosses, order: str
 ) -> tuple[list[int], list[int]]:
-    """The seeds whose epoch-1 loss is ``first``, and the seeds to train: those, or when none
-    matches the `NEAREST` (to tell an edited epoch-1 loss from figures no seed gives)."""
-    epoch_one = losses(config)
-    matches = [int(s) for s, v in zip(losses.seeds, epoch_one, strict=True) if agrees(first, v)]
-    order = np.argsort(np.abs(epoch_one - float(first.value)), kind="stable")
-    return matches, matches or [int(losses.seeds[k]) for k in order[:NEAREST]]
+    """The seeds whose epoch-1 loss is a figure that may be run 1's epoch-1 loss, and the seeds
+    to train: those, or when none matches the `NEAREST` to the most precise such figure (to
+    tell an edited epoch-1 loss from figures no seed gives)."""
+    epoch_one = losses(config, order)
+    firsts = [m for m in part_a_mentions(document) if FILTER in m.keys]
+    matches = sorted(
+        {int(s) for first in firsts for s, v in zip(losses.seeds, epoch_one, strict=True)
+         if agrees(first, v)}
+    )  # fmt: skip
+    first = most_precise(m for m in firsts if m.quantity == FILTER) or most_precise(firsts)
+    order_ = np.argsort(np.abs(epoch_one - float(first.value)), kind="stable")
+    return matches, matches or [int(losses.seeds[k]) for k in order_[:NEAREST]]
+
+
+class _Attempt:
+    """The seeds trained for one order of the draws, and each one's rows and score."""
+
+    def __init__(
+        self, document: Document, config: LabConfig, losses: EpochOneLosses, order: str
+    ) -> None:
+        self.order = order
+        self.matches, self.trained = _candidates(document, config, losses, order)
+        setting = Setting(config, epochs=EPOCHS, structural_break=True, run3=True)
+        self.results = train_seeds(setting, self.trained, order)
+        self.rows = [_rows(document, figures) for figures in self.results]
+        self.scores = [_score(rows) for rows in self.rows]
+        self.exact = [k for k, (hit, of) in enumerate(self.scores) if hit == of]
 
 
 def search_seed(
     document: Document, config: LabConfig, losses: EpochOneLosses
 ) -> DocumentSeed | None:
-    """The seed search for one document (None: it reports no Part A figure)."""
-    quantities = part_a_quantities(document)
-    if not quantities:
+    """The seed search for one document (None: it reports no Part A figure): the notebook's
+    order of draws, then the other honest orders (`orders.ORDERS`)."""
+    if not part_a_quantities(document):
         return None
-    first = document.best(FILTER)
-    if first is None:
+    if not any(FILTER in m.keys for m in document.mentions):
         why = f"the search starts from run 1's epoch-1 loss, which {document.path.name} lacks"
         return DocumentSeed(document.path, None, "not searched", why)
-    matches, trained = _candidates(first, config, losses)
-    results = train_seeds(Setting(config, epochs=EPOCHS, structural_break=True, run3=True), trained)
-    scores = [_score(figures, reported(document)) for figures in results]
-    exact = [f.seed for f, (hit, of) in zip(results, scores, strict=True) if hit == of]
-    if exact:
-        also = f" (also seeds {', '.join(map(str, exact[1:]))})" if len(exact) > 1 else ""
-        k = next(k for k, f in enumerate(results) if f.seed == exact[0])
-        figures, unchecked = results[k], len(reported(document)) - scores[k][1]
-        after = f" ({unchecked} after a divergence not checked)" if unchecked else ""
-        why = (
-            f"seed {exact[0]}{also} reproduces {document.path.name}'s Part A figures{after} "
-            "with the notebook's cells run in order"
-        )
-        rows = tuple(_rows(document, figures, quantities))
-        return DocumentSeed(document.path, exact[0], "reproduced", why, tuple(matches), rows)
-    closest = max(range(len(results)), key=lambda k: scores[k][0])
-    figures, low, high = results[closest], int(losses.seeds[0]), int(losses.seeds[-1])
-    matched = "matches" if matches else "matches no seed's; the nearest are"
+    attempts = []
+    for order in ORDERS:
+        attempt = _Attempt(document, config, losses, order)
+        if attempt.exact:
+            return _reproduced(document, attempt)
+        attempts.append(attempt)
+    notebook = attempts[0]  # the closest is told in the notebook's order
+    closest = max(range(len(notebook.results)), key=lambda k: notebook.scores[k][0])
+    low, high = int(losses.seeds[0]), int(losses.seeds[-1])
+    matched = "matches" if notebook.matches else "matches no seed's; the nearest are"
+    hit, of = notebook.scores[closest]
     why = (
-        f"no seed in {low}–{high} reproduces these figures with the notebook's cells run in "
-        f"order: cells re-run or changed, or figures edited. Its epoch-1 loss {matched} "
-        f"{_listed(trained)}; the closest, seed {figures.seed}, reproduces {scores[closest][0]} "
-        f"of its {scores[closest][1]} figures (the rows say which)"
+        f"not reproduced with the notebook's cell order: no seed in {low}–{high} reproduces "
+        "these figures with the notebook's cells run in order, nor with the weights drawn "
+        "before the data. Possible causes: cells run in another order or run again, code "
+        f"changed, or figures edited. Its epoch-1 loss {matched} {_listed(notebook.trained)}; "
+        f"the closest, seed {notebook.results[closest].seed}, reproduces {hit} of its {of} "
+        "figures (the rows say which)"
     )
-    rows = tuple(_rows(document, figures, quantities))
-    return DocumentSeed(document.path, None, "not reproduced", why, tuple(matches), rows)
+    rows = tuple(notebook.rows[closest])
+    return DocumentSeed(document.path, None, "not reproduced", why, tuple(notebook.matches), rows)
+
+
+def _reproduced(document: Document, attempt: _Attempt) -> DocumentSeed:
+    seeds = [attempt.results[k].seed for k in attempt.exact]
+    rows = attempt.rows[attempt.exact[0]]
+    also = f" (also seeds {', '.join(map(str, seeds[1:]))})" if len(seeds) > 1 else ""
+    unchecked = sum(row.verdict == "not checked" for row in rows)
+    after = f" ({unchecked} after a divergence not checked)" if unchecked else ""
+    why = (
+        f"seed {seeds[0]}{also} reproduces {document.path.name}'s Part A figures{after} "
+        f"{ORDERS[attempt.order]}"
+    )
+    return DocumentSeed(
+        document.path, seeds[0], "reproduced", why, tuple(attempt.matches), tuple(rows)
+    )
 
 
 def _listed(seeds: list[int]) -> str:

@@ -147,6 +147,7 @@ class SubmissionAudit:
     consistency: tuple[Row, ...]
     part_a_figures: dict[str, str] = field(default_factory=dict)  # quantity -> best text
     class_findings: tuple[str, ...] = ()  # set by the class audit: shared figures, copied rules
+    class_notes: tuple[str, ...] = ()  # what the class tells that is no finding (an original)
 
     def sections(self) -> dict[str, tuple[Row, ...]]:
         """The report's tables: rules, reproduction (every document's rows), consistency."""
@@ -181,6 +182,7 @@ class SubmissionAudit:
             "reproduction": [document.to_json() for document in self.reproduction],
             "consistency": [row.to_json() for row in self.consistency],
             "class_findings": list(self.class_findings),
+            "class_notes": list(self.class_notes),
         }
 
 

@@ -11,6 +11,8 @@ from tinygrad_lab.lab.part_b import run_part_b
 from tinygrad_lab.lab.rules import NETWORK_FIELDS, LabConfig
 
 CONFIGURATION = (*NETWORK_FIELDS, "hidden_layers_after")
+# what the notebook never prints (it follows from what it does print): not "missing" unstated
+NEVER_PRINTED = ("hidden_layers_after",)
 PART_B = ("dense_params", "conv_params", "output_size", "manual_conv")
 MANUAL_RULE = (
     "the filter on the centre of v(i,j) = (a+i) + (b+j), as the notebook's code computes it"
@@ -81,11 +83,13 @@ def _row(quantity: str, mention: Mention, expected: object, config: LabConfig) -
 def check_rules(documents: list[Document], config: LabConfig) -> list[Row]:
     """A row per configuration value and Part B figure: the most precise mention's verdict,
     then every other mention that reads differently (each with its own line); "missing" where
-    no document of the submission states it."""
+    no document of the submission states it (unless the notebook never prints it either)."""
     expected = expected_values(config)
     rows = []
     for quantity in CONFIGURATION + PART_B:
         mentions = [m for document in documents for m in document.all(quantity)]
+        if not mentions and quantity in NEVER_PRINTED:
+            continue
         if not mentions:
             rows.append(Row(figure_name(quantity), None, shown(expected[quantity]), "missing"))
             continue

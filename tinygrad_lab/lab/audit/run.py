@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from tinygrad_lab.lab.audit.result import (
     SubmissionAudit,
     figure_name,
 )
-from tinygrad_lab.lab.audit.rules_check import check_rules, expected_values
+from tinygrad_lab.lab.audit.rules_check import CONFIGURATION, check_rules, expected_values
 from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS, RollNumberError, lab_config
 
 REPORT_NAMES = {"audit.md", "audit.csv", "audit.json"}  # the audit's own files: never read back
@@ -49,7 +50,8 @@ CONFIGURATION_COPIED = ("hidden_width", "hidden_layers", "learning_rate", "init_
 
 @dataclass(frozen=True)
 class Submission:
-    """The documents of one roll in one folder (``name`` is how reports call it)."""
+    """The documents of one roll in one folder (``name`` is how reports call it: the roll, or
+    the roll a file's name gives where its text gives another)."""
 
     name: str
     roll: str
@@ -108,16 +110,24 @@ def collect(paths: Sequence[str | Path]) -> tuple[list[Submission], list[str]]:
     """The submissions under ``paths`` (files, or folders searched recursively) and one line
     for each path or file that could not be read."""
     errors: list[str] = []
-    groups: dict[tuple[Path, str], list[Document]] = defaultdict(list)
+    groups: dict[tuple[Path, str, str], list[Document]] = defaultdict(list)
     for file in _files(paths, errors):
         document = _read(file, errors)
         if document is not None:
-            groups[file.parent, document.roll].append(document)
+            groups[file.parent, document.roll, _named(file) or document.roll].append(document)
     submissions = []
-    for (folder, roll), documents in groups.items():
-        name = roll if sum(r == roll for _, r in groups) == 1 else f"{folder.name}/{roll}"
+    for (folder, roll, named), documents in groups.items():
+        name = named if sum(n == named for _, _, n in groups) == 1 else f"{folder.name}/{named}"
         submissions.append(Submission(name, roll, tuple(documents)))
     return submissions, errors
+
+
+def _named(file: Path) -> str | None:
+    """The roll number a file's name gives (``102300125.ipynb``, ``lab6_102300125.md``): a
+    file whose name says another roll than its text is that student's, not merged into the
+    submission of the roll its text gives (named by the file's roll, audited by its text's)."""
+    found = re.findall(r"(?<!\d)\d{6,}(?!\d)", file.stem)
+    return found[0] if len(found) == 1 else None
 
 
 def _suffixes() -> str:
@@ -196,17 +206,12 @@ def class_findings(
     (only the same configuration and seed give them), and a configuration that breaks the
     roll's rules but is another roll's in the class (Q4's non-compliance, named)."""
     notes: dict[str, list[str]] = defaultdict(list)
+    told: dict[str, list[str]] = defaultdict(list)  # not findings: the original of a copy
     for i, first in enumerate(audits):
         for second in audits[i + 1 :]:
             shared = _shared(first, second)
             if first.roll != second.roll and len(shared) >= SHARED_FIGURES:
-                example = f"{figure_name(shared[0])} = {first.part_a_figures[shared[0]]}"
-                for one, other in ((first, second), (second, first)):
-                    notes[one.name].append(
-                        f"{len(shared)} Part A figures identical to {other.name}'s (roll "
-                        f"{other.roll}), e.g. {example}: only the same configuration and seed "
-                        "give the same figures (shared work)"
-                    )
+                _shared_notes(first, second, shared, notes, told)
     rolls = {a.roll for a in audits}
     configs = {}
     for roll in rolls:
@@ -227,7 +232,49 @@ def class_findings(
                 f"its configuration ({_listed(stated)}) breaks roll {audit.roll}'s rules and is "
                 f"the configuration of roll {', '.join(sorted(theirs))} in this class"
             )
-    return [dataclasses.replace(a, class_findings=tuple(notes[a.name])) for a in audits]
+    return [
+        dataclasses.replace(a, class_findings=tuple(notes[a.name]), class_notes=tuple(told[a.name]))
+        for a in audits
+    ]
+
+
+def _own_rules(audit: SubmissionAudit) -> bool:
+    """Whether a submission's figures are reproduced under its own roll's configuration."""
+    configuration = {figure_name(q) for q in CONFIGURATION}
+    wrong = [r for r in audit.rules if r.finding and r.figure in configuration]
+    return bool(audit.reproduction) and audit.reproduced and not wrong
+
+
+def _shared_notes(
+    first: SubmissionAudit,
+    second: SubmissionAudit,
+    shared: list[str],
+    notes: dict[str, list[str]],
+    told: dict[str, list[str]],
+) -> None:
+    """Two rolls' identical figures: when only one of them reproduces under its own roll's
+    rules, it is the original (told, not flagged) and the other the copy; else both flagged."""
+    example = f"{figure_name(shared[0])} = {first.part_a_figures[shared[0]]}"
+    same = f"{len(shared)} Part A figures identical to"
+    own = {a.name: _own_rules(a) for a in (first, second)}
+    for one, other in ((first, second), (second, first)):
+        theirs = f"{other.name}'s (roll {other.roll}), e.g. {example}"
+        if own[one.name] and not own[other.name]:
+            told[one.name].append(
+                f"{same} {theirs}; they reproduce under roll {one.roll}'s rules (this "
+                f"submission's), and {other.name}'s configuration is wrong for its roll: "
+                f"this is the original"
+            )
+        elif own[other.name] and not own[one.name]:
+            notes[one.name].append(
+                f"{same} {theirs}; they reproduce under roll {other.roll}'s rules, not under "
+                f"roll {one.roll}'s (this submission's): copied from {other.name}"
+            )
+        else:
+            notes[one.name].append(
+                f"{same} {theirs}: only the same configuration and seed give the same "
+                "figures (shared work)"
+            )
 
 
 def _same(rules: dict[str, object], stated: dict[str, float]) -> bool:
