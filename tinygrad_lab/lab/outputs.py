@@ -60,6 +60,7 @@ PART_B_FIGURES = [
     Figure("part_b.dense_parameters", lambda r: r.part_b.dense_parameters),
     Figure("part_b.conv_parameters", lambda r: r.part_b.conv_parameters),
     Figure("part_b.output_size", lambda r: r.part_b.output_size),
+    Figure("part_b.output_size_error", lambda r: r.part_b.output_size_error),  # or why none
     Figure("part_b.manual_convolution", lambda r: r.part_b.manual_convolution),
 ]
 
@@ -215,7 +216,16 @@ def write_class(
     if json:
         _print_json([r.to_json() for r in results])
     else:
-        print(f"wrote {len(results)} report folders and {out / 'class_summary.csv'}")
+        seeds = sorted({r.run.seed for r in results})
+        print(
+            f"wrote {len(results)} report folders and {out / 'class_summary.csv'}: the figures "
+            f"of {_listed_seeds(seeds)}; another seed (a student's own) gives other figures"
+        )
+
+
+def _listed_seeds(seeds: list[int]) -> str:
+    """``seed 0`` or ``seeds 0, 1``."""
+    return f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
 
 
 def _spec_csv(configs: list[LabConfig]) -> str:

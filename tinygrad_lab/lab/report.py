@@ -48,6 +48,31 @@ def percent(count: int, total: int) -> str:
     return f"{value:g} %"
 
 
+def factor(ratio: float) -> str:
+    """A ratio ≥ 1 as a factor, rounded (never floored or ceiled): whole from 100 on
+    (``4,689``), else three significant digits (``15.5``, ``2``), with more digits where three
+    would round a change to "1"."""
+    if not math.isfinite(ratio):
+        return "infinity"
+    if round(ratio) >= 100:
+        return f"{ratio:,.0f}"
+    for digits in range(3, 16):
+        text = f"{ratio:.{digits}g}"
+        if ratio == 1 or float(text) != 1:
+            return text
+    return f"{ratio!r}"
+
+
+def change_text(change: float) -> str:
+    """``fell by a factor of 15.5`` for a new/old ratio of 0.0646, ``rose by a factor of 3``
+    for 3, ``did not change`` for 1."""
+    if change == 1:
+        return "did not change"
+    if change < 1:
+        return "fell by a factor of " + (factor(1 / change) if change > 0 else "infinity")
+    return f"rose by a factor of {factor(change)}"
+
+
 def share(count: int, total: int, noun: str) -> str:
     """``"16 of 50 seeds (32 %)"``."""
     return f"{count} of {total} {noun} ({percent(count, total)})"
@@ -148,7 +173,9 @@ def markdown_report(result: LabResult) -> str:
         lines += [
             f"Computed by tinygrad_lab with seed {run.seed} and {run.epochs} "
             "epochs a run. A run with seed s reproduces the course notebook's code run after "
-            "`np.random.seed(s)`.",
+            f"`np.random.seed(s)`. These are seed {run.seed}'s figures: another seed gives "
+            "other figures, so a write-up is checked against the seed a student's notebook "
+            "drew (`--seed s`), and `--seeds 0-49` shows how much they vary.",
             "",
         ]
     else:  # Part B alone: counts and a convolution, which no seed changes
@@ -245,10 +272,7 @@ def _answers(stress: StressResult) -> list[str]:
     """Q1, Q3, Q4 and Q5, from the figures."""
     run1, run2, config = stress.run1, stress.run2, stress.run.config
     change = stress.gri_change
-    if change is None:
-        verdict = "cannot be compared: a GRI is undefined"
-    else:
-        verdict = ("fell" if change < 1 else "rose") + f" by a factor of {fmt(change, 3)}"
+    verdict = "cannot be compared: a GRI is undefined" if change is None else change_text(change)
     return [
         "### What the figures say",
         "",

@@ -118,13 +118,19 @@ def _depth_plots(result: StudyResult) -> list[tuple[str, Callable]]:
         return r.setting.value("depth")
 
     def gri(plt: Any) -> Any:
-        fig, ax = plt.subplots(figsize=(8, 5))
-        _panel(ax, result, result.metric("gri"), depth, log_x=False)
-        ax.set_yscale("log")
-        _thresholds(ax)
-        ax.set(xlabel="hidden layers", ylabel="GRI = ‖∇W_first‖ / ‖∇W_last‖")
-        ax.set_title(_title(result, "GRI against depth"), fontsize=10)
-        ax.legend(title="activation")
+        """GRI beside both norms it divides: a ratio of two collapsed norms can read as 1."""
+        fig, axes = plt.subplots(1, 3, figsize=(17, 5.2))
+        _panel(axes[0], result, result.metric("gri"), depth, log_x=False)
+        axes[0].set_yscale("log")
+        _thresholds(axes[0])
+        axes[0].set(xlabel="hidden layers", ylabel="GRI = ‖∇W_first‖ / ‖∇W_last‖")
+        axes[0].set_title("GRI (at depth 1: 1 by construction)", fontsize=10)
+        for ax, name in zip(axes[1:], ("grad_norm_first", "grad_norm_last"), strict=True):
+            _panel(ax, result, result.metric(name), depth, log_x=False)
+            ax.set_title(f"{result.metric(name).title} at the last epoch", fontsize=10)
+            ax.set(xlabel="hidden layers", ylabel="gradient norm")
+        axes[0].legend(title="activation")
+        fig.suptitle(_title(result, "GRI and the gradient norms against depth"), fontsize=11)
         return fig
 
     names = ("grad_norm_first", "grad_norm_last", "final_loss", "r2", "dead_layer", "diverged")
@@ -132,14 +138,28 @@ def _depth_plots(result: StudyResult) -> list[tuple[str, Callable]]:
 
 
 def _lr_plots(result: StudyResult) -> list[tuple[str, Callable]]:
-    names = ("final_loss", "diverged", "gri", "r2")
-    lr = _grid(result, names, lambda r: r.setting.value("lr"), "learning rate", log_x=True)
+    names = ("final_loss", "r2", "gri", "grad_norm_first", "diverged", "dead_layer")
+    own = result.study.config.learning_rate
+
+    def mark(ax: Any) -> None:
+        ax.axvline(
+            own, color="black", linestyle="--", linewidth=1, label=f"roll's own rate {own:g}"
+        )
+
+    lr = _grid(result, names, lambda r: r.setting.value("lr"), "learning rate", True, mark)
     return [("lr.png", lr)]
 
 
 def _grid(
-    result: StudyResult, names: tuple[str, ...], x_of: Callable, xlabel: str, log_x: bool = False
+    result: StudyResult,
+    names: tuple[str, ...],
+    x_of: Callable,
+    xlabel: str,
+    log_x: bool = False,
+    mark: Callable[[Any], None] | None = None,
 ) -> Callable:
+    """A panel per figure in ``names``; ``mark`` draws on each (e.g. the roll's own rate)."""
+
     def draw(plt: Any) -> Any:
         columns = 3 if len(names) > 4 else 2
         rows = -(-len(names) // columns)
@@ -147,6 +167,8 @@ def _grid(
         for ax, name in zip(np.ravel(axes), names, strict=True):
             _panel(ax, result, result.metric(name), x_of, log_x)
             ax.set_xlabel(xlabel)
+            if mark is not None:
+                mark(ax)
         np.ravel(axes)[0].legend(title="activation", fontsize=8)
         fig.suptitle(_title(result, TITLES[result.study.kind]), fontsize=11)
         return fig

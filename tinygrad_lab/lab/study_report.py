@@ -17,7 +17,7 @@ from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.analysis import EXPLODING_GRI, NO_LEARNING_R2, VANISHING_GRI
 from tinygrad_lab.lab.compute import clean
 from tinygrad_lab.lab.files import OutputFiles
-from tinygrad_lab.lab.report import fmt
+from tinygrad_lab.lab.report import factor, fmt, percent
 from tinygrad_lab.lab.study import (
     TITLES,
     Metric,
@@ -77,6 +77,60 @@ def _gri_sentence(result: StudyResult) -> str:
     return text + "."
 
 
+COLLAPSE = 100  # both gradient norms this many times smaller at the deepest depth: a collapse
+
+
+def _depth_one_sentence(result: StudyResult) -> str:
+    """At depth 1 GRI compares a matrix with itself: say so where depth 1 was studied."""
+    if 1 not in result.study.depths:
+        return ""
+    return (
+        "At depth 1 the first weight matrix is also the one feeding the last hidden layer "
+        "(`grads_W[0]` is `grads_W[-2]`), so GRI is 1 by construction there."
+    )
+
+
+def _norm_fall(shallow: SettingResult, deep: SettingResult, metric: Metric) -> float | None:
+    """How many times smaller the median norm is at the deep setting (None: undefined)."""
+    high, low = median(shallow, metric), median(deep, metric)
+    return None if high is None or low is None else _ratio(high, low)
+
+
+def _smaller(fall: float) -> str:
+    """``27,561 times smaller``; a norm that fell to 0 is "no gradient at all"."""
+    return "no gradient at all" if math.isinf(fall) else f"{factor(fall)} times smaller"
+
+
+def _collapse_sentence(result: StudyResult) -> str:
+    """Both gradient norms, shallowest against deepest depth, per activation, where both fall
+    by `COLLAPSE` times or more; and where GRI, their ratio, reads as neither vanishing nor
+    exploding there, so hides it."""
+    metrics = [result.metric("grad_norm_first"), result.metric("grad_norm_last")]
+    gri, parts, hidden = result.metric("gri"), [], []
+    for activation, results in result.by_activation().items():
+        shallow = min(results, key=lambda r: r.setting.value("depth"))
+        deep = max(results, key=lambda r: r.setting.value("depth"))
+        falls = [_norm_fall(shallow, deep, m) for m in metrics]
+        if shallow is deep or not all(f is not None and f >= COLLAPSE for f in falls):
+            continue
+        values = [[fmt(median(r, m), 3) for r in (shallow, deep)] for m in metrics]
+        depths = [r.setting.value("depth") for r in (shallow, deep)]
+        parts.append(
+            f"for {activation} ‖∇W_first‖ falls from {values[0][0]} at depth {depths[0]} to "
+            f"{values[0][1]} at depth {depths[1]} ({_smaller(falls[0])}) and "
+            f"‖∇W_last‖ from {values[1][0]} to {values[1][1]} ({_smaller(falls[1])})"
+        )
+        ratio = median(deep, gri)
+        if ratio is not None and VANISHING_GRI <= ratio <= EXPLODING_GRI:
+            hidden.append(f"{activation} (median GRI {fmt(ratio, 3)} at depth {depths[1]})")
+    if not parts:
+        return ""
+    text = f"Both gradient norms collapse with depth ({COLLAPSE} times or more): " + _listing(parts)
+    if hidden:
+        text += "; GRI, a ratio of the two, hides the collapse for " + _listing(hidden)
+    return text + "."
+
+
 def _depth_helps_sentence(result: StudyResult) -> str:
     """Q3/Q5: the depth of the lowest median final loss, against the deepest's, and from
     which depth the median network predicts little more than the mean."""
@@ -113,7 +167,7 @@ def _shares_sentence(result: StudyResult, prefix: str = "") -> str:
     worst = max(result.settings, key=lambda r: r.share(dead) or 0.0)
     text = (
         f"A dead layer (every unit 0 for every example) is commonest at {_where(worst)}, in "
-        f"{worst.share(dead):.0%} of the seeds"
+        f"{_percent(worst, dead)} of the seeds"
         if worst.share(dead)
         else "No seed ends with a dead layer"
     )
@@ -122,15 +176,16 @@ def _shares_sentence(result: StudyResult, prefix: str = "") -> str:
         count = sum(bool(r.share(diverged)) for r in result.settings)
         return text + (
             f"; training diverged in {count} of the {len(result.settings)} settings, most at "
-            f"{_where(most)} ({most.share(diverged):.0%} of the seeds)."
+            f"{_where(most)} ({_percent(most, diverged)} of the seeds)."
         )
     return text + "; no seed diverged."
 
 
-def _times(ratio: float) -> str:
-    """A factor to two significant digits: ``4,500``, ``12``, ``3.4``."""
-    rounded = float(f"{ratio:.2g}")
-    return f"{rounded:,.0f}" if rounded >= 100 else f"{rounded:g}"
+def _percent(result: SettingResult, metric: Metric) -> str:
+    """The share of the seeds defining a 0/1 figure where it is 1, as ``32%``: never 0% or
+    100% unless none or all (`report.percent`)."""
+    defined = [v for v in result.values(metric) if v is not None]
+    return percent(int(sum(defined)), len(defined)).replace(" %", "%")
 
 
 def _where(result: SettingResult) -> str:
@@ -165,38 +220,55 @@ def _init_sentence(result: StudyResult, activation: str, results: list[SettingRe
     return text + _init_verdict(result, lab, scaled)
 
 
+def _ratio(theirs: float, ours: float) -> float:
+    """``theirs / ours``, infinite when only ours is 0, 1 when both are."""
+    if ours:
+        return theirs / ours
+    return math.inf if theirs else 1.0
+
+
 def _init_verdict(result: StudyResult, lab: SettingResult, scaled: list[SettingResult]) -> str:
     """Whether the lab's init is what attenuates the gradient: both gradient norms after the
     break, against the fan-scaled inits', and what the network learned."""
     norms = [result.metric(f"run2.grad_norm_{end}") for end in ("first", "last")]
     gri, r2 = result.metric("run2.gri"), result.metric("run2.r2")
-    ratios = []
+    bounds = []  # per norm: the fan-scaled inits' (smallest, largest) median over the lab's
     for norm in norms:
         theirs = [median(r, norm) for r in scaled if median(r, norm) is not None]
         if median(lab, norm) is None or not theirs:
             return "The gradient norms are undefined for too many seeds to compare the inits."
-        ratios.append(min(theirs) / median(lab, norm) if median(lab, norm) else math.inf)
+        ours = median(lab, norm)
+        bounds.append([_ratio(v, ours) for v in (min(theirs), max(theirs))])
     text = (
         f"After the break the first layer's gradient is {fmt(median(lab, norms[0]), 3)} under "
         f"the lab's init against {_spread(scaled, norms[0])}, the last hidden layer's "
         f"{fmt(median(lab, norms[1]), 3)} against {_spread(scaled, norms[1])}, and R² "
         f"{fmt(median(lab, r2), 3)} against {_spread(scaled, r2)}"
     )
-    if min(ratios) < 10:
+    if all(low >= 10 for low, _ in bounds):
+        text += (
+            ": the attenuation is the init's doing, the first layer's gradient "
+            f"{factor(bounds[0][0])} times and the last hidden layer's {factor(bounds[1][0])} "
+            "times smaller under the lab's init than under any fan-scaled init"
+        )
+        text += "" if _below(median(lab, gri), VANISHING_GRI) else " (GRI, a ratio, hides it)"
+    elif all(0 < high <= 0.1 for _, high in bounds):
+        text += (
+            f": the first layer's gradient is {factor(1 / bounds[0][1])} times and the last "
+            f"hidden layer's {factor(1 / bounds[1][1])} times larger under the lab's init than "
+            "under any fan-scaled init"
+        )
+    elif all(low >= 0.1 and high <= 10 for low, high in bounds):
         return text + ": the inits attenuate the gradient alike (within a factor of 10)."
-    text += (
-        f": the attenuation is the init's doing, both gradients at least {_times(min(ratios))} "
-        "times smaller under the lab's init"
-    )
-    if not _below(median(lab, gri), VANISHING_GRI):
-        text += " (GRI, a ratio of the two, hides it)"
+    else:
+        text += ": the inits differ by more than a factor of 10, but not both gradients alike"
     if _below(median(lab, r2), NO_LEARNING_R2):
         text += ", where the network predicts little more than the mean"
     return text + "."
 
 
 def _lr_sentence(result: StudyResult, activation: str, results: list[SettingResult]) -> str:
-    """The best rate, and from which rate training overshoots into divergence."""
+    """The best rate, against the roll's own; then, rate by rate, divergence and dead layers."""
     loss, diverged, r2 = (result.metric(n) for n in ("final_loss", "diverged", "r2"))
     best = min(results, key=lambda r: _median_worst_diverged(r, loss))
     if _median_worst_diverged(best, loss) == float("inf"):
@@ -209,18 +281,42 @@ def _lr_sentence(result: StudyResult, activation: str, results: list[SettingResu
     )
     if _below(median(best, r2), NO_LEARNING_R2):
         text += ", where the median network still predicts little more than the mean"
-    some = _first(results, lambda r: (r.share(diverged) or 0) > 0)
-    half = _first(results, lambda r: (r.share(diverged) or 0) >= 0.5)
-    if half is not None:
-        text += (
-            f"; a larger rate overshoots: from {half:.3g} on, at least half of the seeds diverge"
-        )
-        text += f" (the first divergence at {some:.3g})" if some != half else ""
-    elif some is not None:
-        text += f"; from {some:.3g} some seeds diverge, but never half of them"
+    return text + "; " + _lr_failures(result, results) + "."
+
+
+def _lr_failures(result: StudyResult, results: list[SettingResult]) -> str:
+    """Rate by rate, where training diverged and where it ended with a dead layer instead;
+    from which rate on at least half of the seeds diverge, when every larger rate does too."""
+    diverged, dead = result.metric("diverged"), result.metric("dead_layer")
+    results = sorted(results, key=lambda r: r.setting.value("lr"))
+
+    def count(r: SettingResult, dead_only: bool) -> str:
+        """``2 of 3 seeds``: those that diverged, or that ended with a dead layer instead."""
+        flags = [(dead.value(s) == 1, diverged.value(s) == 1) for s in r.seeds]
+        hits = sum(d and not v if dead_only else v for d, v in flags)
+        return f"{hits} of {len(r.seeds)} seeds"
+
+    rates = [(r, fmt_value(r.setting.value("lr"))) for r in results]
+    failed = [f"{lr} ({count(r, False)})" for r, lr in rates if r.share(diverged)]
+    if failed:
+        only = "only " if len(failed) < len(rates) else ""
+        text = f"training diverged {only}at lr {_listing(failed)}"
     else:
-        text += f"; no rate up to {max(result.study.lrs):.3g} made a seed diverge"
-    return text + "."
+        text = f"no rate up to {fmt_value(max(result.study.lrs))} made a seed diverge"
+    half = [(r.share(diverged) or 0) >= 0.5 for r in results]
+    start = next((k for k in range(len(half)) if all(half[k:])), None)
+    if start is not None:
+        text += (
+            f"; a larger rate overshoots: from {rates[start][1]} on, at least half of the "
+            "seeds diverge"
+        )
+    deaths = [f"{lr} ({count(r, True)})" for r, lr in rates if not count(r, True).startswith("0 ")]
+    if deaths:
+        text += (
+            "; a dead layer (every unit 0 for every example) ended training without "
+            f"divergence at lr {_listing(deaths)}"
+        )
+    return text
 
 
 def _median_worst_diverged(result: SettingResult, loss: Metric) -> float:
@@ -233,7 +329,9 @@ def finding(result: StudyResult) -> str:
     """One paragraph, every number in it read off the study's figures."""
     kind = result.study.kind
     if kind == "depth":
-        parts = [_gri_sentence(result), _depth_helps_sentence(result), _shares_sentence(result)]
+        parts = [_gri_sentence(result), _depth_one_sentence(result)]
+        parts += [_collapse_sentence(result), _depth_helps_sentence(result)]
+        parts = [p for p in parts if p] + [_shares_sentence(result)]
     elif kind == "init":
         groups = result.by_activation().items()
         parts = [_init_sentence(result, a, rs) for a, rs in groups]
@@ -250,7 +348,7 @@ def cell(result: SettingResult, metric: Metric) -> str:
     share as a percentage of the seeds."""
     if metric.share:
         share = result.share(metric)
-        return "undefined" if share is None else f"{share:.0%}"
+        return "undefined" if share is None else _percent(result, metric)
     d = result.distribution(metric)
     if d.median is None:
         return "undefined"
