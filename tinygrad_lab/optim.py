@@ -68,7 +68,16 @@ class Optimizer:
 def _check_grad(name: str, k: int, p: Tensor) -> None:
     """Parameter ``k``'s grad is an ndarray of its exact shape and a float dtype, and its values
     can be written (a grad that only broadcasts to the parameter would update it wrongly)."""
-    grad, where = p.grad, f"{name}.step: parameter {k} (shape {p.shape}, {p.dtype})"
+    grad, data = p.grad, p.data
+    if (  # every step passes here: the message below is made only when one fails
+        isinstance(grad, np.ndarray)
+        and grad.shape == data.shape
+        and grad.dtype.kind == "f"
+        and data.dtype.kind == "f"
+        and data.flags.writeable
+    ):
+        return
+    where = f"{name}.step: parameter {k} (shape {p.shape}, {p.dtype})"
     if not isinstance(grad, np.ndarray):
         raise TypeError(
             f"{where} has a grad of type {type(grad).__name__}; expected an ndarray of shape "

@@ -170,6 +170,22 @@ def test_one_activation_object_at_two_places_is_recorded_at_each_place():
     assert_matches(recorded(recorder, 1), expected)
 
 
+def test_values_are_those_of_the_step_even_if_arrays_are_changed_in_place_before_reading():
+    """What the recorder reads later must not be an array the caller can still write into: a
+    .grad clipped in place, or the model's output scaled in place, after the step."""
+    rng = np.random.default_rng(10)
+    model = network(rng)
+    x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 1))
+    expected = expected_step(model, x, y)
+    recorder = nn.GradientRecorder(model)
+    output = model(Tensor(x))
+    nn.MSELoss()(output, Tensor(y)).backward()
+    for param in model.parameters():
+        param.grad *= 0.5  # e.g. clipping, in place
+    output.data[...] = 0.0  # the array forward made, written over
+    assert_matches(recorded(recorder, 1), expected)
+
+
 def test_detach_removes_every_hook_and_stops_recording():
     rng = np.random.default_rng(2)
     model = network(rng)

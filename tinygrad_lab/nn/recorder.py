@@ -21,16 +21,16 @@ up at the next forward, and positions read as the step saw them.
 from __future__ import annotations
 
 import csv
-import functools
 import math
 from collections import deque
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from tinygrad_lab import grad_mode
-from tinygrad_lab.display import markdown_table, norm, to_pandas
+from tinygrad_lab.display import markdown_table, to_pandas
 from tinygrad_lab.grad_mode import state as _state
 from tinygrad_lab.hooks import RemovableHandle
 from tinygrad_lab.nn.activations import activation_of
@@ -39,10 +39,8 @@ from tinygrad_lab.tensor import Tensor
 
 
 class LayerLabel(str):
-    """A layer as one step saw it: the string ``"3:Linear"``, with ``position`` and ``type``.
-
-    (No attributes of its own, so that the garbage collector need not follow the many records
-    that hold one: ``position`` and ``type`` are read off the string.)"""
+    """A layer as one step saw it: the string ``"3:Linear"``, with ``position`` and ``type``
+    (read off the string: it has no attributes of its own)."""
 
     __slots__ = ()
 
@@ -78,33 +76,38 @@ def activation_statistics(data: np.ndarray, dead: str | None) -> tuple[float, fl
     every unit over the examples, one dot product sums the squares. The variance is then
     E[x²] − mean², which cancels when the spread is small against the mean: below a tenth of the
     root mean square (the relative error would pass 100 ulps), the two-pass formula is used.
-    A unit is dead when it is positive for no example: for outputs >= 0 (ReLU), exactly when
-    its sum is 0; otherwise its positive entries are counted.
+    A unit is dead when it is positive for no example: for outputs >= 0 (rule "zero"), exactly
+    when its sum is 0; otherwise (rule "positive") its positive entries are counted.
     """
-    rows = data.reshape(len(data), -1) if data.ndim else data.reshape(1, 1)
+    rows = (
+        data if data.ndim == 2 else data.reshape(len(data), -1) if data.ndim else data.reshape(1, 1)
+    )
     ones = _ONES.get((len(rows), data.dtype))
     if ones is None:
         ones = _ONES[len(rows), data.dtype] = np.ones(len(rows), data.dtype)
     column_sums = np.dot(ones, rows)  # (np.dot: less dispatch than the @ ufunc)
     flat = rows.ravel()
-    mean = sum(column_sums.tolist()) / data.size  # (a few numbers: Python's sum is cheaper)
-    mean_square = float(flat.dot(flat)) / data.size
+    size = flat.size
+    mean = sum(column_sums.tolist()) / size  # (a few numbers: Python's sum is cheaper)
+    mean_square = float(flat.dot(flat)) / size
     variance = mean_square - mean * mean
     if variance < 0.01 * mean_square:
         deviation = flat - mean
-        variance = float(deviation.dot(deviation)) / data.size
+        variance = float(deviation.dot(deviation)) / size
     if dead is None:
         return mean, math.sqrt(variance), None
     units = column_sums if dead == "zero" else np.dot(ones, rows > 0)
-    return mean, math.sqrt(variance), 1.0 - np.count_nonzero(units) / rows.shape[1]
+    return mean, math.sqrt(variance), 1.0 - int(np.count_nonzero(units)) / rows.shape[1]
 
 
 class _Layer(NamedTuple):
-    """A layer the recorder has hooked: the module, its hook handles, how its dead units count."""
+    """A layer the recorder has hooked: the module, its hook handles, how its dead units count,
+    its type's name (each of its forward hooks is handed this)."""
 
     module: Module
     handles: list[RemovableHandle]
     dead: str | None  # "zero" (outputs >= 0: dead when a unit's sum is 0), "positive", or None
+    name: str
 
 
 def _dead_rule(layer: Module) -> str | None:
@@ -129,20 +132,24 @@ class GradientRecorder:
         if every < 1:
             raise ValueError(f"GradientRecorder: every must be >= 1, got {every}")
         self.model, self.every = model, every
-        # Plain tuples (step, layer, quantity, value): the garbage collector lets go of those,
-        # not of named tuples; they become `Record`s when read.
+        # Plain tuples (step, layer, quantity, value) of plain values, the layer's label a str:
+        # the garbage collector stops following those, not named tuples nor tuples that hold
+        # a `LayerLabel` (a str subclass, which it tracks). They become `Record`s when read.
         self._records: deque[tuple] = deque(maxlen=max_records)
-        # A step's records wait here until the step is over: a backward retried after a
-        # failure overwrites them instead of recording its rows twice, and a forward that
-        # raised is no step (its records are dropped, its number given back).
-        self._pending: dict[tuple[LayerLabel, str], tuple] = {}
+        # A step's rows wait until the step is over: a backward retried after a failure
+        # overwrites its rows instead of recording them twice, and a forward that raised is no
+        # step (its rows are dropped, its number given back). Forward's rows, in layer order,
+        # then backward's, in the order they arrived, by (step, layer, quantity):
+        self._forward_rows: list[tuple] = []
+        self._backward_rows: dict[tuple, tuple] = {}
         self._forward_done = True  # the last step's forward ran to its end
         self._in_step = False  # a step's forward is running (it may be a skipped one)
         self.step = 0  # steps seen (forward passes in training mode with grad enabled)
         self._active = False  # the last graph built is a recorded step's: its backward counts
         self._forwarding = False  # a recorded step's forward is running
-        self._labels: dict[int, LayerLabel] = {}  # id(layer) -> its first label in this step
-        self._label_cache: dict[tuple[int, str], LayerLabel] = {}
+        self._labels: dict[int, str] = {}  # id(layer) -> its first label in this step
+        self._label_cache: dict[tuple[int, str], str] = {}  # (position, type) -> label
+        self._label_objects: dict[str, LayerLabel] = {}  # label -> the LayerLabel read back
         self._calls = 0  # layers run so far in this step's forward: the position of the next
         self._layers: dict[int, _Layer] = {}
         self._synced = -1  # the model-structure count at the last sync of the hooks
@@ -160,7 +167,8 @@ class GradientRecorder:
     def records(self) -> list[Record]:
         """Every record so far, oldest first (at most ``max_records``)."""
         self._flush()
-        return list(map(Record._make, self._records))
+        labels = self._label_objects
+        return [Record(step, labels[label], q, v) for step, label, q, v in self._records]
 
     def _rows(self) -> deque[tuple]:
         self._flush()
@@ -180,7 +188,7 @@ class GradientRecorder:
             self._active = False  # backward through an eval-mode graph is not a step either
             return
         if not self._forward_done:  # the last step's forward raised: it was no step
-            self._pending.clear()
+            self._drop_pending()
             self.step -= 1
         self._flush()
         self._forward_done, self._in_step = False, True
@@ -201,58 +209,70 @@ class GradientRecorder:
         present = {id(layer): layer for layer in self.layers()}
         for key, layer in present.items():
             if key not in self._layers:
-                handles = [layer.register_forward_hook(self._after_forward)]
+                info = _Layer(layer, [], _dead_rule(layer), type(layer).__name__)
+                info.handles.append(layer.register_forward_hook(partial(self._after_forward, info)))
                 for name, param in layer.named_parameters():
                     quantity = f"{name.replace('.', '_')}_grad_norm"
-                    hook = functools.partial(self._on_param_grad, layer, quantity)
-                    handles.append(param.register_hook(hook))
-                self._layers[key] = _Layer(layer, handles, _dead_rule(layer))
+                    hook = partial(self._on_param_grad, layer, quantity)
+                    info.handles.append(param.register_hook(hook))
+                self._layers[key] = info
         for key in [k for k in self._layers if k not in present]:
             for handle in self._layers.pop(key).handles:
                 handle.remove()
 
-    def _add(self, step: int, label: LayerLabel, quantity: str, value: float) -> None:
-        self._pending[label, quantity] = (step, label, quantity, float(value))
-
-    def _flush(self) -> None:
-        if self._pending and self._forward_done:
-            self._records.extend(self._pending.values())
-            self._pending.clear()
-
-    def _label(self, position: int, layer: Module) -> LayerLabel:
-        key = (position, type(layer).__name__)
-        label = self._label_cache.get(key)
+    def _after_forward(self, info: _Layer, layer: Module, inputs: tuple, output: Any) -> None:
+        if not self._forwarding:
+            return
+        # the count of calls is this call's position: right even for one layer placed twice
+        position = self._calls
+        self._calls = position + 1
+        label = self._label_cache.get((position, info.name))
         if label is None:
-            label = self._label_cache[key] = LayerLabel(*key)
-        return label
+            layer_label = LayerLabel(position, info.name)
+            label = self._label_cache[position, info.name] = str(layer_label)
+            self._label_objects[label] = layer_label
+        if id(layer) not in self._labels:  # its parameters are labelled by its first place
+            self._labels[id(layer)] = label
+        if not isinstance(output, Tensor) or not output.data.size:
+            return
+        step, rows = self.step, self._forward_rows
+        mean, std, dead = activation_statistics(output.data, info.dead)
+        if dead is not None:
+            rows.append((step, label, "dead_fraction", dead))
+        rows.append((step, label, "activation_mean", mean))
+        rows.append((step, label, "activation_std", std))
+        if output.requires_grad:
+            key = (step, label, "output_grad_norm")
+            output.register_hook(partial(self._on_output_grad, key))
+
+    # A gradient's norm is `display.norm`'s computation written out (one call less a gradient):
+    # one dot product of the array, in memory order, with itself.
+    def _on_output_grad(self, key: tuple, grad: Tensor) -> None:
+        if self._model_hooks:  # still attached
+            flat = grad.data.ravel("K")
+            self._backward_rows[key] = (*key, math.sqrt(flat.dot(flat)))
 
     def _on_param_grad(self, layer: Module, quantity: str, grad: Tensor) -> None:
         # a layer object used at several places: its parameters are labelled by the first
         label = self._labels.get(id(layer))
         if self._active and label is not None:
-            self._add(self.step, label, quantity, norm(grad.data))
+            key = (self.step, label, quantity)
+            flat = grad.data.ravel("K")
+            self._backward_rows[key] = (*key, math.sqrt(flat.dot(flat)))
 
-    def _on_output_grad(self, step: int, label: LayerLabel, grad: Tensor) -> None:
-        if self._model_hooks:  # still attached
-            self._add(step, label, "output_grad_norm", norm(grad.data))
+    def _flush(self) -> None:
+        """Move a finished step's rows into the records: forward's, then backward's."""
+        if self._forward_done:
+            if self._forward_rows:
+                self._records.extend(self._forward_rows)
+                self._forward_rows.clear()
+            if self._backward_rows:
+                self._records.extend(self._backward_rows.values())
+                self._backward_rows.clear()
 
-    def _after_forward(self, layer: Module, inputs: tuple, output: Any) -> None:
-        if not self._forwarding:
-            return
-        # the count of calls is this call's position: right even for one layer placed twice
-        label = self._label(self._calls, layer)
-        self._calls += 1
-        self._labels.setdefault(id(layer), label)
-        if not isinstance(output, Tensor) or not output.data.size:
-            return
-        step = self.step
-        mean, std, dead = activation_statistics(output.data, self._layers[id(layer)].dead)
-        if dead is not None:
-            self._add(step, label, "dead_fraction", dead)
-        self._add(step, label, "activation_mean", mean)
-        self._add(step, label, "activation_std", std)
-        if output.requires_grad:
-            output.register_hook(functools.partial(self._on_output_grad, step, label))
+    def _drop_pending(self) -> None:
+        self._forward_rows.clear()
+        self._backward_rows.clear()
 
     # ----------------------------------------------------------------------------- lifetime
     def detach(self) -> None:
@@ -288,9 +308,10 @@ class GradientRecorder:
         """``{layer: {quantity: value}}`` for one step (the last when None), in layer order."""
         step = self.step if step is None else step
         out: dict[str, dict[str, float]] = {}
+        labels = self._label_objects
         for at, layer, name, value in self._rows():
             if at == step and (quantity is None or name == quantity):
-                out.setdefault(layer, {})[name] = value
+                out.setdefault(labels[layer], {})[name] = value
         return dict(sorted(out.items(), key=lambda item: item[0].position))
 
     def series(self, layer: str, quantity: str) -> list[tuple[int, float]]:
@@ -305,7 +326,7 @@ class GradientRecorder:
 
     def to_pandas(self) -> Any:
         """The history as a ``pandas.DataFrame`` (needs pandas installed)."""
-        return to_pandas(self._rows(), Record._fields, "GradientRecorder.to_pandas")
+        return to_pandas(self.records, Record._fields, "GradientRecorder.to_pandas")
 
     def _repr_markdown_(self) -> str:
         """In Jupyter: the last step, one row a layer and one column a quantity."""
