@@ -19,6 +19,7 @@ import weakref
 import zlib
 from collections import deque
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -45,11 +46,13 @@ def written(tensor: Any) -> None:
     writes += 1
     tensor._version += 1
     tensor._written_at = writes
-    _write_log.append((writes, tensor._data))
-    buffer = _buffer(tensor._data)
-    if id(buffer) not in _buffer_writes:  # forget it with the buffer (ids are reused)
-        weakref.finalize(buffer, _buffer_writes.pop, id(buffer), None)
-    _buffer_writes[id(buffer)] = writes
+    data = tensor._data
+    _write_log.append((writes, data))
+    buffer = data if data.base is None else _buffer(data)
+    key = id(buffer)
+    if key not in _buffer_writes:  # forget it with the buffer (ids are reused)
+        weakref.finalize(buffer, _buffer_writes.pop, key, None)
+    _buffer_writes[key] = writes
 
 
 def _buffer(array: np.ndarray) -> np.ndarray:
@@ -185,16 +188,17 @@ class InPlace:
 
     __slots__ = ()
 
-    @property
-    def data(self) -> np.ndarray:
-        """The values, an ndarray. Assigning to it (or ``x.data *= 2``) is an in-place write:
-        it raises the version, so a graph that saved the old values will not use them."""
-        return self._data
-
-    @data.setter
-    def data(self, values: Any) -> None:
+    def _set_data(self, values: Any) -> None:
         self._data = values if values is self._data else as_array(values)
         written(self)
+
+    # (read in C by attrgetter: the optimizers read it for every parameter at every step)
+    data = property(
+        attrgetter("_data"),
+        _set_data,
+        doc="The values, an ndarray. Assigning to it (or ``x.data *= 2``) is an in-place write: "
+        "it raises the version, so a graph that saved the old values will not use them.",
+    )
 
     def __iadd__(self, other: Any) -> Any:
         return self.add_(other) if _may_write(self, other, "+=") else self + other

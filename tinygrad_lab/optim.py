@@ -51,9 +51,17 @@ class Optimizer:
         raises before anything is written, where a half-applied step would go unnoticed."""
         name, stepped = type(self).__name__, []
         for k, p in enumerate(self.params):
-            if p.grad is None:
+            grad, data = p.grad, p.data
+            if grad is None:
                 continue  # no gradient: the parameter and its state are left as they are
-            _check_grad(name, k, p)
+            if not (  # (the usual case, checked inline: this runs for every parameter)
+                type(grad) is np.ndarray
+                and grad.shape == data.shape
+                and grad.dtype.kind == "f"
+                and data.dtype.kind == "f"
+                and data.flags.writeable
+            ):
+                _check_grad(name, k, p)  # raises, naming what is wrong
             for buffer in self._buffers(k):
                 if buffer is not None and buffer.shape != p.shape:
                     raise ValueError(
@@ -61,23 +69,14 @@ class Optimizer:
                         f"state has shape {buffer.shape} (its data was replaced by an array of "
                         "another shape); make a new optimizer. Nothing was updated"
                     )
-            stepped.append((k, p, p.grad))
+            stepped.append((k, p, grad))
         return stepped
 
 
 def _check_grad(name: str, k: int, p: Tensor) -> None:
     """Parameter ``k``'s grad is an ndarray of its exact shape and a float dtype, and its values
     can be written (a grad that only broadcasts to the parameter would update it wrongly)."""
-    grad, data = p.grad, p.data
-    if (  # every step passes here: the message below is made only when one fails
-        isinstance(grad, np.ndarray)
-        and grad.shape == data.shape
-        and grad.dtype.kind == "f"
-        and data.dtype.kind == "f"
-        and data.flags.writeable
-    ):
-        return
-    where = f"{name}.step: parameter {k} (shape {p.shape}, {p.dtype})"
+    grad, where = p.grad, f"{name}.step: parameter {k} (shape {p.shape}, {p.dtype})"
     if not isinstance(grad, np.ndarray):
         raise TypeError(
             f"{where} has a grad of type {type(grad).__name__}; expected an ndarray of shape "

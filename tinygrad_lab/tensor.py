@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -204,15 +205,16 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
         return Tensor(other, dtype=self._data.dtype if floating else None)
 
     # What backward accumulated: None, or an ndarray of the tensor's shape and dtype (checked
-    # when assigned: a wrong one is an error there, not later in backward).
-    grad = property(lambda self: self._grad, errors.set_grad, doc="The accumulated gradient.")
-    shape = property(lambda self: self._data.shape, doc="Shape of ``data``.")
-    ndim = property(lambda self: self._data.ndim, doc="Number of dimensions.")
-    dtype = property(lambda self: self._data.dtype, doc="float32, float64 or bool.")
-    size = property(lambda self: self._data.size, doc="Number of elements.")
-    grad_fn = property(lambda self: self._ctx, doc="The Function node that made this tensor.")
+    # when assigned: a wrong one is an error there, not later in backward). The getters are
+    # attrgetters, read in C: optimizers and hooks read them for every parameter at every step.
+    grad = property(attrgetter("_grad"), errors.set_grad, doc="The accumulated gradient.")
+    shape = property(attrgetter("_data.shape"), doc="Shape of ``data``.")
+    ndim = property(attrgetter("_data.ndim"), doc="Number of dimensions.")
+    dtype = property(attrgetter("_data.dtype"), doc="float32, float64 or bool.")
+    size = property(attrgetter("_data.size"), doc="Number of elements.")
+    grad_fn = property(attrgetter("_ctx"), doc="The Function node that made this tensor.")
     is_leaf = property(lambda self: self._ctx is None, doc="True unless made by a recorded op.")
-    version = property(lambda self: self._version, doc="How many in-place writes it has had.")
+    version = property(attrgetter("_version"), doc="How many in-place writes it has had.")
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph."""
