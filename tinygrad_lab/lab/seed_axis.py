@@ -284,34 +284,45 @@ def _insert_layers(setting: Setting, state: Any, rng: Any) -> Any:
     return weights[:-1] + added + weights[-1:], biases[:-1] + _zero_biases(added) + biases[-1:]
 
 
-def _draw(setting: Setting, seeds: Sequence[int]) -> tuple[list[Any], Any, Any, list[Any]]:
+def _draw(
+    setting: Setting, seeds: Sequence[int], weights_first: bool = False
+) -> tuple[list[Any], Any, Any, list[Any]]:
     """Each seed's generator, the stacked data and each seed's initial (weights, biases): its
-    ``RandomState(seed)`` draws X, then the weights in layer order, as the stress test does."""
+    ``RandomState(seed)`` draws X, then the weights in layer order, as the stress test does
+    (with ``weights_first``, the weights and then X: the weights cell run first)."""
     config = setting.config
     rngs = [np.random.RandomState(seed) for seed in seeds]
-    data = [make_data(rng, config.n_samples) for rng in rngs]  # X first, as the notebook
+    if not weights_first:
+        data = [make_data(rng, config.n_samples) for rng in rngs]  # X first, as the notebook
     states = []
     for rng in rngs:
         weights = setting.draw_weights(config.layer_sizes, rng)
         states.append((weights, _zero_biases(weights)))
+    if weights_first:
+        data = [make_data(rng, config.n_samples) for rng in rngs]
     X, y = np.stack([x for x, _ in data]), np.stack([t for _, t in data])
     return rngs, X, y, states
 
 
-def first_losses(setting: Setting, seeds: Sequence[int]) -> np.ndarray:
+def first_losses(
+    setting: Setting, seeds: Sequence[int], *, weights_first: bool = False
+) -> np.ndarray:
     """Every seed's epoch-1 loss, from one forward pass of all of them: the loss each seed's
-    stress test records first."""
-    _, X, y, states = _draw(setting, seeds)
+    stress test records first (``weights_first``: with the weights drawn before the data)."""
+    _, X, y, states = _draw(setting, seeds, weights_first)
     with np.errstate(over="ignore", invalid="ignore"):
         return _batch(X, y, states, setting.config).forward()
 
 
-def train_seeds(setting: Setting, seeds: Sequence[int]) -> list[SeedFigures]:
+def train_seeds(
+    setting: Setting, seeds: Sequence[int], *, weights_first: bool = False
+) -> list[SeedFigures]:
     """Train ``setting`` for every seed at once; each seed's figures are those of training it
     alone (its ``RandomState(seed)`` draws X, then the weights in layer order, then at the
-    break the inserted layers, as the lab's stress test does)."""
+    break the inserted layers, as the lab's stress test does; ``weights_first``: the weights
+    before X)."""
     config = setting.config
-    rngs, X, y, states = _draw(setting, seeds)
+    rngs, X, y, states = _draw(setting, seeds, weights_first)
     mean_losses = [float(np.mean((t - t.mean()) ** 2)) for t in y]
     runs, depth = [], config.hidden_layers
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
