@@ -11,7 +11,7 @@ backprop and ``compare``, the self-check against it).
 import importlib
 from typing import Any
 
-from tinygrad_lab import nn, optim
+from tinygrad_lab import autograd, nn, optim
 from tinygrad_lab.creation import (
     arange,
     eye,
@@ -80,6 +80,7 @@ __all__ = [
 ]
 __all__ += [
     "Function",
+    "autograd",
     "GradcheckError",
     "RemovableHandle",
     "Tensor",

@@ -110,3 +110,23 @@ class TensorDisplay:
             body = f"<shape={self.shape} mean={data.mean():.4g} std={data.std():.4g}>"
         dtype = "" if data.dtype == np.float64 else f", dtype={data.dtype}"
         return f"Tensor({body}{dtype}{extra})"
+
+
+class FunctionDisplay:
+    """What traces and drawings read of a `Function` node: its name, whether backward has
+    released it, the bytes it keeps."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def released(self) -> bool:
+        """True once backward has run through this node without ``retain_graph``."""
+        return self.saved_tensors is None
+
+    def saved_nbytes(self) -> int:
+        """Bytes of the arrays this node keeps for backward (0 once released)."""
+        return sum(a.nbytes for a in self.saved_tensors or () if isinstance(a, np.ndarray))

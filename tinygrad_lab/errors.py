@@ -57,11 +57,38 @@ def as_output(out: Any, op: type) -> np.ndarray:
     )
 
 
-def not_a_gradient(grad: Any, op: str, i: int, shape: tuple) -> TypeError:
+def not_a_gradient(grad: Any, op: str, i: int, shape: tuple, recorded: bool = False) -> TypeError:
     got = type(grad).__name__ if type(grad) is not np.ndarray else f"{grad.dtype} array"
+    if recorded:  # create_graph: an ndarray here lost the graph its result depends on
+        return TypeError(
+            f"{op}.backward returned a {got} as the gradient of input {i} in a backward with "
+            "create_graph=True; expected a Tensor: its backward must compute with the Tensors "
+            "it is given (operators, Tensor methods, ops), not with their arrays"
+        )
     return TypeError(
         f"{op}.backward returned a {got} as the gradient of input {i}; expected an "
         f"ndarray of shape {shape} (a Tensor's array is its .data)"
+    )
+
+
+def freed_graph(op: str) -> RuntimeError:
+    return RuntimeError(
+        f"backward: the graph through {op} was already freed by an earlier "
+        "backward; pass retain_graph=True to the first backward() to go through it twice"
+    )
+
+
+def wrong_gradient_dtype(grad: Any, op: str, i: int, dtype: Any) -> TypeError:
+    return TypeError(
+        f"{op}.backward returned a {grad.dtype} gradient for input {i}, which is {dtype}"
+    )
+
+
+def not_twice_differentiable(op: str) -> RuntimeError:
+    return RuntimeError(
+        f"{op}: backward with create_graph=True: this op saved a float array that is neither "
+        "one of its inputs nor its output, so the next derivative would take it for a constant; "
+        f"{op} must save its inputs or output and compute the rest in backward"
     )
 
 

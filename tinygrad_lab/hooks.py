@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lab import errors
 from tinygrad_lab.numpy_interop import as_array
 
 _ids = itertools.count()  # one sequence for every hook: keys stay unique across dicts
@@ -42,6 +43,8 @@ def add_hook(hooks: dict, fn: Callable) -> RemovableHandle:
 def run_hooks(hooks: dict, grad: np.ndarray, wrap: Callable) -> np.ndarray:
     """A tensor's hooks, in order, as backward reaches it: each sees the gradient (as
     ``wrap(grad)``, a Tensor) and may return a replacement of the same shape."""
+    if not isinstance(grad, np.ndarray):  # create_graph: a Tensor, in the graph
+        return _run_recorded(hooks, grad)
     wrapped = wrap(grad, None)  # what each hook sees (a fresh one after a replacement)
     for fn in tuple(hooks.values()):  # (a hook may remove itself)
         replaced = fn(wrapped)
@@ -62,10 +65,35 @@ def run_hooks(hooks: dict, grad: np.ndarray, wrap: Callable) -> np.ndarray:
     return grad
 
 
+def _run_recorded(hooks: dict, grad: Any) -> Any:
+    """The hooks of a backward with ``create_graph``: each sees the gradient Tensor itself (in
+    the graph) and may return a replacement of the same shape and dtype."""
+    for fn in tuple(hooks.values()):
+        replaced = fn(grad)
+        if replaced is not None:
+            if not hasattr(replaced, "_data"):
+                replaced = type(grad)(as_array(replaced, grad.dtype))  # a constant
+            if replaced.shape != grad.shape or replaced.dtype != grad.dtype:
+                raise ValueError(
+                    f"tensor hook {fn!r} returned a gradient of shape {replaced.shape} "
+                    f"({replaced.dtype}), expected {grad.shape} ({grad.dtype})"
+                )
+            grad = replaced
+    return grad
+
+
 class TensorHooks:
-    """`Tensor`'s hooks: ``register_hook`` and ``retain_grad``, as PyTorch's."""
+    """`Tensor`'s hooks, ``register_hook`` and ``retain_grad``, and ``requires_grad_``, as
+    PyTorch's: what a tensor asks of backward."""
 
     __slots__ = ()
+
+    def requires_grad_(self, requires_grad: bool = True) -> Any:
+        """Make this leaf (not) require grad, in place, as PyTorch's ``requires_grad_``."""
+        if self._ctx is not None or (requires_grad and self._data.dtype.kind != "f"):
+            raise errors.cannot_require_grad(self)
+        self.requires_grad = bool(requires_grad)
+        return self
 
     def retain_grad(self) -> Any:
         """Also keep ``.grad`` for this non-leaf tensor during backward."""

@@ -140,3 +140,18 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
         f"Tensor: expected numbers or a rectangular array of them, got {type(data).__name__} "
         f"{short(data)} of dtype {array.dtype}"
     )
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    The one place broadcasting is undone: an op's ``backward`` may return a gradient in the
+    broadcast shape of its output, and the engine reduces it to each input's shape here.
+    """
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad

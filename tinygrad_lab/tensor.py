@@ -14,6 +14,7 @@ comes from its registration in `tinygrad_lab.ops` (`ops.registry`), the one impo
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 from collections.abc import Callable
@@ -22,32 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab import errors, grad_mode, integrity, sites
-from tinygrad_lab.display import TensorDisplay
+from tinygrad_lab import differentiable, errors, grad_mode, integrity, sites
+from tinygrad_lab.display import FunctionDisplay, TensorDisplay
 from tinygrad_lab.grad_mode import state
 from tinygrad_lab.hooks import TensorHooks, run_hooks
-from tinygrad_lab.numpy_interop import NumpyInterop, as_array
+from tinygrad_lab.numpy_interop import NumpyInterop, as_array, unbroadcast
 
 _creation = itertools.count()  # numbers the recorded nodes in order of creation
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
-
-    The one place broadcasting is undone: an op's ``backward`` may return a gradient in the
-    broadcast shape of its output, and the engine reduces it to each input's shape here.
-    """
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
-
-
 # ================================================================================= Function
-class Function:
+class Function(FunctionDisplay):
     """Base class of every op. Subclass it with two static methods on ndarrays::
 
         class Mul(Function):
@@ -89,19 +75,6 @@ class Function:
         """Keep arrays for ``backward``; released after backward unless ``retain_graph``.
         (Backward checks that none of them was changed in place since.)"""
         self.saved_tensors = arrays
-
-    @property
-    def name(self) -> str:
-        return type(self).__name__
-
-    @property
-    def released(self) -> bool:
-        """True once backward has run through this node without ``retain_graph``."""
-        return self.saved_tensors is None
-
-    def saved_nbytes(self) -> int:
-        """Bytes of the arrays this node keeps for backward (0 once released)."""
-        return sum(a.nbytes for a in self.saved_tensors or () if isinstance(a, np.ndarray))
 
     # Runs once per op, millions of times in a sweep: a plain loop, modes read only when on.
     @classmethod
@@ -248,76 +221,88 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
     __pos__ = lambda self: self  # noqa: E731  (the identity, no node: PyTorch's +t is t too)
 
     # ------------------------------------------------------------------------- autograd
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Make this leaf (not) require grad, in place, as PyTorch's ``requires_grad_``."""
-        if self._ctx is not None or (requires_grad and self._data.dtype.kind != "f"):
-            raise errors.cannot_require_grad(self)
-        self.requires_grad = bool(requires_grad)
-        return self
-
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` that requires grad.
 
         ``grad`` is the gradient of some scalar with respect to this tensor (1 by default, for a
         one-element tensor). The graph's saved arrays are freed afterwards unless
-        ``retain_graph``. All or nothing: a backward that fails part-way (in a hook, an op, a
-        check) leaves every ``.grad`` and the graph as they were."""
-        seed = _seed(self, grad)
-        grads = {self: seed}  # tensor -> the sum of the gradients that have reached it
-        # Tensors made by an op that some gradient has reached, as a heap: the newest (largest
-        # creation number) pops first. A node is made after its inputs, so a tensor pops after
-        # every tensor made from it: all its gradient has arrived by then.
-        waiting = [(-self._ctx.seq, self)] if self._ctx is not None else []
-        kept: list[tuple[Tensor, np.ndarray]] = []  # (tensor, grad) to store in tensor.grad
-        visited: list[Tensor] = []
-        observed = grad_mode.switched and (state.anomaly or bool(state.backward_observers))
+        ``retain_graph`` (by default ``create_graph``). With ``create_graph`` the backward pass
+        is itself recorded: each ``.grad`` is then a Tensor in a graph, to differentiate again.
+        All or nothing: a backward that fails part-way (in a hook, an op, a check) leaves every
+        ``.grad`` and the graph as they were."""
+        seed = _seed(self, grad, create_graph)
+        kept = _walk((self,), (seed,), None, create_graph, retain_graph)
+        _commit(kept, seed)
+
+
+# ================================================================================= backward
+def _seed(root: Tensor, grad: Any, create_graph: bool = False) -> Any:
+    """The gradient backward starts from: ``grad``, or 1 for a one-element ``root``; a Tensor
+    when the backward is recorded (``grad`` itself when it is one: it may require grad)."""
+    if not root.requires_grad or (grad is None and root._data.size != 1):
+        raise errors.cannot_start_backward(root)
+    array = np.ones_like(root._data) if grad is None else as_array(grad, root._data.dtype)
+    if array.shape != root.shape:
+        raise ValueError(
+            f"backward: grad has shape {array.shape}, but the tensor has shape {root.shape}"
+        )
+    if create_graph and not (isinstance(grad, Tensor) and grad.dtype == array.dtype):
+        return Tensor._new(array, None)
+    return grad if create_graph else array
+
+
+def _walk(roots: tuple, seeds: tuple, wanted: Any, create_graph: bool, retain: Any) -> list:
+    """Run backward from ``roots`` (each with its seed); return (tensor, gradient) for every
+    leaf reached and tensor retaining its grad, or for the set ``wanted`` of tensors."""
+    grads: dict = {}  # tensor -> the sum of the gradients that have reached it
+    # Tensors made by an op that some gradient has reached, as a heap: the newest (largest
+    # creation number) pops first. A node is made after its inputs, so a tensor pops after
+    # every tensor made from it: all its gradient has arrived by then.
+    for root, seed in zip(roots, seeds, strict=True):
+        grads[root] = grads[root] + seed if root in grads else seed
+    waiting = [(-root._ctx.seq, root) for root in grads if root._ctx is not None]
+    heapq.heapify(waiting)
+    kept: list[tuple[Tensor, Any]] = []  # (tensor, grad) to store in tensor.grad
+    visited: list[Tensor] = []
+    observed = grad_mode.switched and (state.anomaly or bool(state.backward_observers))
+    with grad_mode.enable_grad() if create_graph else contextlib.nullcontext():
         while waiting:
             node = heapq.heappop(waiting)[1]
             grad = grads.pop(node)
             if node._hooks:
                 grad = run_hooks(node._hooks, grad, Tensor._new)
-            if node._retains_grad:
+            if node._retains_grad if wanted is None else node in wanted:
                 kept.append((node, grad))
-            _visit(node, grad, grads, waiting, observed)
+            _visit(node, grad, grads, waiting, observed, create_graph)
             visited.append(node)
         for leaf, grad in grads.items():  # what is left are the leaves, with their sums
-            kept.append((leaf, run_hooks(leaf._hooks, grad, Tensor._new) if leaf._hooks else grad))
-        _commit(kept, seed)
-        if not retain_graph:
-            _release(visited)
+            if wanted is None or leaf in wanted:
+                hooked = run_hooks(leaf._hooks, grad, Tensor._new) if leaf._hooks else grad
+                kept.append((leaf, hooked))
+    if not (create_graph if retain is None else retain):
+        _release(visited)
+    return kept
 
 
-# ================================================================================= backward
-def _seed(root: Tensor, grad: Any) -> np.ndarray:
-    """The gradient backward starts from: ``grad``, or 1 for a one-element ``root``."""
-    if not root.requires_grad or (grad is None and root._data.size != 1):
-        raise errors.cannot_start_backward(root)
-    if grad is None:
-        return np.ones_like(root._data)
-    grad = as_array(grad, root._data.dtype)
-    if grad.shape != root.shape:
-        raise ValueError(
-            f"backward: grad has shape {grad.shape}, but the tensor has shape {root.shape}"
-        )
-    return grad
-
-
-def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed: bool) -> None:
-    """Run ``node``'s op backward and add each input's gradient to ``grads``; an input made by
-    an op joins ``waiting`` when its first gradient arrives."""
+def _visit(
+    node: Tensor, grad: Any, grads: dict, waiting: list, observed: bool, create_graph: bool
+) -> None:
+    """Run ``node``'s op backward and add each input's gradient to ``grads``."""
     ctx = node._ctx
     saved = ctx.saved_tensors
     if saved is None:
-        raise RuntimeError(
-            f"backward: the graph through {ctx.name} was already freed by an earlier "
-            "backward; pass retain_graph=True to the first backward() to go through it twice"
-        )
+        raise errors.freed_graph(ctx.name)
     if saved and ctx._writes != integrity.writes:  # something was written in place since
         integrity.check_versions(node, ctx)
     if observed:
         sites.observe_before(ctx)
     try:
-        input_grads = ctx.backward(ctx, grad)
+        if create_graph:  # the op's one backward, given Tensors: what it does is recorded
+            input_grads = differentiable.recorded_backward(ctx, node, grad)
+        else:
+            input_grads = ctx.backward(ctx, grad)
     except TypeError as err:
         hint = errors.signature_hint(err, type(ctx), "backward", "backward(ctx, grad)")
         if hint is None:
@@ -325,8 +310,7 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed:
         raise hint from err
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
-    parents = ctx.parents
-    if len(input_grads) != len(parents):
+    if len(input_grads) != len(parents := ctx.parents):
         raise RuntimeError(
             f"{ctx.name}.backward returned {len(input_grads)} gradients for {len(parents)} inputs"
         )
@@ -338,21 +322,23 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed:
             continue
         data = parent._data
         if (
-            type(parent_grad) is not np.ndarray
+            create_graph  # (Tensors: checked in _fit)
+            or type(parent_grad) is not np.ndarray
             or parent_grad.shape != data.shape
             or parent_grad.dtype is not data.dtype  # (NumPy's float dtypes are singletons)
         ):
-            parent_grad = _fit(parent_grad, parent, ctx, i)
+            parent_grad = _fit(parent_grad, parent, ctx, i, create_graph)
         previous = grads.get(parent)
         if previous is not None:
-            grads[parent] = np.asarray(previous + parent_grad)  # (0-d: an array, not a scalar)
+            total = previous + parent_grad
+            grads[parent] = total if create_graph else np.asarray(total)  # (0-d: an array)
             continue
         grads[parent] = parent_grad
         if parent._ctx is not None:
             heapq.heappush(waiting, (-parent._ctx.seq, parent))
 
 
-def _commit(kept: list[tuple[Tensor, np.ndarray]], seed: np.ndarray) -> None:
+def _commit(kept: list[tuple[Tensor, Any]], seed: Any) -> None:
     """Store the gradients that leaves (and retained tensors) receive, accumulating; every
     check first, so that either every ``.grad`` changes or none does."""
     for node, _ in kept:
@@ -361,13 +347,15 @@ def _commit(kept: list[tuple[Tensor, np.ndarray]], seed: np.ndarray) -> None:
             raise errors.stale_grad(node, old)
     stored = {id(seed)}  # arrays some .grad (or the caller) already holds
     for node, grad in kept:
-        if node._grad is not None:
+        if type(grad) is not np.ndarray or type(node._grad) is Tensor:  # recorded: a Tensor
+            node._grad = grad if node._grad is None else node._grad + grad
+        elif node._grad is not None:
             node._grad = np.asarray(node._grad + grad)
-            continue
-        if grad.base is not None or id(grad) in stored:  # a view, or shared: copy
-            grad = grad.copy()
-        stored.add(id(grad))
-        node._grad = grad
+        else:
+            if grad.base is not None or id(grad) in stored:  # a view, or shared: copy
+                grad = grad.copy()
+            stored.add(id(grad))
+            node._grad = grad
 
 
 def _release(order: list[Tensor]) -> None:
@@ -377,17 +365,24 @@ def _release(order: list[Tensor]) -> None:
             node._ctx.saved_tensors = None
 
 
-def _fit(grad: Any, parent: Tensor, ctx: Function, i: int) -> np.ndarray:
+def _fit(grad: Any, parent: Tensor, ctx: Function, i: int, create_graph: bool = False) -> Any:
     """An op's gradient for input ``i``, checked and reduced to ``parent``'s shape and dtype; or
     an error naming the op, the input and what was wrong."""
     if isinstance(grad, np.generic):  # a NumPy scalar: what arithmetic on 0-d arrays gives
         grad = np.asarray(grad)
-    if type(grad) is not np.ndarray or grad.dtype.kind not in "fiub":
-        raise errors.not_a_gradient(grad, ctx.name, i, parent.shape)
+    recorded = isinstance(grad, Tensor)  # (with create_graph, it must be)
+    array = grad._data if recorded else grad
+    ok = recorded is create_graph and type(array) is np.ndarray and array.dtype.kind in "fiub"
+    if not ok:
+        raise errors.not_a_gradient(grad, ctx.name, i, parent.shape, create_graph)
     if grad.shape != parent.shape and grad.ndim >= parent.ndim:
         grad = unbroadcast(grad, parent.shape)
     if grad.shape != parent.shape:
         raise errors.wrong_gradient_shape(grad, ctx.name, i, parent.shape)
+    if create_graph:
+        if grad.dtype != parent.dtype:
+            raise errors.wrong_gradient_dtype(grad, ctx.name, i, parent.dtype)
+        return grad
     return grad.astype(parent.dtype, copy=False)
 
 
