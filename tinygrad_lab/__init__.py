@@ -11,7 +11,7 @@ backprop and ``compare``, the self-check against it).
 import importlib
 from typing import Any
 
-from tinygrad_lab import autograd, nn, optim
+from tinygrad_lab import autograd, func, nn, optim
 from tinygrad_lab.creation import (
     arange,
     eye,
@@ -33,7 +33,7 @@ from tinygrad_lab.grad_mode import (
     no_grad,
     record_sites,
 )
-from tinygrad_lab.gradcheck import GradcheckError, gradcheck
+from tinygrad_lab.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_lab.hooks import RemovableHandle
 from tinygrad_lab.ops.movement import concatenate, stack
 from tinygrad_lab.serialization import load, save
@@ -81,6 +81,8 @@ __all__ = [
 __all__ += [
     "Function",
     "autograd",
+    "func",
+    "gradgradcheck",
     "GradcheckError",
     "RemovableHandle",
     "Tensor",

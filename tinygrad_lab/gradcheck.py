@@ -90,3 +90,55 @@ def _central_difference(loss: Callable[[], float], t: Tensor, index: tuple, eps:
     down = loss()
     t.data[index] = original
     return (up - down) / (2 * eps)
+
+
+def gradgradcheck(
+    fn: Callable[..., Tensor],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check ``fn``'s second derivatives, as PyTorch's ``gradgradcheck``: `gradcheck` of the
+    function ``(inputs, v) ↦ vᵀ ∂fn/∂inputs`` (a backward with ``create_graph=True``, for a
+    random ``v`` drawn from ``seed``), whose own backward is the backward of ``fn``'s backward.
+    Returns True, or raises `GradcheckError` naming ``fn``'s ops and the worst entry."""
+    from tinygrad_lab import autograd
+    from tinygrad_lab.ops.movement import concatenate
+
+    positions = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not positions:
+        raise ValueError("gradgradcheck: no input is a Tensor with requires_grad=True")
+    out = fn(*inputs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradgradcheck: fn must return a Tensor, got {type(out).__name__}")
+    rng = np.random.default_rng(seed)
+    v = Tensor(rng.standard_normal(out.shape), requires_grad=True)
+
+    def first_derivatives(*args: Any) -> Tensor:
+        *xs, cotangent = args
+        wrt = [xs[i] for i in positions]
+        grads = autograd.grad(fn(*xs), wrt, cotangent, create_graph=True, allow_unused=True)
+        return concatenate([g.reshape(-1) for g in grads if g is not None])
+
+    try:
+        return gradcheck(first_derivatives, [*inputs, v], eps, atol, rtol, seed + 1)
+    except GradcheckError as err:
+        raise GradcheckError(
+            f"gradgradcheck of {_ops(out)}: {str(err).removeprefix('gradcheck: ')} (input "
+            f"{len(inputs)} is the cotangent v)"
+        ) from None
+
+
+def _ops(out: Tensor) -> str:
+    """The ops that made ``out``, by name, each once: ``Mul, Sum``."""
+    names, seen, stack = [], set(), [out]
+    while stack:
+        t = stack.pop()
+        if t._ctx is None or id(t) in seen:
+            continue
+        seen.add(id(t))
+        names.append(t._ctx.name)
+        stack.extend(t._ctx.parents)
+    return ", ".join(dict.fromkeys(reversed(names))) or "a function without ops"
