@@ -1,9 +1,11 @@
 """Shared by the op tests: random values suited to an op's domain, and `check`, which compares an
-op with its NumPy reference forward and with central finite differences of it backward."""
+op with its NumPy reference forward, with central finite differences of it backward, and its
+second derivatives (a backward with ``create_graph=True``, differentiated again) with central
+differences of its first derivative."""
 
 import numpy as np
 
-from tinygrad_lab import Tensor
+from tinygrad_lab import Tensor, autograd
 
 EPS = 1e-6
 
@@ -63,3 +65,33 @@ def check(fn, ref, *arrays: np.ndarray, seed: int = 0) -> None:
         assert t.grad is not None, f"no gradient reached input {i}"
         assert t.grad.shape == a.shape and t.grad.dtype == np.float64
         np.testing.assert_allclose(t.grad, numeric, rtol=1e-4, atol=1e-6, err_msg=f"input {i}")
+    check_second(fn, arrays, weights, seed=seed)
+
+
+def check_second(fn, arrays: list, weights: np.ndarray, seed: int = 0) -> None:
+    """``fn``'s second derivatives: the gradient of ``sum(u · ∂ sum(weights · fn)/∂inputs)``
+    from a recorded backward, against central differences of that first derivative (computed
+    by an ordinary backward) at every entry, for a random ``u``."""
+    tensors = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    first = autograd.grad(fn(*tensors), tensors, Tensor(weights), create_graph=True)
+    rng = np.random.default_rng(seed + 1)
+    us = [rng.standard_normal(a.shape) for a in arrays]
+    total = sum((g * u).sum() for g, u in zip(first, us, strict=True))
+    if not total.requires_grad:  # every first derivative is constant: the second is 0
+        analytic = [np.zeros_like(a) for a in arrays]
+    else:
+        analytic = [g.data for g in autograd.grad(total, tensors, allow_unused=True)]
+        analytic = [
+            np.zeros_like(a) if g is None else g for a, g in zip(arrays, analytic, strict=True)
+        ]
+
+    def directional(*xs):  # sum(u · first derivative), by an ordinary backward
+        inner = [Tensor(x.copy(), requires_grad=True) for x in xs]
+        fn(*inner).backward(weights)
+        return sum(np.sum(u * t.grad) for u, t in zip(us, inner, strict=True) if t.grad is not None)
+
+    for i in range(len(arrays)):
+        numeric = central_differences(directional, list(arrays), i)
+        np.testing.assert_allclose(
+            analytic[i], numeric, rtol=1e-4, atol=1e-5, err_msg=f"second derivative, input {i}"
+        )

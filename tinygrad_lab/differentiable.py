@@ -38,6 +38,14 @@ def _in_graph(array: Any, ctx: Any, node: Any) -> Any:
     for parent in ctx.parents:
         if array is parent._data:
             return parent
-    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+    if not isinstance(array, np.ndarray | np.generic) or array.dtype.kind != "f":
         return array
     raise errors.not_twice_differentiable(ctx.name)
+
+
+def call(op: Any, *inputs: Any, **settings: Any) -> Any:
+    """``op`` where another op's backward needs it (a convolution's backward is a convolution):
+    recorded, ``op.apply``, when given Tensors; on arrays its forward alone, nothing recorded."""
+    if any(hasattr(x, "grad_fn") for x in inputs):
+        return op.apply(*inputs, **settings)
+    return op.forward(op(), *inputs, **settings)

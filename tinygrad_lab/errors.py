@@ -46,11 +46,15 @@ def signature_hint(err: TypeError, op: type, method: str, signature: str) -> Typ
     )
 
 
-def as_output(out: Any, op: type) -> np.ndarray:
-    """What a forward returned, as an ndarray: a NumPy or Python number is fine; anything else
-    is an error naming the op."""
+def as_output(out: Any, op: type, ctx: Any) -> np.ndarray:
+    """What a forward returned, as an ndarray: a NumPy or Python number is fine (and where the
+    op saved it for backward, the array saved is the output's own); anything else is an error
+    naming the op."""
     if isinstance(out, np.generic | int | float) and not isinstance(out, bool):
-        return np.asarray(out)
+        array = np.asarray(out)
+        if ctx.saved_tensors:
+            ctx.saved_tensors = tuple(array if s is out else s for s in ctx.saved_tensors)
+        return array
     hint = " (a Tensor's array is its .data)" if hasattr(out, "grad_fn") else ""
     raise TypeError(
         f"{op.__name__}.forward returned {type(out).__name__}; it must return an ndarray{hint}"

@@ -101,7 +101,7 @@ class Function(FunctionDisplay):
                 raise
             raise better from err
         if type(out) is not np.ndarray:
-            out = errors.as_output(out, cls)
+            out = errors.as_output(out, cls, ctx)
         recording = True
         if grad_mode.switched:  # a mode is on in some thread: read this thread's
             if state.record_sites:  # traces, layer drawings and anomaly mode

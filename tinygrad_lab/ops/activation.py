@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from tinygrad_lab.differentiable import call
 from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function, Tensor
 
@@ -68,24 +69,44 @@ class GELU(Function):
         if approximate not in GELU_APPROXIMATIONS:
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         ctx.approximate = approximate
+        ctx.save_for_backward(x)
         if approximate == "tanh":
-            t = np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-            ctx.save_for_backward(x, t)
-            return 0.5 * x * (1 + t)
-        cdf = 0.5 * (1 + _erf(x * SQRT_HALF))
-        ctx.save_for_backward(x, cdf)
-        return x * cdf
+            return 0.5 * x * (1 + _gelu_tanh(x))
+        return x * call(NormalCDF, x)
 
     @staticmethod
     def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            x, t = ctx.saved_tensors
+            t = _gelu_tanh(x)
             inner_slope = SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             # d/dx x(1 + t)/2 = (1 + t)/2 + x (1 - t²) u'/2, u the argument of tanh
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_slope)
-        x, cdf = ctx.saved_tensors
-        density = INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return grad * (cdf + x * density)  # (x Φ(x))' = Φ(x) + x φ(x)
+        cdf = call(NormalCDF, x)  # (an op: its own derivative, the density, is known)
+        return grad * (cdf + x * _normal_density(x))  # (x Φ(x))' = Φ(x) + x φ(x)
+
+
+def _gelu_tanh(x: np.ndarray) -> np.ndarray:
+    """tanh(√(2/π) (x + 0.044715 x³)), the tanh approximation's Φ(x) as 2Φ - 1."""
+    return np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+
+
+def _normal_density(x: np.ndarray) -> np.ndarray:
+    return INV_SQRT_2PI * np.exp(-0.5 * x * x)  # φ(x) = e^(-x²/2) / √(2π)
+
+
+class NormalCDF(Function):
+    """Φ(x) = (1 + erf(x/√2)) / 2, the standard normal distribution function (GELU's)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (1 + _erf(x * SQRT_HALF))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * _normal_density(x)  # Φ' = φ
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
@@ -103,13 +124,13 @@ class SiLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        s = _sigmoid(x)
-        ctx.save_for_backward(x, s)
-        return x * s
+        ctx.save_for_backward(x)
+        return x * _sigmoid(x)
 
     @staticmethod
     def backward(ctx, grad):
-        x, s = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        s = _sigmoid(x)
         return grad * (s * (1 + x * (1 - s)))  # (x σ)' = σ + x σ (1 - σ)
 
 
@@ -124,13 +145,13 @@ class ELU(Function):
         ctx.alpha = alpha
         below = alpha * np.expm1(np.minimum(x, 0))  # (no overflow in the branch not taken)
         out = np.where(x > 0, x, below)
-        ctx.save_for_backward(x, below)
+        ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, below = ctx.saved_tensors
-        return grad * np.where(x > 0, 1, below + ctx.alpha)  # 1 above 0, α eˣ = out + α below
+        x, out = ctx.saved_tensors
+        return grad * np.where(x > 0, 1, out + ctx.alpha)  # 1 above 0, α eˣ = out + α below
 
 
 register("elu", ELU, layer=True)
@@ -177,13 +198,13 @@ class Mish(Function):
 
     @staticmethod
     def forward(ctx, x):
-        t = np.tanh(_softplus(x))
-        ctx.save_for_backward(x, t)
-        return x * t
+        ctx.save_for_backward(x)
+        return x * np.tanh(_softplus(x))
 
     @staticmethod
     def backward(ctx, grad):
-        x, t = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        t = np.tanh(_softplus(x))
         # (x tanh(sp x))' = tanh(sp x) + x (1 - tanh²(sp x)) σ(x), as sp' = σ
         return grad * (t + x * (1 - t * t) * _sigmoid(x))
 
