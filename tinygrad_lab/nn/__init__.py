@@ -5,7 +5,7 @@ from tinygrad_lab.nn import activations, functional, init
 from tinygrad_lab.nn.activations import *  # noqa: F403  (every activation layer, by its op)
 from tinygrad_lab.nn.container import Sequential
 from tinygrad_lab.nn.dropout import Dropout
-from tinygrad_lab.nn.layers import Conv2d, CrossEntropyLoss, Flatten, Linear, MSELoss
+from tinygrad_lab.nn.layers import Conv1d, Conv2d, CrossEntropyLoss, Flatten, Linear, MSELoss
 from tinygrad_lab.nn.module import Module, Parameter
 from tinygrad_lab.nn.normalization import BatchNorm1d, BatchNorm2d
 from tinygrad_lab.nn.pooling import AvgPool2d, MaxPool2d
@@ -27,6 +27,7 @@ __all__ = [
     "init",
 ]
 __all__ += ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "MaxPool2d"]  # CNN layers
+__all__ += ["Conv1d"]
 __all__ += activations.__all__
 
 

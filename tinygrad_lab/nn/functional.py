@@ -8,8 +8,8 @@ each a thin call of the same op the layer uses::
     loss = F.cross_entropy(F.linear(y.reshape(len(y), -1), w2), labels)
 
 Where this differs from PyTorch: ``linear`` takes PyTorch's (out, in) weight, the transpose of
-`nn.Linear`'s notebook layout; an option PyTorch has and the op does not (``groups``,
-``dilation``, ``ceil_mode``, ...) is a ValueError saying it is not supported yet, never ignored;
+`nn.Linear`'s notebook layout; an option PyTorch has and the op does not (``return_indices``,
+``pad``'s other modes, ...) is a ValueError saying it is not supported yet, never ignored;
 ``dropout`` draws its mask from ``rng=``, as everything random here does.
 """
 
@@ -75,16 +75,6 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
     return ops.Affine.apply(input, weight.T, bias)
 
 
-def _square(name: str, value: Any, low: int) -> int:
-    """An int, or a (height, width) pair of equal ints: non-square ones are not supported yet."""
-    height, width = _pair("conv2d", name, value, low)
-    if height != width:
-        raise ValueError(
-            f"conv2d: {name}={value!r}, different for height and width, is not supported yet"
-        )
-    return height
-
-
 def conv2d(
     input: Any,  # noqa: A002
     weight: Any,
@@ -96,11 +86,10 @@ def conv2d(
 ) -> Tensor:
     """2-D convolution (cross-correlation) of NCHW input with an (out, in / groups, kH, kW)
     weight; stride, padding and dilation are ints or (height, width) pairs. As `nn.Conv2d`,
-    the windows must tile the padded input: a remainder is an `OutputSizeError` naming N, F,
-    S and P (PyTorch floors it)."""
+    the output's sides are PyTorch's, floored."""
     params = (weight,) if bias is None else (weight, bias)
     settings = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return ops.Conv2d.apply(input, *params, **settings, exact=True)
+    return ops.Conv2d.apply(input, *params, **settings)
 
 
 def pad(input: Any, pad: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
@@ -127,10 +116,12 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor:
-    """Largest entry of each window; the windows must tile the padded input (as nn.MaxPool2d)."""
-    _unsupported("max_pool2d", dilation=(_pair("max_pool2d", "dilation", dilation, 1), (1, 1)))
-    _unsupported("max_pool2d", ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
-    return ops.MaxPool2d.apply(input, **_pool_geometry("max_pool2d", kernel_size, stride, padding))
+    """Largest entry of each window, as `nn.MaxPool2d` (PyTorch's output size, ``ceil_mode``
+    and ``dilation``); ``return_indices`` is not supported yet."""
+    _unsupported("max_pool2d", return_indices=(return_indices, False))
+    geometry = _pool_geometry("max_pool2d", kernel_size, stride, padding)
+    dilation = _pair("max_pool2d", "dilation", dilation, 1)
+    return ops.MaxPool2d.apply(input, **geometry, dilation=dilation, ceil_mode=bool(ceil_mode))
 
 
 def avg_pool2d(
@@ -142,14 +133,15 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """Mean of each window, padding counted as zeros; the windows must tile the padded input."""
-    _unsupported(
-        "avg_pool2d",
-        ceil_mode=(ceil_mode, False),
-        count_include_pad=(count_include_pad, True),
-        divisor_override=(divisor_override, None),
+    """Mean of each window, as `nn.AvgPool2d` (PyTorch's output size, ``ceil_mode``,
+    ``count_include_pad`` and ``divisor_override``)."""
+    return ops.AvgPool2d.apply(
+        input,
+        **_pool_geometry("avg_pool2d", kernel_size, stride, padding),
+        ceil_mode=bool(ceil_mode),
+        count_include_pad=bool(count_include_pad),
+        divisor_override=divisor_override,
     )
-    return ops.AvgPool2d.apply(input, **_pool_geometry("avg_pool2d", kernel_size, stride, padding))
 
 
 def _pool_geometry(function: str, kernel_size: Any, stride: Any, padding: Any) -> dict:
