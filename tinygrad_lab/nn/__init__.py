@@ -3,7 +3,7 @@ and `functional` (PyTorch's ``F``)."""
 
 from tinygrad_lab.nn import activations, functional, init
 from tinygrad_lab.nn.activations import *  # noqa: F403  (every activation layer, by its op)
-from tinygrad_lab.nn.container import Sequential
+from tinygrad_lab.nn.container import ModuleDict, ModuleList, Sequential
 from tinygrad_lab.nn.dropout import Dropout
 from tinygrad_lab.nn.layers import Conv2d, CrossEntropyLoss, Flatten, Linear, MSELoss
 from tinygrad_lab.nn.module import Module, Parameter
@@ -20,6 +20,8 @@ __all__ = [
     "Linear",
     "MSELoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
     "Record",
     "Sequential",
