@@ -329,6 +329,12 @@ def test_a_mean_over_no_counted_target_is_an_error_not_nan():
         ),
         (lambda: F.nll_loss(np.zeros((2, 3)), [0, 1], np.ones(2)), r"NLL: weight must be \(3,\)"),
         (lambda: F.l1_loss(np.zeros(3), np.zeros((3, 1))), r"L1: input shape \(3,\) and target"),
+        (lambda: F.huber_loss(np.zeros(3), np.zeros((1, 3))), r"Huber: input shape \(3,\)"),
+        (lambda: F.smooth_l1_loss(np.zeros(2), np.zeros(3)), r"SmoothL1: input shape \(2,\)"),
+        (
+            lambda: F.binary_cross_entropy(np.full(3, 0.5), np.ones((3, 1))),
+            r"BinaryCrossEntropy: input shape \(3,\) and target shape \(3, 1\) differ",
+        ),
         (lambda: F.huber_loss(np.zeros(3), np.zeros(3), delta=0.0), "Huber: delta must be pos"),
         (lambda: F.smooth_l1_loss(np.zeros(3), np.zeros(3), beta=-1.0), "beta must be >= 0"),
         (lambda: F.l1_loss(np.zeros(0), np.zeros(0)), "empty input: the mean of no losses"),
