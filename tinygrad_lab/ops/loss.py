@@ -288,7 +288,9 @@ class BinaryCrossEntropyWithLogits(Function):
         return dx, dy
 
 
-def check_class_targets(function: str, input_shape: tuple, target: np.ndarray, ignore_index: int):
+def check_class_targets(
+    function: str, input_shape: tuple, target: np.ndarray, ignore_index: int
+) -> None:
     """Shapes as PyTorch's class losses take them (input (N, C) and target (N,); (N, C, d1, ...)
     and (N, d1, ...); or (C,) and ()), and every target a class index in 0..C-1 or
     ``ignore_index``; else a ValueError naming ``function``."""
