@@ -360,7 +360,7 @@ def test_cross_entropy_rejects_bad_targets():
     logits = Tensor(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="target 3 at position 1 is not a class index in 0..2"):
         nn.CrossEntropyLoss()(logits, np.array([0, 3]))
-    with pytest.raises(ValueError, match=r"logits must be \(N, C\) and target \(N,\)"):
+    with pytest.raises(ValueError, match=r"input must be \(N, C\) and target \(N,\)"):
         nn.CrossEntropyLoss()(logits, np.array([0, 1, 2]))
 
 

@@ -99,7 +99,16 @@ def test_shared_parameters_are_listed_once_in_registration_order():
         "second.bias",
     ]
     assert model.num_parameters() == 2 + 16 + 4 + 4
-    assert list(model.state_dict()) == ["extra", "first.weight", "first.bias", "second.bias"]
+    # state_dict, as PyTorch's, lists a shared module and a tied weight under every name
+    assert list(model.state_dict()) == [
+        "extra",
+        "first.weight",
+        "first.bias",
+        "again.weight",
+        "again.bias",
+        "second.weight",
+        "second.bias",
+    ]
 
 
 def test_named_parameters_use_pytorch_names():

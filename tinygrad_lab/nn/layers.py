@@ -1,5 +1,6 @@
-"""Layers with parameters, and losses. Each is a few lines over an op: read one, then write
-your own. The activation layers are in `activations.py`, beside their registry."""
+"""Layers with parameters, and the layers that reshape (`Flatten`, `Unflatten`). Each is a few
+lines over an op: read one, then write your own. The activation layers are in `activations.py`,
+beside their registry; the losses in `loss.py`."""
 
 from __future__ import annotations
 
@@ -229,26 +230,77 @@ class Conv1d(_ConvNd):
 
 
 class Flatten(Module):
-    """Flatten every axis from ``start_dim`` on: (N, C, H, W) → (N, C·H·W)."""
+    """Flatten the axes ``start_dim`` to ``end_dim`` (both included, negative counting from
+    the end) into one, as PyTorch: the default (N, C, H, W) → (N, C·H·W)."""
 
-    def __init__(self, start_dim: int = 1) -> None:
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        self.start_dim = start_dim
+        self.start_dim, self.end_dim = _dim("Flatten", start_dim), _dim("Flatten", end_dim)
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)
-        return x.reshape(*x.shape[: self.start_dim], -1)
+        shape = x.shape or (1,)  # a 0-d tensor flattens as a 1-d one of one entry, as PyTorch
+        start, end = (_axis("Flatten", d, len(shape)) for d in (self.start_dim, self.end_dim))
+        if start > end:
+            raise ValueError(
+                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for "
+                f"input of shape {x.shape}"
+            )
+        return x.reshape(*shape[:start], -1, *shape[end + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class MSELoss(Module):
-    """Mean squared error over every element; prediction and target shapes must match."""
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (one entry may be -1, worked out), the
+    inverse of `Flatten`: ``Unflatten(1, (C, H, W))`` takes (N, C·H·W) to (N, C, H, W)."""
 
-    def forward(self, prediction: Any, target: Any) -> Tensor:
-        return ops.MSE.apply(prediction, target)
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...] | list[int]) -> None:
+        super().__init__()
+        self.dim = _dim("Unflatten", dim)
+        sizes = unflattened_size
+        if not isinstance(sizes, tuple | list) or not sizes:
+            raise TypeError(
+                f"Unflatten: unflattened_size must be a non-empty tuple or list of ints, "
+                f"got {sizes!r}"
+            )
+        sizes = tuple(_dim("Unflatten", n) for n in sizes)
+        if min(sizes) < -1 or sizes.count(-1) > 1:
+            raise ValueError(
+                f"Unflatten: unflattened_size {sizes} must be sizes >= 0, with at most one -1"
+            )
+        self.unflattened_size = sizes
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor(x)
+        axis = _axis("Unflatten", self.dim, x.ndim)
+        n, sizes = x.shape[axis], self.unflattened_size
+        known = int(np.prod([s for s in sizes if s != -1]))
+        fits = known == n if -1 not in sizes else known > 0 and n % known == 0
+        if not fits:
+            raise ValueError(
+                f"Unflatten: sizes {sizes} do not multiply up to the size {n} of axis "
+                f"{self.dim} of input {x.shape}"
+            )
+        return x.reshape(*x.shape[:axis], *sizes, *x.shape[axis + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-class CrossEntropyLoss(Module):
-    """Cross-entropy from logits (N, C) and class indices (N,), through a stable log-softmax."""
+def _dim(layer: str, value: Any) -> int:
+    """``value`` as an int (an axis or a size), or a TypeError naming the layer."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{layer}: expected an int, got {value!r:.40}")
+    return int(value)
 
-    def forward(self, logits: Any, target: Any) -> Tensor:
-        return ops.CrossEntropy.apply(logits, target)
+
+def _axis(layer: str, dim: int, ndim: int) -> int:
+    """Axis ``dim`` of an ``ndim``-d input counted from the start, or an IndexError."""
+    if not -ndim <= dim < ndim:
+        raise IndexError(
+            f"{layer}: dim {dim} is out of range for a {ndim}-d input "
+            f"(expected {-ndim} to {ndim - 1})"
+        )
+    return dim % ndim

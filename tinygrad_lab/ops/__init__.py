@@ -13,6 +13,7 @@ from tinygrad_lab.ops.dropout import *  # noqa: F403
 from tinygrad_lab.ops.loss import *  # noqa: F403
 from tinygrad_lab.ops.math import *  # noqa: F403
 from tinygrad_lab.ops.matmul import *  # noqa: F403
+from tinygrad_lab.ops.module_hooks import *  # noqa: F403
 from tinygrad_lab.ops.movement import *  # noqa: F403
 from tinygrad_lab.ops.normalization import *  # noqa: F403
 from tinygrad_lab.ops.pool import *  # noqa: F403
