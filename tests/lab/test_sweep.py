@@ -12,7 +12,7 @@ from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.compute import compute_lab
 from tinygrad_lab.lab.roster import Roster, RosterWarning
 from tinygrad_lab.lab.rules import LabRun
-from tinygrad_lab.lab.sweep import DuplicateWarning, parse_seeds, run_many, summarise
+from tinygrad_lab.lab.sweep import DuplicateWarning, SweepError, parse_seeds, run_many, summarise
 
 ROLL = "102303346"
 EPOCHS = 15
@@ -177,7 +177,8 @@ def test_roster_with_no_good_row_names_each_bad_one(tmp_path, capsys):
     code = main(["lab", "--rolls", str(roster), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.splitlines()
     assert code == 2 and len(err) == 3
-    assert "row 2: bad roll number '1023O3888'" in err[0] and "row 3: bad roll number '12'" in err[1]
+    assert "row 2: bad roll number '1023O3888'" in err[0]
+    assert "row 3: bad roll number '12'" in err[1]
     assert err[2] == f"tinygrad-lab: error: roster {roster} holds no roll number"
     assert not (tmp_path / "o").exists()
 
