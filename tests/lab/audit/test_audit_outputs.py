@@ -12,12 +12,14 @@ import io
 import json
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 from audit_submissions import as_markdown, as_text, cells, figures, write
 
 from tinygrad_lab.lab.audit.class_plot import class_gri, spread_seeds
+from tinygrad_lab.lab.audit.result import DocumentSeed, Row, SubmissionAudit
 from tinygrad_lab.lab.audit.run import audit_paths
 from tinygrad_lab.lab.audit.students import gradebook
 from tinygrad_lab.lab.audit.verdict import (
@@ -29,7 +31,9 @@ from tinygrad_lab.lab.audit.verdict import (
     VERDICTS,
     WRONG,
     Anonymiser,
+    reasons,
 )
+from tinygrad_lab.lab.audit.verdict import verdict as most_urgent
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.roster import Roster
 
@@ -294,3 +298,45 @@ def test_gradebook_without_a_roster_has_no_missing_rows(audit):
     some = [s for s in audit.submissions if s.name in (A, G)]
     book = gradebook(dataclasses.replace(audit, submissions=tuple(some)))
     assert [(e.roll, e.verdict) for e in book.entries] == [(G, NOT_REPRODUCED), (A, CLEAN)]
+
+
+def made(rules=(), reproduction=(), consistency=(), class_findings=(), name=A, roll=A):
+    return SubmissionAudit(name, roll, (Path("lab.txt"),), {}, tuple(rules), tuple(reproduction),
+                           tuple(consistency), class_findings=tuple(class_findings))  # fmt: skip
+
+
+REPRODUCED = DocumentSeed(Path("lab.txt"), 3, "reproduced", "seed 3 reproduces it")
+
+
+@pytest.mark.parametrize(
+    ("submission", "expected"),
+    [
+        (made(reproduction=[REPRODUCED]), CLEAN),
+        (made(), CHECK_BY_HAND),  # every output cleared: nothing to reproduce
+        (made(reproduction=[DocumentSeed(Path("lab.txt"), None, "not searched", "no loss")]),
+         CHECK_BY_HAND),
+        (made(reproduction=[REPRODUCED], name=B), CHECK_BY_HAND),  # A's text under B's name
+        (made([Row("learning rate", "0.1", "0.008", "wrong")], [REPRODUCED]), WRONG),
+        (made([Row("roll number", "12", None, "wrong")]), CHECK_BY_HAND),
+        (made(reproduction=[REPRODUCED], consistency=[
+            Row("run 1 GRI = ‖∇W_first‖ / ‖∇W_last‖", "0.5", "1 / 2 = 0.4", "inconsistent")]),
+         NOT_REPRODUCED),
+        (made(reproduction=[REPRODUCED], consistency=[
+            Row("manual convolution (centre)", "-18", "-70", "inconsistent")]), WRONG),
+        (made(reproduction=[REPRODUCED], consistency=[
+            Row("claim: no_vanishing", "no vanishing", "GRI 0.01", "contradicted")]), WRONG),
+        (made(reproduction=[REPRODUCED], class_findings=["shared work"],
+              rules=[Row("learning rate", "0.1", "0.008", "wrong")]), COPIED),
+    ],
+)  # fmt: skip
+def test_a_submission_s_verdict_is_its_most_urgent_reason(submission, expected):
+    assert most_urgent(reasons(submission)) is expected
+
+
+def test_an_unknown_class_finding_is_told_without_a_roll():
+    (reason,) = [r for r in reasons(made(class_findings=[f"the same as roll {B}"])) if r.verdict
+                 is COPIED]  # fmt: skip
+    anonymise = Anonymiser({B})
+    assert (
+        B in reason.text and anonymise(reason.feedback) == "the same as another roll of this class"
+    )

@@ -8,7 +8,7 @@ import csv
 import io
 
 from tinygrad_lab.lab.audit.students import Entry, Gradebook
-from tinygrad_lab.lab.audit.verdict import Anonymiser, verdict
+from tinygrad_lab.lab.audit.verdict import Anonymiser, Verdict, verdict
 
 GRADE_COLUMNS = ["roll", "name", "verdict", "findings"]
 
@@ -35,18 +35,22 @@ def _anonymiser(book: Gradebook, roll: str, everyone: set[str]) -> Anonymiser:
     return Anonymiser(everyone - {roll}, others)
 
 
-def _findings(entries: list[Entry]) -> list[str]:
-    """The student's reasons, most urgent first, each with its verdict."""
-    reasons = sorted(
+def _findings(entries: list[Entry]) -> dict[Verdict, list[str]]:
+    """The student's reasons by verdict, most urgent first, each said once."""
+    by_verdict: dict[Verdict, list[str]] = {}
+    for reason in sorted(
         (reason for entry in entries for reason in entry.reasons),
         key=lambda reason: reason.verdict.priority,
-    )
-    return [f"{reason.verdict.name}: {reason.feedback}" for reason in reasons]
+    ):
+        said = by_verdict.setdefault(reason.verdict, [])
+        if reason.feedback not in said:
+            said.append(reason.feedback)
+    return by_verdict
 
 
 def grades_csv(book: Gradebook) -> str:
     """One row a student (the roster's order, then rolls not on it): roll, name (the roster's),
-    verdict, and the findings as the student's feedback gives them."""
+    verdict, and the findings as the student's feedback gives them (" | " between them)."""
     everyone = _class_rolls(book)
     text = io.StringIO()
     writer = csv.writer(text)
@@ -54,7 +58,8 @@ def grades_csv(book: Gradebook) -> str:
     for roll, entries in book.students():
         anonymise = _anonymiser(book, roll, everyone)
         reasons = [reason for entry in entries for reason in entry.reasons]
-        findings = " | ".join(anonymise(f) for f in _findings(entries))
+        said = [f for found in _findings(entries).values() for f in found]
+        findings = " | ".join(anonymise(f) for f in said)
         writer.writerow([roll, book.name(roll), verdict(reasons).name, findings])
     return text.getvalue()
 
@@ -74,7 +79,7 @@ def _submission_lines(entry: Entry) -> list[str]:
             "rules were checked against the roll the documents give."
         )
     if seeds:
-        lines.append(f"Seeds that reproduce its Part A figures: {seeds}.")
+        lines.append(f"Seed search: {seeds}.")
     return lines
 
 
@@ -86,11 +91,11 @@ def feedback_markdown(book: Gradebook, roll: str, entries: list[Entry], everyone
     lines += [f"**Verdict**: {verdict(reasons).name}.", ""]
     for entry in entries:
         lines += [*_submission_lines(entry), ""]
-    findings = _findings(entries)
     lines += ["## Findings", ""]
-    lines += [f"- {finding}" for finding in findings] or [
-        "None: every rule checked is correct, and a seed reproduces every Part A figure."
-    ]
+    for found, said in _findings(entries).items():
+        lines += [f"### {found.name}", "", *(f"- {s}" for s in said), ""]
+    if not reasons:
+        lines.append("None: every rule checked is correct, and a seed reproduces every figure.")
     anonymise = _anonymiser(book, roll, everyone)
     return anonymise("\n".join(lines).rstrip("\n") + "\n")
 

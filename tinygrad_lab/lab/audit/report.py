@@ -89,9 +89,8 @@ def _entry_lines(entry: Entry | None) -> list[str]:
     if entry.roster_row is not None and entry.roster_row.fields:
         cells = ", ".join(f"{k} {v}" for k, v in entry.roster_row.fields.items() if v)
         lines += [f"**Roster** (row {entry.roster_row.row}): {cells or 'no other column'}.", ""]
-    roster_notes = [r.text for r in entry.reasons if r.source == "roster"]
-    lines += [f"- **roster**: {note}" for note in roster_notes]
-    return lines + ([""] if roster_notes else [])
+    notes = [f"- **{r.source}**: {r.text}" for r in entry.reasons if r.source != "finding"]
+    return lines + notes + ([""] if notes else [])
 
 
 def submission_markdown(audit: SubmissionAudit, entry: Entry | None = None) -> str:
@@ -294,10 +293,10 @@ def summary(audit: ClassAudit, book: Gradebook | None = None) -> str:
         lines += [f"  class: {note}" for note in s.class_findings]
         lines += [f"  class note (no finding): {note}" for note in s.class_notes]
         lines += [f"  {r.verdict}: {_sentence(r)}" for r in s.findings]
-        if roster is not None:
-            entry = entries[id(s)]
-            lines += [f"  roster: {r.text}" for r in entry.reasons if r.source == "roster"]
-        if s.clean and (roster is None or entries[id(s)].verdict.name == "clean"):
+        entry = entries.get(id(s))
+        if entry is not None:
+            lines += [f"  {r.source}: {r.text}" for r in entry.reasons if r.source != "finding"]
+        if s.clean and (entry is None or entry.verdict.name == "clean"):
             lines.append("  no findings")
     if roster is not None:
         for e in book.entries:
@@ -335,9 +334,12 @@ def write_audit(
             if plot:
                 from tinygrad_lab.lab.audit.class_plot import plot_class_gri
 
-                clean = {e.submission.name for e in book.entries
-                         if e.submission is not None and e.verdict.name == "clean"}  # fmt: skip
-                files.write(out / "class_gri.png", partial(plot_class_gri, spread, clean=clean))
+                handed = [e for e in book.entries if e.submission is not None]
+                clean = {e.submission.name for e in handed if e.verdict.name == "clean"}
+                labels = {e.submission.name: f"{e.submission.name} {book.name(e.roll)}".strip()
+                          for e in handed}  # fmt: skip
+                draw = partial(plot_class_gri, spread, clean=clean, labels=labels)
+                files.write(out / "class_gri.png", draw)
     return files.written
 
 

@@ -156,10 +156,11 @@ def gradebook(
                 names = ", ".join(path.name for path in files)
                 text = f"handed in only files the audit cannot read: {names}"
                 feedback = f"your files could not be read by the audit ({names}): checked by hand"
-                why = [Reason(CHECK_BY_HAND, text, feedback)]
+                why = [Reason(CHECK_BY_HAND, text, feedback, "handed in")]
             else:
-                text = f"nothing handed in: no file of roll {row.roll} among the submissions"
-                why = [Reason(NOTHING, text, "no file of yours was found among the submissions")]
+                text = f"no file of roll {row.roll} among the submissions"
+                feedback = "no file of yours was found among the submissions"
+                why = [Reason(NOTHING, text, feedback, "handed in")]
             why += _roster_reasons(row.roll, roster)
             entries.append(Entry(row.roll, None, row, tuple(why), files))
     ordered = sorted(entries, key=lambda entry: entry.verdict.priority)  # stable

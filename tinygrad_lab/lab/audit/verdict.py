@@ -68,7 +68,10 @@ class Reason:
     verdict: Verdict
     text: str
     feedback: str
-    source: str = "audit"  # or "roster": a roll not on the roster, or on it twice
+    # "finding": what the audit's own report lists; "check": what only the verdict adds (a
+    # roll that is not the file's, nothing to reproduce); "roster": a roll not on the roster,
+    # or on it twice; "handed in": nothing, or only files the audit cannot read
+    source: str = "finding"
 
     def to_json(self) -> dict[str, object]:
         return {**self.verdict.to_json(), "text": self.text}
@@ -102,11 +105,13 @@ def _row_verdict(section: str, verdict_name: str, figure: str) -> Verdict:
         return NOT_REPRODUCED if figure.startswith("run ") else WRONG  # a Part A figure
     if section == "consistency" and verdict_name == "contradicted":
         return WRONG
+    if section == "reproduction" and verdict_name == "not reproduced":
+        return NOT_REPRODUCED
     return CHECK_BY_HAND
 
 
 _COUNT = re.compile(r"^(\d+) Part A figures identical to ")
-_CONFIGURATION = re.compile(r"^its configuration \((?P<stated>[^)]*)\) breaks roll ")
+_CONFIGURATION = re.compile(r"^its configuration \((?P<stated>.*)\) breaks roll ")
 
 
 def _class_feedback(note: str) -> str | None:
@@ -148,11 +153,11 @@ def reasons(submission: SubmissionAudit) -> list[Reason]:
             f"{roll}: whose work is it?"
         )
         feedback = f"your documents give another roll number than yours ({roll})"
-        out.append(Reason(CHECK_BY_HAND, text, feedback))
+        out.append(Reason(CHECK_BY_HAND, text, feedback, "check"))
     if not submission.reproduction:
         text = "no document reports a Part A figure: nothing to reproduce"
-        out.append(Reason(CHECK_BY_HAND, text, text))
-    for section in ("rules", "consistency"):
+        out.append(Reason(CHECK_BY_HAND, text, text, "check"))
+    for section in ("rules", "reproduction", "consistency"):
         for row in submission.sections()[section]:
             if row.finding:
                 text = f"{row.verdict}: " + _sentence(
