@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -352,40 +350,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
 
 
-@contextmanager
-def warnings_noted() -> Iterator[None]:
-    """Repeated rolls and seeds run once, each repeat one ``note:`` line on stderr; a skipped
-    roster row is one ``warning:`` line. They are printed even when the block then fails (a
-    roster with no good row: its rows' lines, then the error)."""
-    from tinygrad_lab.lab.roster import RosterWarning
-    from tinygrad_lab.lab.sweep import DuplicateWarning
-
-    kinds = {DuplicateWarning: "note", RosterWarning: "warning"}
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            for kind in kinds:
-                warnings.simplefilter("always", kind)
-            yield
-    finally:
-        for warning in caught:
-            kind = next((k for k in kinds if issubclass(warning.category, k)), None)
-            if kind is not None:
-                print(f"tinygrad-lab: {kinds[kind]}: {warning.message}", file=sys.stderr)
-            else:  # not ours to turn into a note
-                warnings.warn_explicit(
-                    warning.message, warning.category, warning.filename, warning.lineno
-                )
-
-
 def _roster(args: argparse.Namespace) -> Roster | None:
     """The --rolls roster (its bad rows and repeats noted on stderr), or None."""
-    from tinygrad_lab.lab.roster import Roster
+    from tinygrad_lab.lab.roster import Roster, notes_on_stderr
 
     if args.rolls is None:
         if args.roll_column is not None:
             raise UsageError("--roll-column names a column of the roster: give --rolls ROSTER")
         return None
-    with warnings_noted():
+    with notes_on_stderr():
         return Roster.read(args.rolls, args.roll_column)
 
 
@@ -405,9 +378,10 @@ def _configs(args: argparse.Namespace, roster: Roster | None) -> list[LabConfig]
 
 def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun]:
     """Every (roll, seed) of the command as a `LabRun`, rolls first."""
+    from tinygrad_lab.lab.roster import notes_on_stderr
     from tinygrad_lab.lab.sweep import parse_seeds
 
-    with warnings_noted():
+    with notes_on_stderr():
         seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
     return [
         LabRun(config, seed, config.epochs if args.epochs is None else args.epochs)

@@ -20,8 +20,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,43 +138,69 @@ class Roster:
         every: dict[str, list[int]] = {}
         skipped = []
         for number, cells in rows[1:] if header else rows:
-            cell = cells[column] if column < len(cells) else ""
-            try:
-                roll = parse_roll(cell)
-            except RollNumberError as err:
-                what = f"no roll number in column {roll_name!r}: {ROLL_RULE}" if not cell else err
-                line = f"{path}, row {number}: {what}; skipped"
-                skipped.append(line)
-                warnings.warn(RosterWarning(line), stacklevel=2)
+            roll = _roll(cells[column] if column < len(cells) else "", roll_name)
+            if not isinstance(roll, str):
+                skipped.append(f"{path}, row {number}: {roll}; skipped")
+                warnings.warn(RosterWarning(skipped[-1]), stacklevel=2)
                 continue
             every.setdefault(roll, []).append(number)
             if roll in good:
-                warnings.warn(
-                    DuplicateWarning(
-                        f"{path}, row {number}: roll {roll} repeats row {good[roll].row}; {repeat}"
-                    ),
-                    stacklevel=2,
-                )
+                first = good[roll].row
+                message = f"{path}, row {number}: roll {roll} repeats row {first}; {repeat}"
+                warnings.warn(DuplicateWarning(message), stacklevel=2)
                 continue
-            others = [k for k in range(len(cells)) if k != column]
-            fields = {names[k]: cells[k] for k in others if k in names}
-            good[roll] = RosterRow(roll, number, {n: fields.get(n, "") for n in names.values()})
+            fields = {name: cells[k] if k < len(cells) else "" for k, name in names.items()}
+            good[roll] = RosterRow(roll, number, fields)
         if not good:
-            hint = ""
-            if header and roll_column is None and not ROLL_HEADER.fullmatch(roll_name):
-                hint = (
-                    f"; its roll numbers are read from column 1 ({roll_name!r}): name their "
-                    "column with --roll-column"
-                )
+            hint = _hint(header, roll_column, roll_name)
             raise SweepError(f"roster {path} holds no roll number{hint}")
-        return cls(
-            path,
-            tuple(good.values()),
-            tuple(names.values()),
-            roll_name,
-            tuple(skipped),
-            {roll: tuple(numbers) for roll, numbers in every.items() if len(numbers) > 1},
+        repeated = {roll: tuple(rows) for roll, rows in every.items() if len(rows) > 1}
+        return cls(path, tuple(good.values()), tuple(names.values()), roll_name,
+                   tuple(skipped), repeated)  # fmt: skip
+
+
+def _roll(cell: str, column: str) -> str | RollNumberError:
+    """The roll number in ``cell``, or the error saying what is wrong with it."""
+    if not cell:
+        return RollNumberError(f"no roll number in column {column!r}: {ROLL_RULE}")
+    try:
+        return parse_roll(cell)
+    except RollNumberError as err:
+        return err
+
+
+def _hint(header: bool, named: str | None, roll_name: str) -> str:
+    """For a roster with no good row whose first column, read for lack of a roll header, has
+    a header of another name: where else the rolls may be."""
+    if header and named is None and not ROLL_HEADER.fullmatch(roll_name):
+        return (
+            f"; its roll numbers are read from column 1 ({roll_name!r}): name their column "
+            "with --roll-column"
         )
+    return ""
+
+
+@contextmanager
+def notes_on_stderr() -> Iterator[None]:
+    """The command line's lines for a roster's and a seed range's warnings: a repeated roll or
+    seed is one ``note:`` line on stderr, a skipped roster row one ``warning:`` line. They are
+    printed even when the block then fails (a roster with no good row: its rows' lines, then
+    the error); other warnings go on as they were."""
+    kinds = {DuplicateWarning: "note", RosterWarning: "warning"}
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            for kind in kinds:
+                warnings.simplefilter("always", kind)
+            yield
+    finally:
+        for warning in caught:
+            kind = next((k for k in kinds if issubclass(warning.category, k)), None)
+            if kind is not None:
+                print(f"tinygrad-lab: {kinds[kind]}: {warning.message}", file=sys.stderr)
+            else:  # not ours to turn into a note
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
 
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:

@@ -11,6 +11,7 @@ import dataclasses
 import io
 import json
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -340,3 +341,15 @@ def test_an_unknown_class_finding_is_told_without_a_roll():
     assert (
         B in reason.text and anonymise(reason.feedback) == "the same as another roll of this class"
     )
+
+
+def test_no_plots_or_no_matplotlib_trains_no_spread(handed_in, tmp_path, capsys, monkeypatch):
+    subs, _ = handed_in
+    argv = ["audit", str(subs / A), "--seed-range", SEEDS, "--out"]
+    assert main([*argv, str(tmp_path / "a"), "--no-plots"]) == 0
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert main([*argv, str(tmp_path / "b")]) == 0
+    assert "note: no class plot: it needs matplotlib" in capsys.readouterr().err
+    for out in (tmp_path / "a", tmp_path / "b"):
+        assert (out / "grades.csv").exists() and (out / "feedback" / f"{A}.md").exists()
+        assert not (out / "class_gri.png").exists() and not (out / "gri_spread.csv").exists()

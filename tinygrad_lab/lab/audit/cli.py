@@ -81,14 +81,14 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _roster(args: argparse.Namespace) -> Roster | None:
     """The --rolls roster, its skipped rows and repeats on stderr (a repeat: a finding)."""
-    from tinygrad_lab.lab.cli import UsageError, warnings_noted
-    from tinygrad_lab.lab.roster import Roster
+    from tinygrad_lab.lab.roster import Roster, notes_on_stderr
+    from tinygrad_lab.lab.sweep import SweepError
 
     if args.rolls is None:
         if args.roll_column is not None:
-            raise UsageError("--roll-column names a column of the roster: give --rolls ROSTER")
+            raise SweepError("--roll-column names a column of the roster: give --rolls ROSTER")
         return None
-    with warnings_noted():
+    with notes_on_stderr():
         return Roster.read(args.rolls, args.roll_column, repeat="each is checked by hand")
 
 

@@ -71,7 +71,8 @@ class Gradebook:
         for entry in self.entries:
             by_roll[entry.roll].append(entry)
         order = list(self.roster.rolls) if self.roster is not None else []
-        order += [roll for roll in by_roll if roll not in set(order)]
+        listed = set(order)
+        order += [roll for roll in by_roll if roll not in listed]
         return [(roll, by_roll[roll]) for roll in order if roll in by_roll]
 
     def name(self, roll: str) -> str:
