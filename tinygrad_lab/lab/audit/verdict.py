@@ -149,8 +149,9 @@ def reasons(submission: SubmissionAudit) -> list[Reason]:
     roll = student_roll(submission)
     if roll != submission.roll:
         text = (
-            f"its documents give roll {submission.roll}, its file's or folder's name roll "
-            f"{roll}: whose work is it?"
+            f"its documents give roll {submission.roll} and its file's or folder's name roll "
+            f"{roll} (a typo, or another student's documents): checked against roll "
+            f"{submission.roll}'s rules"
         )
         feedback = f"your documents give another roll number than yours ({roll})"
         out.append(Reason(CHECK_BY_HAND, text, feedback, "check"))
