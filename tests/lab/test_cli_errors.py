@@ -163,6 +163,30 @@ CASES = {
     "explore: an epoch past run 1": Case(
         ["explore", "--roll", ROLL, "--epoch", "401", "--out", "p.html"], 2, "to 400 (run 1"
     ),
+    "explore: run 2 at a chosen depth is written": Case(
+        ["explore", "--roll", ROLL, "--run", "2", "--depth", "2", "--epoch", "2"]
+        + ["--out", "page.html"],
+        0,
+        None,
+        ["page.html"],
+        marks=(pytest.mark.needs_dot,),
+    ),
+    "explore: run 4": Case(
+        ["explore", "--roll", ROLL, "--run", "4", "--out", "p.html"],
+        2,
+        "--run must be 1 (before the structural break), 2 (after it: 3 hidden layers added) or "
+        "3 (run 2's network trained on), got 4",
+    ),
+    "explore: depth 0": Case(
+        ["explore", "--roll", ROLL, "--run", "2", "--depth", "0", "--out", "p.html"],
+        2,
+        "--depth must be a whole number >= 1 (run 1's hidden layers; roll 102303346's is 5), got 0",
+    ),
+    "explore: an epoch past run 2": Case(
+        ["explore", "--roll", ROLL, "--run", "2", "--epoch", "401", "--out", "p.html"],
+        2,
+        "to 400 (run 2's last epoch), got 401",
+    ),
     "explore: not an .html file": Case(
         ["explore", "--roll", ROLL, "--out", "p.txt"], 2, "must end in .html"
     ),

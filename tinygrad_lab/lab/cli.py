@@ -215,11 +215,28 @@ def _explore_options(explore: argparse.ArgumentParser) -> None:
     )
     explore.add_argument("--seed", type=non_negative_int, action=_Once, default=0)
     explore.add_argument(
+        "--run",
+        type=int,
+        action=_Once,
+        default=1,
+        metavar="N",
+        help="1 (default: before the structural break), 2 (after it: the deeper network Q5 "
+        "asks about) or 3 (run 2's network trained on)",
+    )
+    explore.add_argument(
+        "--depth",
+        type=int,
+        action=_Once,
+        metavar="N",
+        help="run 1's hidden layers, >= 1 (default: the roll's, 4 + (b mod 3)); runs 2 and 3 "
+        "add the break's layers to it",
+    )
+    explore.add_argument(
         "--epoch",
         type=positive_int,
         action=_Once,
         default=1,
-        help="the epoch of run 1 to explore (default 1: before any update)",
+        help="the epoch of that run to explore (default 1: before any update)",
     )
     explore.add_argument(
         "--out", type=_folder, action=_Once, required=True, help="the page: a .html file"
@@ -486,7 +503,9 @@ def _explore(args: argparse.Namespace) -> int:
 
     _check_out(args.out.parent)
     try:
-        path = explore_command(args.roll, seed=args.seed, epoch=args.epoch, out=args.out)
+        path = explore_command(
+            args.roll, args.seed, args.epoch, out=args.out, run=args.run, depth=args.depth
+        )
     except (GraphvizNotFoundError, OSError) as err:  # one line, as every other command's
         raise UsageError(str(err)) from None
     print(f"wrote {path}")
