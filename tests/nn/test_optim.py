@@ -637,7 +637,9 @@ def test_a_frozen_parameter_is_accepted_and_never_stepped():
     for p, before in zip(model[0].parameters(), frozen, strict=True):
         np.testing.assert_array_equal(p.data, before)
         assert p not in optimizer.state
-    model[0].weight.grad = np.ones(model[0].weight.shape)  # a grad on a frozen parameter is not used either
+    model[0].weight.grad = np.ones(
+        model[0].weight.shape
+    )  # a grad on a frozen parameter is not used either
     optimizer.step()
     np.testing.assert_array_equal(model[0].weight.data, frozen[0])
     for p in model[0].parameters():

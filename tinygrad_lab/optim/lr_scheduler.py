@@ -354,6 +354,7 @@ class OneCycleLR(LRScheduler):
             for group, top in zip(groups, max_lrs, strict=True):
                 group.update(initial_lr=top / div_factor, max_lr=top)
                 group["min_lr"] = group["initial_lr"] / final_div_factor
+        if last_epoch == -1 and self.cycle_momentum:
             for group, (high, low) in zip(groups, momenta, strict=True):
                 group.update(max_momentum=high, base_momentum=low)
                 self._set_momentum(group, high)
