@@ -126,10 +126,8 @@ class Optimizer:
             for p in group["params"]:
                 if set_to_none:
                     p.grad = None
-                elif p.grad is not None:
-                    p.grad = np.zeros_like(
-                        p.grad
-                    )  # a new array: one kept elsewhere keeps its values
+                elif p.grad is not None:  # a new array: one kept elsewhere keeps its values
+                    p.grad = np.zeros_like(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError
