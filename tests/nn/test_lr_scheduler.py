@@ -603,3 +603,30 @@ def test_a_bad_argument_names_itself_and_changes_nothing(make, error, message):
     with pytest.raises(error, match=message):
         make(optimizer)
     assert optimizer.state_dict() == before
+
+
+class Halving(lr_scheduler.LRScheduler):
+    """A new scheduler, as a student writes one: base · 2^-t."""
+
+    def get_lr(self):
+        return [base * 0.5**self.last_epoch for base in self.base_lrs]
+
+
+def test_a_new_scheduler_writes_get_lr_and_get_last_lr_is_a_new_list_each_time():
+    optimizer = optimizer_with([0.1, 0.3])
+    scheduler = Halving(optimizer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # get_lr() outside step(): no warning
+        assert scheduler.get_lr() == [0.1, 0.3]
+    got = lrs_by_epoch(optimizer, scheduler, 4)
+    np.testing.assert_array_equal(got, expected(lambda b, t: b * 0.5**t, [0.1, 0.3], 4))
+    assert scheduler.get_last_lr() is not scheduler.get_last_lr()
+
+
+def test_one_cycle_takes_an_int_pct_start():
+    lrs = []
+    for pct_start in (0, 0.0):
+        optimizer = optimizer_with([0.1])
+        scheduler = lr_scheduler.OneCycleLR(optimizer, 1.0, 8, pct_start=pct_start)
+        lrs.append(lrs_by_epoch(optimizer, scheduler, 8))
+    np.testing.assert_array_equal(*lrs)

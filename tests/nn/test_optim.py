@@ -843,7 +843,8 @@ def test_load_state_dict_casts_state_to_the_parameters_dtype():
     loaded = optim.Adam(target)
     loaded.load_state_dict(optimizer.state_dict())
     for p in target:
-        assert loaded.state[p]["exp_avg"].dtype == np.float32 and loaded.state[p]["step"] == 1
+        assert loaded.state[p]["exp_avg"].dtype == np.float32
+        assert type(loaded.state[p]["step"]) is int and loaded.state[p]["step"] == 1
 
 
 def mismatches(params):
@@ -889,3 +890,71 @@ def test_a_state_dict_that_does_not_fit_is_an_error_that_changes_nothing():
     sgd = optim.SGD(params, lr=0.1, momentum=0.9)
     with pytest.raises(ValueError, match=r"has no \['momentum', 'dampening', 'nesterov'\]: is it "):
         sgd.load_state_dict(optim.Adam(params).state_dict())
+
+
+def test_a_buffer_an_option_turned_on_later_needs_starts_at_zero():
+    """Momentum (RMSprop), centered and amsgrad switched on in a group after some steps (as
+    OneCycleLR does with momentum): the new buffer starts at zero (PyTorch: a KeyError)."""
+    rng = np.random.default_rng(6)
+    p, q = nn.Parameter(rng.standard_normal(3)), nn.Parameter(rng.standard_normal(3))
+    rms, adam = optim.RMSprop([p], lr=0.01), optim.Adam([q], lr=0.01)
+    p.grad, q.grad = rng.standard_normal(3), rng.standard_normal(3)
+    rms.step()
+    adam.step()
+    rms.param_groups[0].update(momentum=0.9, centered=True)
+    adam.param_groups[0]["amsgrad"] = True
+    s = rms.state[p]["square_avg"].copy()
+    want = p.data.copy()
+    p.grad = g = rng.standard_normal(3)
+    s = 0.99 * s + 0.01 * g * g
+    mean = 0.01 * g  # the running mean starts at 0 now
+    want -= 0.01 * (0.9 * 0 + g / (np.sqrt(s - mean * mean) + 1e-8))
+    rms.step()
+    np.testing.assert_allclose(p.data, want, rtol=1e-12)
+    v = adam.state[q]["exp_avg_sq"].copy()
+    adam.step()  # amsgrad's max starts at 0: the max is this step's v
+    np.testing.assert_allclose(
+        adam.state[q]["max_exp_avg_sq"], 0.999 * v + 0.001 * q.grad**2, rtol=1e-14
+    )
+
+
+def test_options_are_numbers_not_tensors():
+    with pytest.raises(TypeError, match="SGD: lr must be a number >= 0, got Tensor"):
+        optim.SGD([nn.Parameter(np.ones(1))], lr=Tensor(0.1))
+
+
+def test_add_param_group_keeps_a_new_dict_and_leaves_the_one_given_as_it_was():
+    optimizer = optim.SGD([nn.Parameter(np.ones(1))], lr=0.1)
+    p = nn.Parameter(np.ones(2))
+    given_group = {"params": (t for t in [p]), "lr": 0.5}
+    keys = set(given_group)
+    optimizer.add_param_group(given_group)
+    assert optimizer.param_groups[1] is not given_group and set(given_group) == keys
+    assert optimizer.param_groups[1]["params"] == [p]
+
+
+class SignSGD(optim.Optimizer):
+    """A new optimizer, as a student writes one: p -= lr · sign(g)."""
+
+    def __init__(self, params, lr=0.01):
+        super().__init__(params, {"lr": lr})
+
+    def step(self, closure=None):
+        for group, stepped in self._ready():
+            for p, grad in stepped:
+                p.data -= group["lr"] * np.sign(grad)
+
+
+def test_a_new_optimizer_written_over_ready_gets_groups_checks_and_frozen_parameters_skipped():
+    a, b, frozen = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(3)), nn.Parameter(np.zeros(1))
+    frozen.requires_grad_(False)
+    optimizer = SignSGD([{"params": [a, frozen]}, {"params": [b], "lr": 0.5}])
+    a.grad, b.grad, frozen.grad = np.array([2.0, -3.0]), np.ones(3), np.ones(1)
+    optimizer.step()
+    np.testing.assert_array_equal(a.data, [-0.01, 0.01])
+    np.testing.assert_array_equal(b.data, np.full(3, -0.5))
+    np.testing.assert_array_equal(frozen.data, [0.0])
+    b._grad = np.ones(2)  # past the grad setter's check: the step checks it too
+    with pytest.raises(ValueError, match=r"SignSGD.step: parameter 2 \(shape \(3,\), float64\) h"):
+        optimizer.step()
+    np.testing.assert_array_equal(a.data, [-0.01, 0.01])  # nothing was updated

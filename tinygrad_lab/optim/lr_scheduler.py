@@ -65,8 +65,8 @@ class LRScheduler:
             self._is_initial = False
 
     def get_lr(self) -> list[float]:
-        """Each group's lr at ``last_epoch`` (``step`` calls it; read the lr with
-        ``get_last_lr()``: called again, a chainable one would apply its change twice)."""
+        """Each group's lr at ``last_epoch``, for ``step()`` to set (to read the lr, use
+        ``get_last_lr()``)."""
         raise NotImplementedError
 
     def get_last_lr(self) -> list[float]:
