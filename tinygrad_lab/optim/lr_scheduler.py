@@ -238,7 +238,7 @@ class MultiStepLR(LRScheduler):
         gamma: float = 0.1,
         last_epoch: int = -1,
     ) -> None:
-        if isinstance(milestones, numbers.Number) or not isinstance(milestones, Iterable):
+        if not isinstance(milestones, Iterable) or isinstance(milestones, str):
             raise TypeError(
                 f"MultiStepLR: milestones must be a list of epochs, got {_kind(milestones)}"
             )
@@ -250,11 +250,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        factor = (
-            self.gamma ** self.milestones[self.last_epoch]
-            if self.last_epoch in self.milestones
-            else 1
-        )
+        factor = self.gamma ** self.milestones[self.last_epoch]  # (a Counter: 0 if not there)
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
 
@@ -288,12 +284,8 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        groups, t, T, eta_min = (
-            self.optimizer.param_groups,
-            self.last_epoch,
-            self.T_max,
-            self.eta_min,
-        )
+        groups, t = self.optimizer.param_groups, self.last_epoch
+        T, eta_min = self.T_max, self.eta_min
         if self._is_initial:
             return [group["lr"] for group in groups]
         if (t - 1 - T) % (2 * T) == 0:  # from the bottom (the ratio would divide by 0): step up
@@ -511,13 +503,9 @@ class ReduceLROnPlateau(LRScheduler):
             check_real(
                 name, f"min_lr of param_groups[{i}]", value, lambda v: v >= 0, "a number >= 0"
             )
-        self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, patience
-        self.threshold, self.threshold_mode, self.cooldown, self.eps = (
-            threshold,
-            threshold_mode,
-            cooldown,
-            eps,
-        )
+        self.optimizer, self.mode, self.threshold_mode = optimizer, mode, threshold_mode
+        self.factor, self.patience, self.cooldown = factor, patience, cooldown
+        self.threshold, self.eps = threshold, eps
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = self.cooldown_counter = self.last_epoch = 0
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
