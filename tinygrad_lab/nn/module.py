@@ -388,9 +388,15 @@ class Module:
         """Total number of learnable scalars."""
         return sum(p.size for p in self.parameters())
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: None (PyTorch's default), or with
+        ``set_to_none=False`` a new array of zeros (never the old one zeroed in place: an array
+        someone kept, a recorder's, stays as it was), as the optimizers' ``zero_grad``."""
         for param in self.parameters():
-            param.grad = None
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad = np.zeros_like(param.data)
 
     def train(self, mode: bool = True) -> Module:
         for module in self.modules():
