@@ -249,14 +249,24 @@ def test_a_pdf_or_a_word_document_alone_is_an_unreadable_submission(tmp_path, ca
     assert f"| {Y} | {Y} |" in table and "| files that could not be read | 0 |" in table
 
 
-def test_a_student_folder_of_only_an_unreadable_file_is_named_by_the_folder(tmp_path):
-    write(tmp_path / "ann", "lab.txt", as_text(cells(X, SEED)))
-    (tmp_path / "eve").mkdir()
-    (tmp_path / "eve" / "lab.docx").write_bytes(b"PK\x03\x04")
-    by_name = {s.name: s for s in audit_paths([tmp_path], workers=2).submissions}
-    (row,) = by_name["eve"].findings
-    assert row.verdict == "unreadable format" and by_name["eve"].roll == ""
-    assert "(roll not given)" in submission_markdown(by_name["eve"])
+@pytest.mark.parametrize(
+    ("name", "content", "why"),
+    [
+        ("lab.docx", b"PK\x03\x04", "a Word document"),
+        ("screenshot.png", b"\x89PNG\r\n", "an image"),
+        ("lab.ipynb", b'{"cells": [', "not a notebook"),
+    ],
+)
+def test_a_student_folder_of_only_an_unreadable_file_is_named_by_the_folder(
+    tmp_path, name, content, why
+):
+    (tmp_path / "eve" / "work").mkdir(parents=True)
+    (tmp_path / "eve" / "work" / name).write_bytes(content)
+    (submission,) = audit_paths([tmp_path]).submissions
+    (row,) = submission.findings
+    assert (row.verdict, row.reported) == ("unreadable format", name) and why in row.note
+    assert (submission.name, submission.roll) == ("eve", "")
+    assert "(roll not given)" in submission_markdown(submission)
 
 
 # ------------------------------------------------------------------------ the section-1 rest

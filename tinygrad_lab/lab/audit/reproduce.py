@@ -44,7 +44,7 @@ class ConfigurationError(ValueError):
     activation): the figures cannot be reproduced, and the error says why."""
 
 
-def ran(mentions: list[Mention]) -> Mention | None:
+def ran_value(mentions: list[Mention]) -> Mention | None:
     """What a document ran with: its most precise mention of a value, unless what its code
     printed reads otherwise (then the printout: the audit read the code wrong, the output is
     what ran)."""
@@ -59,7 +59,7 @@ def trained_configuration(documents: list[Document], config: LabConfig) -> LabCo
     come from the stated count, or from the depth stated after it."""
     best, rules = {}, config.network()
     for quantity in (*TRAINED, "added_layers", "hidden_layers_after"):
-        mention = ran([m for d in documents for m in d.all(quantity)])
+        mention = ran_value([m for d in documents for m in d.all(quantity)])
         # a value that is the rule's, printed short ("0.018" for 0.002 × 9, which is
         # 0.018000000000000002), trains as the rule's: the notebook computed it from the digits
         if mention is not None and not (

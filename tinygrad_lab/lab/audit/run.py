@@ -1,10 +1,15 @@
 """Audit submissions: read every file under the paths given, group them into submissions, audit
-each (rules, seed search, consistency), then the class as a whole (shared figures, another
-roll's configuration).
+each (what was handed in, rules, seed search, consistency), then the class as a whole (a roll
+handed in twice, shared figures, another roll's configuration).
 
-A submission is the documents of one roll number in one folder: a student's notebook and
-write-up together (the seed documents are one submission), each student of a class folder on
-their own, whether the class keeps one folder a student or all files side by side."""
+A submission is the documents of one roll number in one folder (or one student's folder and
+its subfolders): a student's notebook and write-up together (the seed documents are one
+submission), each student of a class folder on their own, whether the class keeps one folder a
+student or all files side by side. Its roll is whose it is by how it was handed in (its
+folder's or file's name, else its title, else its code's ROLL_NUMBER: `handed_in`); a code or
+title that gives another roll is a finding, and so are a roll handed in twice, a submission
+with no Part A figure ("nothing to audit") and one the audit cannot read ("unreadable
+format")."""
 
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from tinygrad_lab.lab.audit.reproduce import (
     EpochOneLosses,
     part_a_quantities,
     placed,
-    ran,
+    ran_value,
     reported,
     search_seed,
     trained_configuration,
@@ -156,10 +161,14 @@ def _document_rolls(document: Document) -> list[NamedRoll]:
     return rolls
 
 
+def _ordered(rolls: Sequence[NamedRoll]) -> list[NamedRoll]:
+    return sorted(rolls, key=lambda r: list(ROLL_SOURCES).index(r.by))
+
+
 def handed_in(rolls: Sequence[NamedRoll]) -> NamedRoll:
     """Whose submission it is: the first roll in `ROLL_SOURCES`' order, except the course's
     example roll, which a copied example notebook still says, when any other is named."""
-    ordered = sorted(rolls, key=lambda r: list(ROLL_SOURCES).index(r.by))
+    ordered = _ordered(rolls)
     own = [r for r in ordered if r.roll != EXAMPLE_ROLL]
     return (own or ordered)[0]
 
@@ -309,7 +318,8 @@ SUPPORTED = ".ipynb (with its outputs), a notebook exported to .txt, .md or .py"
 def _roll_rows(submission: Submission) -> list[Row]:
     """A row for each roll the submission names other than the one it is handed in as:
     both rolls, where each is said, and whose submission it is."""
-    whose = handed_in(submission.rolls) if submission.rolls else None
+    # the most trusted source of the roll it is handed in as
+    whose = next((r for r in _ordered(submission.rolls) if r.roll == submission.roll), None)
     rows = []
     for named in submission.rolls:
         if whose is None or named.roll == submission.roll:
@@ -385,24 +395,24 @@ def _same_network(first: dict[str, object], second: dict[str, object]) -> bool:
     )
 
 
-def _digits_text(roll: str) -> str:
-    return ", ".join(f"{k} = {roll[place]}" for k, place in zip("abc", (-1, -2, -3), strict=True))
+def _digits_text(config: LabConfig) -> str:
+    return f"a = {config.a}, b = {config.b}, c = {config.c}"
 
 
 @functools.cache
-def _every_digits_network() -> dict[str, dict[str, object]]:
-    """Each ending ``c b a`` of a roll and the network its rules give (once a process)."""
-    return {f"{k:03d}": lab_config(f"{k:03d}").network() for k in range(1000)}
+def _every_digits() -> tuple[LabConfig, ...]:
+    """The rules of every digits a, b, c (once a process)."""
+    return tuple(lab_config(f"{k:03d}") for k in range(1000))
 
 
 def _digits_giving(network: dict[str, object]) -> str:
     """Whose configuration ``network`` is, by the digits a, b, c whose rules give it."""
-    endings = [e for e, n in _every_digits_network().items() if _same_network(network, n)]
-    if not endings:
+    configs = [c for c in _every_digits() if _same_network(network, c.network())]
+    if not configs:
         return "a configuration no roll's rules give (no digits a, b, c)"
     parts = []
-    for name, place in zip("abc", (-1, -2, -3), strict=True):
-        values = sorted({e[place] for e in endings})
+    for name in ("a", "b", "c"):
+        values = [str(v) for v in sorted({getattr(c, name) for c in configs})]
         listed = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
         parts.append(f"{name} = {listed}")
     return "the configuration of digits " + ", ".join(parts)
@@ -412,15 +422,16 @@ def configuration_owner(config: LabConfig, roll: str, documents: list[Document])
     """Whose configuration the seed search trained, when not roll ``roll``'s own ("" when
     it is): the digits the code sets by hand, its ROLL_NUMBER's, else the digits that give
     it. A roll of the class that has it is named by the class audit."""
-    trained = config.network()
-    if _same_network(trained, lab_config(roll).network()):
+    trained, rules = config.network(), lab_config(roll)
+    if _same_network(trained, rules.network()):
         return ""
-    own = f"not roll {roll}'s ({_digits_text(roll)})"
+    own = f"not roll {roll}'s ({_digits_text(rules)})"
     digits = next((d.digits for d in documents if d.digits is not None), None)
-    if digits is not None and _same_network(trained, lab_config(digits.roll_ending).network()):
+    typed = lab_config(digits.roll_ending) if digits is not None else None
+    if typed is not None and _same_network(trained, typed.network()):
         return (
-            f"the configuration of digits {_digits_text(digits.roll_ending)}, which its code "
-            f"sets by hand ({digits.where}: {digits.line_text}), {own}"
+            f"the configuration of digits {_digits_text(typed)}, which its code sets by hand "
+            f"({digits.where}: {digits.line_text}), {own}"
         )
     code = next((d.code_roll.text for d in documents if d.code_roll is not None), None)
     if code not in (None, roll) and _same_network(trained, lab_config(code).network()):
@@ -500,7 +511,7 @@ def _stated(audit: SubmissionAudit, documents: tuple[Document, ...]) -> dict[str
     """The configuration a submission states (its most precise mentions)."""
     stated = {}
     for quantity in CONFIGURATION_COPIED:
-        mention = ran([m for d in documents for m in d.all(quantity)])
+        mention = ran_value([m for d in documents for m in d.all(quantity)])
         if mention is not None and not isinstance(mention.value, str):
             stated[quantity] = float(mention.value)
     return stated
