@@ -10,7 +10,6 @@ import csv
 import dataclasses
 import io
 import json
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -50,7 +49,7 @@ EXPECTED = {
     G: NOT_REPRODUCED,  # run 1's GRI edited
     H: WRONG,  # a learning rate that is not the rule's
     D: NOTHING,
-    K: CHECK_BY_HAND,  # A's notebook under K's name: its text gives A's roll
+    K: COPIED,  # A's notebook under K's name: A's figures, and its text gives A's roll
     E: CHECK_BY_HAND,  # only a PDF
     F: CHECK_BY_HAND,  # not on the roster
 }
@@ -130,12 +129,14 @@ def test_audit_csv_gives_each_student_their_verdict_most_urgent_first(audited):
 
 def test_who_handed_in_nothing_or_only_unreadable_files_is_a_row(audited):
     _, stdout, _, out = audited
-    rows = {r["roll"]: r for r in csv_rows(out / "audit.csv") if r["name"] == ""}
-    assert set(rows) == {D, E}
+    rows = {r["roll"]: r for r in csv_rows(out / "audit.csv")}
+    assert {roll for roll, r in rows.items() if r["name"] == ""} == {D}
     assert rows[D]["verdict"] == "nothing handed in" and rows[D]["documents"] == ""
-    assert f"{E}_report.pdf" in rows[E]["reasons"]
+    # only a PDF: a submission of its own, named by the roll in its file's name
+    assert rows[E]["verdict"] == "check by hand" and "unreadable format" in rows[E]["reasons"]
+    assert f"{E}_report.pdf" in rows[E]["documents"] + rows[E]["reasons"]
     assert f"{D} ({NAMES[D]}): nothing handed in" in stdout
-    assert f"{E} ({NAMES[E]}): check by hand: handed in only files the audit cannot read" in stdout
+    assert f"{E}: no document could be read\n  unreadable format: " in stdout
     markdown = (out / "audit.md").read_text()
     assert (
         "## Handed in nothing the audit can read" in markdown and f"- {D} ({NAMES[D]})" in markdown
@@ -209,7 +210,7 @@ def test_no_feedback_file_names_another_student(audited, handed_in):
             assert name not in text, (roll, name)
     assert "identical to another submission in this class" in files[C]
     assert f"Verdict**: {COPIED.name}" in files[C] and NAMES[C] in files[C]
-    assert f"roll number another roll of this class, not {K}" in files[K]  # A's roll, taken out
+    assert f"Verdict**: {COPIED.name}" in files[K] and "another roll of this class" in files[K]
     assert files[D].count("no file of yours was found") == 1
 
 
@@ -301,9 +302,16 @@ def test_gradebook_without_a_roster_has_no_missing_rows(audit):
     assert [(e.roll, e.verdict) for e in book.entries] == [(G, NOT_REPRODUCED), (A, CLEAN)]
 
 
-def made(rules=(), reproduction=(), consistency=(), class_findings=(), name=A, roll=A):
+def made(
+    rules=(), reproduction=(), consistency=(), class_findings=(), name=A, roll=A, handed_in=()
+):
     return SubmissionAudit(name, roll, (Path("lab.txt"),), {}, tuple(rules), tuple(reproduction),
-                           tuple(consistency), class_findings=tuple(class_findings))  # fmt: skip
+                           tuple(consistency), class_findings=tuple(class_findings),
+                           handed_in=tuple(handed_in))  # fmt: skip
+
+
+CLEARED = Row("Part A figures", None, None, "nothing to audit", note="outputs cleared")
+MISMATCH = Row("roll number", A, B, "roll mismatch", note=f"this is roll {B}'s submission")
 
 
 REPRODUCED = DocumentSeed(Path("lab.txt"), 3, "reproduced", "seed 3 reproduces it")
@@ -313,10 +321,11 @@ REPRODUCED = DocumentSeed(Path("lab.txt"), 3, "reproduced", "seed 3 reproduces i
     ("submission", "expected"),
     [
         (made(reproduction=[REPRODUCED]), CLEAN),
-        (made(), CHECK_BY_HAND),  # every output cleared: nothing to reproduce
+        (made(handed_in=[CLEARED]), CHECK_BY_HAND),  # every output cleared: nothing to audit
         (made(reproduction=[DocumentSeed(Path("lab.txt"), None, "not searched", "no loss")]),
          CHECK_BY_HAND),
-        (made(reproduction=[REPRODUCED], name=B), CHECK_BY_HAND),  # A's text under B's name
+        (made(reproduction=[REPRODUCED], name=B, roll=B, handed_in=[MISMATCH]),
+         CHECK_BY_HAND),  # A's text under B's name
         (made([Row("learning rate", "0.1", "0.008", "wrong")], [REPRODUCED]), WRONG),
         (made([Row("roll number", "12", None, "wrong")]), CHECK_BY_HAND),
         (made(reproduction=[REPRODUCED], consistency=[

@@ -113,10 +113,12 @@ def class_gri(
     progress: bool = False,
 ) -> ClassGRI:
     """Each submission's (`SubmissionAudit`) run-1 GRI against its roll's spread over seeds; a
-    submission whose roll breaks the rules has no configuration to train and is left out."""
+    submission whose roll breaks the rules has no configuration to train, and one with no
+    Part A figure (outputs cleared, a PDF) nothing to plot: both are left out."""
     from tinygrad_lab.lab.audit.verdict import student_roll
 
     seeds = spread_seeds(seed_range, count)
+    audits = [a for a in audits if a.part_a_figures]
     configs: dict[str, LabConfig] = {}
     for audit in audits:
         try:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 PART_B_NAMES = {figure_name(q) for q in PART_B}
 COLUMNS = ["figure", "reported", "expected", "verdict", "where"]
 SECTION_TITLES = {
+    "submission": "Submission: what was handed in",
     "rules": "Rules: the configuration and Part B against the roll's rules",
     "reproduction": "Reproduction: Part A against the seed that reproduces it",
     "consistency": "Consistency: what the text asserts",
@@ -49,6 +50,8 @@ def _cells(row: Row) -> list[str]:
 def seeds_line(audit: SubmissionAudit) -> str:
     """Which seed each document's figures come from, and whether they are one run."""
     found = [d for d in audit.reproduction if d.seed is not None]
+    if any(row.verdict == "unreadable format" for row in audit.handed_in):
+        return "no document could be read"
     if not audit.reproduction:
         return "no document reports Part A figures"
     parts = [
@@ -97,14 +100,14 @@ def submission_markdown(audit: SubmissionAudit, entry: Entry | None = None) -> s
     """One submission's audit: its verdict, seeds and findings, then a table per section."""
     findings = audit.findings
     lines = [
-        f"# Audit of {audit.name} (roll {audit.roll})",
+        f"# Audit of {audit.name} (roll {audit.roll or 'not given'})",
         "",
         f"Documents: {', '.join(p.name for p in audit.documents)}.",
         "",
         *_entry_lines(entry),
         f"**Seeds**: {seeds_line(audit)}.",
         "",
-        f"**Findings**: {len(findings) + len(audit.class_findings) or 'none'}.",
+        f"**Findings**: {audit.finding_count or 'none'}.",
         "",
     ]
     lines += [f"- **class**: {note}" for note in audit.class_findings]
@@ -113,7 +116,12 @@ def submission_markdown(audit: SubmissionAudit, entry: Entry | None = None) -> s
     lines += [""] if findings or audit.class_findings or audit.class_notes else []
     if audit.configuration:
         trained = ", ".join(f"{figure_name(k)} {v}" for k, v in audit.configuration.items())
-        lines += [f"The seed search trained the submission's own configuration: {trained}.", ""]
+        whose = f"; it is {audit.configuration_owner}" if audit.configuration_owner else ""
+        lines += [f"The seed search trained the configuration the documents ran: {trained}"
+                  f"{whose}.", ""]  # fmt: skip
+    if audit.handed_in:
+        title = SECTION_TITLES["submission"]
+        lines += [f"## {title}", "", markdown_table(COLUMNS, map(_cells, audit.handed_in)), ""]
     lines += [
         f"## {SECTION_TITLES['rules']}",
         "",
@@ -155,7 +163,7 @@ def _submission_cells(s: SubmissionAudit | None) -> list[object]:
         len(part_b_errors(s)),
         ";".join("none" if seed is None else str(seed) for seed in s.seeds) or "none",
         _reproduced(s),
-        len(s.findings) + len(s.class_findings),
+        s.finding_count,
         " | ".join(s.class_findings),
     ]
 
@@ -209,7 +217,10 @@ def _counts(audit: ClassAudit) -> list[tuple[str, int]]:
         ("not reproduced", sum(not s.reproduced for s in subs)),
         ("flagged by the class (shared figures, another roll's configuration)",
          sum(bool(s.class_findings) for s in subs)),
-        ("files that could not be read", len(audit.errors)),
+        ("with a finding about what was handed in (unreadable, nothing to audit, its roll)",
+         sum(any(r.finding for r in s.handed_in) for s in subs)),
+        ("files that could not be read", len(audit.not_read)),
+        ("figures that did not parse (their files audited without them)", len(audit.unparsed)),
     ]  # fmt: skip
 
 
@@ -252,7 +263,7 @@ def class_markdown(audit: ClassAudit, book: Gradebook | None = None) -> str:
         s = entry.submission
         cells = (
             [len(rule_mismatches(s)), len(part_b_errors(s)), seeds_line(s), _reproduced(s),
-             len(s.findings) + len(s.class_findings)]
+             s.finding_count]
             if s is not None
             else ["—", "—", "—", "—", "—"]
         )  # fmt: skip
@@ -274,8 +285,10 @@ def class_markdown(audit: ClassAudit, book: Gradebook | None = None) -> str:
     ]  # fmt: skip
     if missing:
         lines += ["## Handed in nothing the audit can read", "", *missing, ""]
-    if audit.errors:
-        lines += ["## Not read", "", *(f"- {e}" for e in audit.errors), ""]
+    if audit.not_read:
+        lines += ["## Not read", "", *(f"- {e}" for e in audit.not_read), ""]
+    if audit.unparsed:
+        lines += ["## Figures that did not parse", "", *(f"- {e}" for e in audit.unparsed), ""]
     lines += _roster_section(book)
     return "\n".join(lines)
 
