@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
