@@ -211,7 +211,6 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
     shape = property(attrgetter("_data.shape"), doc="Shape of ``data``.")
     ndim = property(attrgetter("_data.ndim"), doc="Number of dimensions.")
     dtype = property(attrgetter("_data.dtype"), doc="float32, float64 or bool.")
-    size = property(attrgetter("_data.size"), doc="Number of elements.")
     grad_fn = property(attrgetter("_ctx"), doc="The Function node that made this tensor.")
     is_leaf = property(lambda self: self._ctx is None, doc="True unless made by a recorded op.")
     version = property(attrgetter("_version"), doc="How many in-place writes it has had.")
@@ -240,6 +239,7 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
     __pow__ = lambda self, exponent: ops.power(self, exponent)  # noqa: E731
     __rpow__ = lambda self, base: ops.TensorPow.apply(self._lift(base), self)  # noqa: E731
     __getitem__ = lambda self, index: ops.getitem(self, index)  # noqa: E731
+    __setitem__ = lambda self, index, value: ops.setitem(self, index, value)  # noqa: E731
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
         """A comparison (``t < 0``, in `NumpyInterop`): a bool tensor, outside the graph."""
@@ -312,8 +312,9 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed:
             f"backward: the graph through {ctx.name} was already freed by an earlier "
             "backward; pass retain_graph=True to the first backward() to go through it twice"
         )
-    if saved and ctx._writes != integrity.writes:  # something was written in place since
-        integrity.check_versions(node, ctx)
+    parents = ctx.parents
+    if ctx._writes != integrity.writes:  # something was written in place since: checked,
+        parents = integrity.parents_then(node, ctx)  # and its inputs as they were then
     if observed:
         sites.observe_before(ctx)
     try:
@@ -325,7 +326,6 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed:
         raise hint from err
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
-    parents = ctx.parents
     if len(input_grads) != len(parents):
         raise RuntimeError(
             f"{ctx.name}.backward returned {len(input_grads)} gradients for {len(parents)} inputs"
