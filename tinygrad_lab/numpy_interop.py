@@ -176,11 +176,12 @@ def outside_graph(func: Callable, args: tuple, kwargs: dict) -> Any:
     if _requires_grad(args) or _requires_grad(kwargs):
         floats = result if isinstance(result, tuple | list) else (result,)
         if any(np.asarray(r).dtype.kind in "fc" for r in floats):
-            name = getattr(func, "__name__", "function")
+            module = getattr(func, "__module__", "numpy").replace("numpy", "np", 1)
+            name = f"{'np' if module.startswith('np._') else module}.{func.__name__}"
             raise TypeError(
-                f"np.{name} has no op in tinygrad_lab, so on a tensor that requires grad its "
+                f"{name} has no op in tinygrad_lab, so on a tensor that requires grad its "
                 f"result would leave the graph without a gradient; call it on the values "
-                f"(np.{name}(t.data)) to compute outside the graph, or use the Tensor's methods "
+                f"({name}(t.data)) to compute outside the graph, or use the Tensor's methods "
                 "and the NumPy functions that are ops (docs/pytorch/tensor.md)"
             )
     return result

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab.numpy_interop import ARRAY_FUNCTIONS
-from tinygrad_lab.ops import einsum as einsum_module
-from tinygrad_lab.ops import indexing, movement
+from tinygrad_lab.ops.einsum import einsum
+from tinygrad_lab.ops.indexing import where
+from tinygrad_lab.ops.movement import cat, dim_index, stack
 from tinygrad_lab.tensor import Tensor
 
 __all__: list[str] = []
@@ -113,7 +114,7 @@ def _swapaxes(a: Any, axis1: int, axis2: int, *, name: str) -> Tensor:
 def _squeeze(a: Any, axis: Any = None, *, name: str) -> Tensor:
     a = _tensor(a)
     axes = () if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    if any(a.shape[movement.dim_index(name, d, a.ndim)] != 1 for d in axes):
+    if any(a.shape[dim_index(name, d, a.ndim)] != 1 for d in axes):
         raise ValueError(f"{name}: axis {axis} of shape {a.shape} is not of size 1")
     return a.squeeze(axis)
 
@@ -123,7 +124,7 @@ def _expand_dims(a: Any, axis: Any, *, name: str) -> Tensor:
     a = _tensor(a)
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     ndim = a.ndim + len(axes)
-    for d in sorted(movement.dim_index(name, d, ndim) for d in axes):
+    for d in sorted(dim_index(name, d, ndim) for d in axes):
         a = a.unsqueeze(d)
     return a
 
@@ -136,20 +137,20 @@ def _ravel(a: Any, *, name: str) -> Tensor:
 @numpy_function(np.concatenate)
 def _concatenate(arrays: Any, axis: Any = 0, *, name: str) -> Tensor:
     if axis is None:  # NumPy's: flatten them first
-        return movement.cat([_tensor(a).flatten() for a in arrays])
-    return movement.cat(list(arrays), dim=axis)
+        return cat([_tensor(a).flatten() for a in arrays])
+    return cat(list(arrays), dim=axis)
 
 
 @numpy_function(np.stack)
 def _stack(arrays: Any, axis: int = 0, *, name: str) -> Tensor:
-    return movement.stack(list(arrays), dim=axis)
+    return stack(list(arrays), dim=axis)
 
 
 @numpy_function(np.where)
 def _where(condition: Any, x: Any = None, y: Any = None, *, name: str) -> Any:
     if x is None and y is None:
         return np.nonzero(np.asarray(getattr(condition, "_data", condition)))  # NumPy's
-    return indexing.where(condition, x, y)
+    return where(condition, x, y)
 
 
 @numpy_function(np.clip)
@@ -167,7 +168,7 @@ def _clip(
 
 @numpy_function(np.einsum)
 def _einsum(operands: tuple, optimize: Any = None, *, name: str) -> Tensor:
-    return einsum_module.einsum(*operands)
+    return einsum(*operands)
 
 
 @numpy_function(np.tile)
