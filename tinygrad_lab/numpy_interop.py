@@ -140,6 +140,33 @@ class NumpyInterop:
         """The underlying ndarray (shared, not copied)."""
         return self._data
 
+    def __int__(self) -> int:
+        """``int(t)`` of a one-element tensor, as in PyTorch."""
+        return int(self.item())
+
+    def __abs__(self) -> Any:
+        """``abs(t)``: the ``abs`` op."""
+        return self.abs()
+
+    def _compare(self, ufunc: np.ufunc, other: Any) -> Any:
+        """A comparison (``t < 0``): a bool tensor, outside the graph."""
+        return self._new(np.asarray(ufunc(self._data, getattr(other, "_data", other))), None)
+
+    def _logical(self, ufunc: np.ufunc, symbol: str, other: Any = True) -> Any:
+        """``~m``, ``m & n``, ``m | n``, ``m ^ n`` of masks: a bool tensor, outside the graph."""
+        values = getattr(other, "_data", other)
+        if self._data.dtype != bool or np.asarray(values).dtype != bool:
+            raise TypeError(
+                f"{symbol}: for bool tensors (masks, comparisons), as PyTorch's; got "
+                f"{self.dtype} and {np.asarray(values).dtype}"
+            )
+        return self._compare(ufunc, values)
+
+    __invert__ = lambda self: self._logical(np.not_equal, "~")  # noqa: E731  (m != True)
+    __and__ = __rand__ = lambda self, other: self._logical(np.logical_and, "&", other)  # noqa: E731
+    __or__ = __ror__ = lambda self, other: self._logical(np.logical_or, "|", other)  # noqa: E731
+    __xor__ = __rxor__ = lambda self, other: self._logical(np.logical_xor, "^", other)  # noqa: E731
+
     # Comparisons give bool tensors, outside the graph (nothing to differentiate).
     __lt__ = lambda self, other: self._compare(np.less, other)  # noqa: E731
     __le__ = lambda self, other: self._compare(np.less_equal, other)  # noqa: E731

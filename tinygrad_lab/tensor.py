@@ -171,10 +171,8 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self._data: np.ndarray = as_array(data, dtype)
-        if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: only float32 and float64 tensors can require grad, not {self.dtype}"
-            )
+        if requires_grad not in (True, False) or (requires_grad and self._data.dtype.kind != "f"):
+            raise errors.cannot_require_grad(self, requires_grad)
         self._grad: np.ndarray | None = None
         self.requires_grad: bool = bool(requires_grad)
         self._ctx: Function | None = None  # the op that made this tensor; None for a leaf
@@ -240,11 +238,6 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
     __rpow__ = lambda self, base: ops.TensorPow.apply(self._lift(base), self)  # noqa: E731
     __getitem__ = lambda self, index: ops.getitem(self, index)  # noqa: E731
     __setitem__ = lambda self, index, value: ops.setitem(self, index, value)  # noqa: E731
-
-    def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        """A comparison (``t < 0``, in `NumpyInterop`): a bool tensor, outside the graph."""
-        return Tensor._new(np.asarray(ufunc(self._data, getattr(other, "_data", other))), None)
-
     __pos__ = lambda self: self  # noqa: E731  (the identity, no node: PyTorch's +t is t too)
 
     # ------------------------------------------------------------------------- autograd
@@ -255,14 +248,16 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, grad: Any = None, retain_graph: bool = False, *, gradient: Any = None
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` that requires grad.
 
-        ``grad`` is the gradient of some scalar with respect to this tensor (1 by default, for a
-        one-element tensor). The graph's saved arrays are freed afterwards unless
-        ``retain_graph``. All or nothing: a backward that fails part-way (in a hook, an op, a
-        check) leaves every ``.grad`` and the graph as they were."""
-        seed = _seed(self, grad)
+        ``grad`` (PyTorch's ``gradient=``) is the gradient of some scalar with respect to this
+        tensor (1 by default, for a one-element tensor). The graph's saved arrays are freed
+        afterwards unless ``retain_graph``. All or nothing: a backward that fails part-way (in a
+        hook, an op, a check) leaves every ``.grad`` and the graph as they were."""
+        seed = _seed(self, grad if gradient is None else gradient)
         grads = {self: seed}  # tensor -> the sum of the gradients that have reached it
         # Tensors made by an op that some gradient has reached, as a heap: the newest (largest
         # creation number) pops first. A node is made after its inputs, so a tensor pops after

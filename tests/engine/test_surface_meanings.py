@@ -368,3 +368,53 @@ def test_another_numpy_function_computes_outside_the_graph_unless_a_gradient_wou
     assert np.allclose(t, [3.0, 4.0]) and np.argmax(t) == 1 and np.shape(t) == (2,)
     with pytest.raises(TypeError, match=r"np.median has no op"):
         np.median(t)
+
+
+# ------------------------------------------------------------------------- Python's protocols
+def test_masks_combine_with_invert_and_or_xor_and_reduce_with_any_all():
+    a, b = Tensor([1.0, -2.0, 3.0, -4.0]) > 0, Tensor([1.0, 1.0, -1.0, -1.0]) > 0
+    for got, want in (
+        (~a, [False, True, False, True]),
+        (a & b, [True, False, False, False]),
+        (a | b, [True, True, True, False]),
+        (a ^ b, [False, True, True, False]),
+    ):
+        assert got.dtype == bool and not got.requires_grad
+        np.testing.assert_array_equal(got.data, want)
+    assert (a | b).any().item() and not (a & b).all().item()
+    np.testing.assert_array_equal(Tensor([[1.0, 0.0], [2.0, 3.0]]).all(dim=1).data, [False, True])
+    np.testing.assert_array_equal(
+        Tensor([[1.0, 0.0], [0.0, 0.0]]).any(1, True).data, [[True], [False]]
+    )
+    with pytest.raises(TypeError, match=r"~: for bool tensors .* got float64"):
+        ~Tensor([1.0])
+
+
+def test_int_and_abs_of_a_tensor_as_pytorch():
+    assert int(Tensor(3.7)) == 3 and int(Tensor([-2.5])) == -2
+    np.testing.assert_array_equal(
+        grad_of(lambda t: abs(t).sum(), np.array([-1.0, 2.0])), [-1.0, 1.0]
+    )
+
+
+def test_argsort_is_sorts_indices():
+    x = Tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    np.testing.assert_array_equal(x.argsort(1).data, [[1, 2, 0], [0, 2, 1]])
+    np.testing.assert_array_equal(x.argsort(dim=0, descending=True).data, [[0, 1, 1], [1, 0, 0]])
+
+
+def test_backward_takes_pytorchs_gradient_keyword():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3.0).backward(gradient=np.array([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad, [3.0, 30.0])
+
+
+def test_pytorchs_legacy_sizes_constructor_is_not_read_as_data_and_requires_grad():
+    with pytest.raises(TypeError, match=r"requires_grad=3 is not True or False.*tl.zeros\(2, 3\)"):
+        Tensor(2, 3)
+    assert Tensor([1.0], 1).requires_grad and not Tensor([1.0], 0).requires_grad
+
+
+def test_view_of_a_dtype_is_refused_naming_to():
+    with pytest.raises(TypeError, match=r"reshape: a shape is whole numbers.*to\(dtype\)"):
+        Tensor([1.0, 2.0]).view(np.float32)

@@ -61,7 +61,16 @@ class Reshape(Function):
 
 def reshape(x: Tensor, *shape: int | Sequence[int]) -> Tensor:
     """The same entries in another shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
-    return Reshape.apply(x, shape=tuple(int(n) for n in _sizes(shape)))
+    try:
+        sizes = _sizes(shape)
+    except TypeError:  # one argument, not a size and not a sequence of them
+        sizes = (None,)
+    if not shape or not all(isinstance(n, int | np.integer) for n in sizes):
+        raise TypeError(
+            f"reshape: a shape is whole numbers, got {shape!r} (PyTorch's view(dtype), which "
+            "reads the bits as another dtype, is not here; to(dtype) converts the values)"
+        )
+    return Reshape.apply(x, shape=tuple(int(n) for n in sizes))
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

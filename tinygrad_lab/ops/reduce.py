@@ -418,3 +418,18 @@ def norm(x: Tensor, p: float | str = "fro", axis=None, keepdims: bool = False) -
 
 
 register("norm", Norm, method=norm)
+
+
+def _truth(reduce, op: str, x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    """Whether some (``any``) or every (``all``) entry is true (not 0), over ``axis``: a bool
+    tensor, outside the graph, as PyTorch's and NumPy's."""
+    axes = _axes(op, axis, x.ndim)
+    return Tensor(np.asarray(reduce(x.data != 0, axis=axes, keepdims=keepdims)))
+
+
+register(
+    "any", method=lambda x, axis=None, keepdims=False: _truth(np.any, "any", x, axis, keepdims)
+)
+register(
+    "all", method=lambda x, axis=None, keepdims=False: _truth(np.all, "all", x, axis, keepdims)
+)

@@ -162,7 +162,13 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     return _picked(x, d, np.moveaxis(index, -1, d), keepdim)
 
 
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that `sort` the entries along ``dim``, as PyTorch's ``argsort``."""
+    return sort(x, dim, descending, stable).indices
+
+
 register("sort", method=sort)
+register("argsort", method=argsort)
 register("topk", method=topk)
 register("kthvalue", method=kthvalue)
 register("median", Median, method=median)
