@@ -335,6 +335,13 @@ def test_numpys_functions_on_a_tensor_are_the_ops_with_numpys_meaning():
         "squeeze": (np.squeeze(np.expand_dims(t, 0)), x),
         "swapaxes": (np.swapaxes(t, 0, 1), x.T),
         "cumsum": (np.cumsum(t), np.cumsum(x)),
+        "cumprod": (np.cumprod(t, axis=1), np.cumprod(x, axis=1)),
+        "prod": (np.prod(t, axis=0), np.prod(x, axis=0)),
+        "amax": (np.amax(t, axis=1), np.amax(x, axis=1)),
+        "min": (np.min(t, axis=(0, 1), keepdims=True), np.min(x, keepdims=True)),
+        "permute_dims": (np.permute_dims(t, (1, 0)), x.T),
+        "ravel": (np.ravel(t), np.ravel(x)),
+        "expand_dims": (np.expand_dims(t, (0, 3)), np.expand_dims(x, (0, 3))),
     }
     for name, (ours, numpys) in cases.items():
         assert isinstance(ours, Tensor) and ours.requires_grad, name
@@ -418,3 +425,21 @@ def test_pytorchs_legacy_sizes_constructor_is_not_read_as_data_and_requires_grad
 def test_view_of_a_dtype_is_refused_naming_to():
     with pytest.raises(TypeError, match=r"reshape: a shape is whole numbers.*to\(dtype\)"):
         Tensor([1.0, 2.0]).view(np.float32)
+
+
+def test_gather_takes_no_negative_index_as_pytorch():
+    with pytest.raises(IndexError, match=r"Gather: index holds -1..0, outside 0..2 .* no negative"):
+        Tensor(np.zeros((2, 3))).gather(1, [[-1], [0]])
+    with pytest.raises(ValueError, match=r"Gather: index of shape \(1, 4\) for input \(2, 3\)"):
+        Tensor(np.zeros((2, 3))).gather(0, [[1, 0, 1, 1]])
+
+
+def test_a_p_norm_below_1_gives_a_zero_entry_gradient_0_not_nan():
+    t = Tensor([0.0, 4.0], requires_grad=True)
+    t.norm(0.5).backward()
+    assert t.grad[0] == 0.0 and np.isfinite(t.grad).all()
+
+
+def test_a_python_int_is_data_not_a_size_and_the_swap_names_are_transpose():
+    assert Tensor(5).shape == () and Tensor(5).item() == 5.0  # torch.Tensor(5): 5 entries
+    assert Tensor.swapaxes is Tensor.transpose and Tensor.swapdims is Tensor.transpose
