@@ -168,3 +168,11 @@ def test_a_value_that_requires_grad_into_a_bool_tensor_is_refused():
     mask = Tensor(np.zeros(3, dtype=bool))
     with pytest.raises(TypeError, match="only float tensors carry gradients"):
         mask[0] = Tensor(1.0, requires_grad=True)
+
+
+def test_an_index_that_does_not_fit_is_an_error_naming_the_op_and_changes_nothing():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = a * 1.0
+    with pytest.raises(IndexError, match=r"IndexPut: index 5 does not fit shape \(2,\)"):
+        b[5] = 0.0
+    assert b.grad_fn.name == "Mul" and b.version == 0

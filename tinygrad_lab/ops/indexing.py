@@ -197,8 +197,13 @@ class IndexPut(Function):
     @staticmethod
     def forward(ctx, x, value, index):
         ctx.index, ctx.value_shape, ctx.won = index, value.shape, None
-        if not is_basic(index):  # a repeated index: which of its writes landed last
+        try:
             places = x[index].shape
+        except IndexError as err:
+            raise IndexError(
+                f"IndexPut: index {index!r} does not fit shape {x.shape}: {err}"
+            ) from None
+        if not is_basic(index):  # a repeated index: which of its writes landed last
             order = np.arange(int(np.prod(places))).reshape(places)
             landed = np.full(x.shape, -1, dtype=np.intp)
             landed[index] = order
