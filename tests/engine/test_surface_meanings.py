@@ -443,3 +443,12 @@ def test_a_p_norm_below_1_gives_a_zero_entry_gradient_0_not_nan():
 def test_a_python_int_is_data_not_a_size_and_the_swap_names_are_transpose():
     assert Tensor(5).shape == () and Tensor(5).item() == 5.0  # torch.Tensor(5): 5 entries
     assert Tensor.swapaxes is Tensor.transpose and Tensor.swapdims is Tensor.transpose
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "prod", "logsumexp", "norm"])
+def test_the_argument_after_the_dim_is_keepdim_and_numpys_dtype_there_is_refused(name):
+    t = Tensor(np.arange(1.0, 7.0).reshape(2, 3))
+    args = (2, 1) if name == "norm" else (1,)  # norm(p, dim, keepdim)
+    assert getattr(t, name)(*args, True).shape == (2, 1)
+    with pytest.raises(TypeError, match=r"keepdim must be True or False, got <class 'numpy.float32'>"):
+        getattr(t, name)(*args, np.float32)

@@ -65,7 +65,7 @@ def reshape(x: Tensor, *shape: int | Sequence[int]) -> Tensor:
         sizes = _sizes(shape)
     except TypeError:  # one argument, not a size and not a sequence of them
         sizes = (None,)
-    if not shape or not all(isinstance(n, int | np.integer) for n in sizes):
+    if not all(isinstance(n, int | np.integer) for n in sizes):
         raise TypeError(
             f"reshape: a shape is whole numbers, got {shape!r} (PyTorch's view(dtype), which "
             "reads the bits as another dtype, is not here; to(dtype) converts the values)"

@@ -52,6 +52,17 @@ def _group_size(op: str, shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return count
 
 
+def _keep(op: str, keepdims: object) -> bool:
+    """``keepdims`` as given, which must be True or False: a second positional argument is
+    PyTorch's keepdim here, where NumPy's is dtype (``x.sum(0, np.float32)``): refused."""
+    if keepdims not in (True, False):
+        raise TypeError(
+            f"{op}: keepdim must be True or False, got {keepdims!r} (the argument after the "
+            "dimension is PyTorch's keepdim; NumPy's dtype is not taken)"
+        )
+    return bool(keepdims)
+
+
 def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     """Give a reduced gradient back its reduced axes (size 1), so it broadcasts to the input."""
     return grad if keepdims else np.expand_dims(grad, axes)
@@ -60,8 +71,12 @@ def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarr
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes, ctx.keepdims, ctx.shape = _axes("Sum", axis, x.ndim), keepdims, x.shape
-        return x.sum(axis=ctx.axes, keepdims=keepdims)
+        ctx.axes, ctx.keepdims, ctx.shape = (
+            _axes("Sum", axis, x.ndim),
+            _keep("Sum", keepdims),
+            x.shape,
+        )
+        return x.sum(axis=ctx.axes, keepdims=ctx.keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -75,9 +90,13 @@ register("sum", Sum)
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes, ctx.keepdims, ctx.shape = _axes("Mean", axis, x.ndim), keepdims, x.shape
+        ctx.axes, ctx.keepdims, ctx.shape = (
+            _axes("Mean", axis, x.ndim),
+            _keep("Mean", keepdims),
+            x.shape,
+        )
         ctx.count = _group_size("Mean", x.shape, ctx.axes)
-        return x.mean(axis=ctx.axes, keepdims=keepdims)
+        return x.mean(axis=ctx.axes, keepdims=ctx.keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -90,12 +109,12 @@ register("mean", Mean)
 
 def _extreme(ctx, x, axis, keepdims, reduce) -> np.ndarray:
     """Forward of Max and Min: the extreme entries, with what backward needs saved."""
-    ctx.axes, ctx.keepdims = _axes(ctx.name, axis, x.ndim), keepdims
+    ctx.axes, ctx.keepdims = _axes(ctx.name, axis, x.ndim), _keep(ctx.name, keepdims)
     if any(x.shape[a] == 0 for a in ctx.axes):
         raise ValueError(f"{ctx.name}: cannot reduce an empty axis of shape {x.shape}")
     out = reduce(x, axis=ctx.axes, keepdims=True)
     ctx.save_for_backward(x, out)
-    return out if keepdims else np.squeeze(out, ctx.axes)
+    return out if ctx.keepdims else np.squeeze(out, ctx.axes)
 
 
 def _share(ctx, grad) -> np.ndarray:
@@ -213,7 +232,8 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1, keepdims=False):
-        ctx.axes, ctx.keepdims = _axes("LogSumExp", axis, x.ndim, empty_is_all=False), keepdims
+        ctx.axes = _axes("LogSumExp", axis, x.ndim, empty_is_all=False)
+        ctx.keepdims = keepdims = _keep("LogSumExp", keepdims)
         z, m = _shifted(x, ctx.axes)
         e, total = _exp_sum(z, ctx.axes)
         out = m + np.log(total)  # -inf + 0 in a row of -inf, or an empty one
@@ -296,12 +316,12 @@ class Std(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, correction=1):
-        ctx.axes, ctx.keepdims = _axes("std", axis, x.ndim), keepdims
+        ctx.axes, ctx.keepdims = _axes("std", axis, x.ndim), _keep("std", keepdims)
         ctx.dof = _degrees_of_freedom("std", x.shape, ctx.axes, correction)
         deviation = x - x.mean(axis=ctx.axes, keepdims=True)
         std = np.sqrt((deviation * deviation).sum(axis=ctx.axes, keepdims=True) / ctx.dof)
         ctx.save_for_backward(deviation, std)
-        return std if keepdims else np.squeeze(std, ctx.axes)
+        return std if ctx.keepdims else np.squeeze(std, ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
@@ -351,9 +371,9 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes, ctx.keepdims = _axes("Prod", axis, x.ndim), keepdims
+        ctx.axes, ctx.keepdims = _axes("Prod", axis, x.ndim), _keep("Prod", keepdims)
         ctx.save_for_backward(x)
-        return np.prod(x, axis=ctx.axes, keepdims=keepdims)
+        return np.prod(x, axis=ctx.axes, keepdims=ctx.keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -374,7 +394,7 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, p=2.0, axis=None, keepdims=False):
-        ctx.axes, ctx.keepdims, ctx.p = _axes("Norm", axis, x.ndim), keepdims, p
+        ctx.axes, ctx.keepdims, ctx.p = _axes("Norm", axis, x.ndim), _keep("Norm", keepdims), p
         size = np.abs(x)
         if np.isinf(p):
             if any(x.shape[a] == 0 for a in ctx.axes):
@@ -385,7 +405,7 @@ class Norm(Function):
         else:
             out = np.sum(size**p, axis=ctx.axes, keepdims=True) ** (1 / p)
         ctx.save_for_backward(x, out)
-        return out if keepdims else np.squeeze(out, ctx.axes)
+        return out if ctx.keepdims else np.squeeze(out, ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
