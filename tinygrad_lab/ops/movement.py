@@ -93,12 +93,14 @@ def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     d = dim_index("unflatten", dim, x.ndim)
     sizes = tuple(int(n) for n in sizes)
     known = int(np.prod([n for n in sizes if n != -1]))
-    if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[d]) or x.shape[d] % known:
+    n = x.shape[d]
+    fits = known == n if -1 not in sizes else known != 0 and n % known == 0
+    if sizes.count(-1) > 1 or not fits:
         raise ValueError(
             f"unflatten: sizes {sizes} do not split dimension {dim} of size {x.shape[d]} "
             f"(shape {x.shape})"
         )
-    sizes = tuple(x.shape[d] // known if n == -1 else n for n in sizes)
+    sizes = tuple(n // known if size == -1 else size for size in sizes)
     return Reshape.apply(x, shape=x.shape[:d] + sizes + x.shape[d + 1 :])
 
 
