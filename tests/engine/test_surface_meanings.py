@@ -450,5 +450,18 @@ def test_the_argument_after_the_dim_is_keepdim_and_numpys_dtype_there_is_refused
     t = Tensor(np.arange(1.0, 7.0).reshape(2, 3))
     args = (2, 1) if name == "norm" else (1,)  # norm(p, dim, keepdim)
     assert getattr(t, name)(*args, True).shape == (2, 1)
-    with pytest.raises(TypeError, match=r"keepdim must be True or False, got <class 'numpy.float32'>"):
+    with pytest.raises(
+        TypeError, match=r"keepdim must be True or False, got <class 'numpy.float32'>"
+    ):
         getattr(t, name)(*args, np.float32)
+
+
+def test_narrow_view_as_and_reshape_as_as_pytorch():
+    x = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    np.testing.assert_array_equal(x.narrow(1, -3, 2).data, x.data[:, 1:3])
+    with pytest.raises(IndexError, match="narrow: start 3 and length 2 do not fit dimension 1"):
+        x.narrow(1, 3, 2)
+    like = Tensor(np.zeros((2, 6)))
+    assert x.view_as(like).shape == (2, 6) and x.reshape_as(like).shape == (2, 6)
+    x.view_as(like).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones((3, 4)))
