@@ -171,10 +171,8 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self._data: np.ndarray = as_array(data, dtype)
-        if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: only float32 and float64 tensors can require grad, not {self.dtype}"
-            )
+        if requires_grad not in (True, False) or (requires_grad and self._data.dtype.kind != "f"):
+            raise errors.cannot_require_grad(self, requires_grad)
         self._grad: np.ndarray | None = None
         self.requires_grad: bool = bool(requires_grad)
         self._ctx: Function | None = None  # the op that made this tensor; None for a leaf
@@ -211,7 +209,6 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
     shape = property(attrgetter("_data.shape"), doc="Shape of ``data``.")
     ndim = property(attrgetter("_data.ndim"), doc="Number of dimensions.")
     dtype = property(attrgetter("_data.dtype"), doc="float32, float64 or bool.")
-    size = property(attrgetter("_data.size"), doc="Number of elements.")
     grad_fn = property(attrgetter("_ctx"), doc="The Function node that made this tensor.")
     is_leaf = property(lambda self: self._ctx is None, doc="True unless made by a recorded op.")
     version = property(attrgetter("_version"), doc="How many in-place writes it has had.")
@@ -240,11 +237,7 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
     __pow__ = lambda self, exponent: ops.power(self, exponent)  # noqa: E731
     __rpow__ = lambda self, base: ops.TensorPow.apply(self._lift(base), self)  # noqa: E731
     __getitem__ = lambda self, index: ops.getitem(self, index)  # noqa: E731
-
-    def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        """A comparison (``t < 0``, in `NumpyInterop`): a bool tensor, outside the graph."""
-        return Tensor._new(np.asarray(ufunc(self._data, getattr(other, "_data", other))), None)
-
+    __setitem__ = lambda self, index, value: ops.setitem(self, index, value)  # noqa: E731
     __pos__ = lambda self: self  # noqa: E731  (the identity, no node: PyTorch's +t is t too)
 
     # ------------------------------------------------------------------------- autograd
@@ -255,14 +248,16 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, grad: Any = None, retain_graph: bool = False, *, gradient: Any = None
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` that requires grad.
 
-        ``grad`` is the gradient of some scalar with respect to this tensor (1 by default, for a
-        one-element tensor). The graph's saved arrays are freed afterwards unless
-        ``retain_graph``. All or nothing: a backward that fails part-way (in a hook, an op, a
-        check) leaves every ``.grad`` and the graph as they were."""
-        seed = _seed(self, grad)
+        ``grad`` (PyTorch's ``gradient=``) is the gradient of some scalar with respect to this
+        tensor (1 by default, for a one-element tensor). The graph's saved arrays are freed
+        afterwards unless ``retain_graph``. All or nothing: a backward that fails part-way (in a
+        hook, an op, a check) leaves every ``.grad`` and the graph as they were."""
+        seed = _seed(self, grad if gradient is None else gradient)
         grads = {self: seed}  # tensor -> the sum of the gradients that have reached it
         # Tensors made by an op that some gradient has reached, as a heap: the newest (largest
         # creation number) pops first. A node is made after its inputs, so a tensor pops after
@@ -312,8 +307,9 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed:
             f"backward: the graph through {ctx.name} was already freed by an earlier "
             "backward; pass retain_graph=True to the first backward() to go through it twice"
         )
-    if saved and ctx._writes != integrity.writes:  # something was written in place since
-        integrity.check_versions(node, ctx)
+    parents = ctx.parents
+    if ctx._writes != integrity.writes:  # something was written in place since: checked,
+        parents = integrity.parents_then(node, ctx)  # and its inputs as they were then
     if observed:
         sites.observe_before(ctx)
     try:
@@ -325,7 +321,6 @@ def _visit(node: Tensor, grad: np.ndarray, grads: dict, waiting: list, observed:
         raise hint from err
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
-    parents = ctx.parents
     if len(input_grads) != len(parents):
         raise RuntimeError(
             f"{ctx.name}.backward returned {len(input_grads)} gradients for {len(parents)} inputs"
