@@ -41,11 +41,15 @@ def cells(
     config_roll: str | None = None,
     baseline_cell_runs: int = 1,
     drawn: dict[str, float] | None = None,
+    digits_in_one_line: bool = False,
+    title_roll: str | None = None,
 ) -> list[Cell]:
     """The notebook's cells with their outputs. ``learning_rate``: the code's expression for it;
     ``edit``: printed figures replaced (name -> text); ``config_roll``: the roll whose digits the
-    code uses (another student's); ``baseline_cell_runs``: the training cell run more than once;
-    ``drawn``: the figures, when the cells were run in another order."""
+    code uses (another student's), typed in one a line or, ``digits_in_one_line``, as
+    ``a, b, c = 1, 5, 3``; ``baseline_cell_runs``: the training cell run more than once;
+    ``drawn``: the figures, when the cells were run in another order; ``title_roll``: the roll
+    the title gives, when not the code's."""
     digits = config_roll or roll
     a, b, c = int(digits[-1]), int(digits[-2]), int(digits[-3])
     lr = eval(learning_rate, {}, {"c": c})  # the tests' own expressions
@@ -58,15 +62,16 @@ def cells(
     conv = f * f * (8 + a) + 8 + a
     out = (24 + a - 3 + 2 * (c % 2)) / (1 + b % 2) + 1
     centre = notebook_part_b(a, b)
+    typed = f"a, b, c = {a}, {b}, {c}" if digits_in_one_line else f"a = {a}\nb = {b}\nc = {c}"
     return [
-        ("markdown", f"UCS761 ‚Äì Deep Learning Lab 6\nRoll Number: {roll}", ""),
+        ("markdown", f"UCS761 ‚Äì Deep Learning Lab 6\nRoll Number: {title_roll or roll}", ""),
         (
             "code",
             f"ROLL_NUMBER = {roll}\n\nroll = str(ROLL_NUMBER)\n\n"
             "a = int(roll[-1])\nb = int(roll[-2])\nc = int(roll[-3])\n\n"
             'print("a =", a)\nprint("b =", b)\nprint("c =", c)'
             if config_roll is None
-            else f"ROLL_NUMBER = {roll}\n\na = {a}\nb = {b}\nc = {c}\n\n"
+            else f"ROLL_NUMBER = {roll}\n\n{typed}\n\n"
             'print("a =", a)\nprint("b =", b)\nprint("c =", c)',
             f"a = {a}\nb = {b}\nc = {c}",
         ),
@@ -133,6 +138,11 @@ def cells(
             f"Unnamed: 0,Epoch,Loss\n256,257,{float(shown['run3_loss257']):.6f}",
         ),
     ]
+
+
+def cleared(notebook: list[Cell]) -> list[Cell]:
+    """The notebook with every output cleared ("Clear All Outputs"), its code kept."""
+    return [(kind, source, "") for kind, source, _ in notebook]
 
 
 def as_text(notebook: list[Cell]) -> str:

@@ -1,7 +1,11 @@
-"""The convolution's independent definition and a strategy of cases, shared by the tests of
-the op, `nn.Conv2d` and `nn.functional.conv2d`."""
+"""The convolution's independent definition, PyTorch's output-size formula, and strategies of
+cases, shared by the tests of the op, `nn.Conv2d`, `nn.Conv1d` and `nn.functional.conv2d`."""
+
+import math
+from fractions import Fraction
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 
 seeds = st.integers(0, 2**32 - 1)
@@ -31,6 +35,29 @@ def loop_conv2d(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     return out
 
 
+def pytorch_side(n, k, s, p, d=1):
+    """PyTorch's Conv1d/Conv2d output side, as its documentation writes it:
+    floor((n + 2p - d(k - 1) - 1) / s + 1)."""
+    return math.floor(Fraction(n + 2 * p - d * (k - 1) - 1, s) + 1)
+
+
+def loop_conv1d(x, w, b, stride, padding, dilation=1, groups=1):
+    """The 1-D definition, one output position at a time; the output length is floored."""
+    n, c, length = x.shape
+    o, cg, k = w.shape
+    xp = np.zeros((n, c, length + 2 * padding))
+    xp[:, :, padding : padding + length] = x
+    out = np.zeros((n, o, (length + 2 * padding - dilation * (k - 1) - 1) // stride + 1))
+    per_group = o // groups
+    for i in range(n):
+        for f in range(o):
+            channels = slice((f // per_group) * cg, (f // per_group + 1) * cg)
+            for t in range(out.shape[2]):
+                taps = xp[i, channels, t * stride : t * stride + dilation * (k - 1) + 1 : dilation]
+                out[i, f, t] = np.sum(taps * w[f]) + (0.0 if b is None else b[f])
+    return out
+
+
 pairs = st.tuples(st.integers(1, 3), st.integers(1, 3))
 
 
@@ -55,3 +82,14 @@ def conv_cases(draw):
         "bias": draw(st.booleans()),
         "seed": draw(seeds),
     }
+
+
+@st.composite
+def too_small_sides(draw):
+    """A kernel, stride, padding and dilation, and an input side too small for any output."""
+    k, s, d = draw(st.integers(2, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    p = draw(st.integers(0, 2))
+    small = [n for n in range(1, 8) if pytorch_side(n, k, s, p, d) < 1]
+    assume(small)
+    return {"size": draw(st.sampled_from(small)), "kernel": k, "stride": s, "padding": p,
+            "dilation": d}  # fmt: skip

@@ -30,6 +30,8 @@ def _draw(rng: np.random.Generator, shape: tuple, domain: str) -> np.ndarray:
         return rng.uniform(-0.95, 0.95, shape)
     if domain == "tan":  # away from tan's poles at ±π/2
         return rng.uniform(-1.4, 1.4, shape)
+    if domain == "above 1":  # acosh's domain, away from its infinite slope at 1
+        return 1.1 + rng.uniform(0.0, 2.0, shape)
     if domain == "above -1":  # log1p's domain, down to 0.001 above -1
         return -1 + 10.0 ** rng.uniform(-3, 0.5, shape)
     return rng.uniform(-2.0, 2.0, shape)

@@ -16,7 +16,7 @@ def test_readme_python_blocks_run_in_sequence():
     finally:  # the README registers an op of its own: no other test may see it
         from engine.test_registry import forget
 
-        forget("asinh", "Asinh")
+        forget("softsign", "Softsign")
     # the recorder saw every layer of the custom-layer example, the trace followed backward
     assert set(namespace["recorder"].at_step()) == {"0:Linear", "1:Scale", "2:ReLU", "3:Linear"}
     assert [r.op for r in namespace["trace"].records][:2] == ["MSE", "Affine"]

@@ -15,14 +15,17 @@ from tinygrad_lab import autograd, func, nn, optim
 from tinygrad_lab.creation import (
     arange,
     eye,
+    from_numpy,
     full,
     full_like,
+    linspace,
     ones,
     ones_like,
     rand,
     rand_like,
     randn,
     randn_like,
+    tensor,
     zeros,
     zeros_like,
 )
@@ -35,7 +38,9 @@ from tinygrad_lab.grad_mode import (
 )
 from tinygrad_lab.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_lab.hooks import RemovableHandle
-from tinygrad_lab.ops.movement import concatenate, stack
+from tinygrad_lab.ops.einsum import einsum
+from tinygrad_lab.ops.indexing import where
+from tinygrad_lab.ops.movement import cat, concat, concatenate, stack
 from tinygrad_lab.serialization import load, save
 from tinygrad_lab.tensor import Function, Tensor
 
@@ -67,14 +72,17 @@ def __dir__() -> list[str]:
 __all__ = [
     "arange",
     "eye",
+    "from_numpy",
     "full",
     "full_like",
+    "linspace",
     "ones",
     "ones_like",
     "rand",
     "rand_like",
     "randn",
     "randn_like",
+    "tensor",
     "zeros",
     "zeros_like",
 ]
@@ -86,10 +94,13 @@ __all__ += [
     "GradcheckError",
     "RemovableHandle",
     "Tensor",
+    "cat",
     "compare",
+    "concat",
     "concatenate",
     "detect_anomaly",
     "draw_graph",
+    "einsum",
     "enable_grad",
     "explore",
     "gradcheck",
@@ -103,4 +114,5 @@ __all__ += [
     "save",
     "stack",
     "trace_backward",
+    "where",
 ]

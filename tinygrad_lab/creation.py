@@ -1,5 +1,6 @@
-"""Tensor constructors, PyTorch's names: ``zeros``, ``ones``, ``full``, ``eye``, ``arange``, the
-random ``rand`` and ``randn``, and the ``*_like`` forms. A shape is given as PyTorch takes it,
+"""Tensor constructors, PyTorch's names: ``tensor`` (a copy of the data) and ``from_numpy`` (its
+memory shared), ``zeros``, ``ones``, ``full``, ``eye``, ``arange``, ``linspace``, the random
+``rand`` and ``randn``, and the ``*_like`` forms. A shape is given as PyTorch takes it,
 ``zeros(2, 3)``, or as NumPy does, ``zeros((2, 3))``. Each returns a leaf Tensor, float64 unless
 ``dtype=`` says otherwise, and requires grad only when asked to.
 
@@ -19,7 +20,8 @@ import numpy as np
 from tinygrad_lab.nn.init import generator
 from tinygrad_lab.tensor import Tensor
 
-__all__ = ["zeros", "ones", "full", "eye", "arange", "rand", "randn"]
+__all__ = ["tensor", "from_numpy", "zeros", "ones", "full", "eye", "arange", "linspace"]
+__all__ += ["rand", "randn"]
 __all__ += ["zeros_like", "ones_like", "full_like", "rand_like", "randn_like"]
 
 Shape = int | Sequence[int]
@@ -42,6 +44,22 @@ def _float(name: str, dtype: Any) -> np.dtype:
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"{name}: random values are float32 or float64, not {dtype}")
     return dtype
+
+
+def tensor(data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A leaf holding a copy of ``data`` (numbers, nested lists, an array or a Tensor), as
+    ``torch.tensor``; numbers and ints become float64."""
+    return Tensor(np.array(getattr(data, "_data", data), copy=True), requires_grad, dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A leaf sharing ``array``'s memory (float32, float64 or bool), as ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray) or array.dtype not in (np.float32, np.float64, bool):
+        raise TypeError(
+            f"from_numpy: expected a float32, float64 or bool ndarray to share, got "
+            f"{getattr(array, 'dtype', type(array).__name__)}; tl.tensor(data) copies any data"
+        )
+    return Tensor(array)
 
 
 def zeros(*shape: Shape, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
@@ -81,6 +99,15 @@ def arange(
     if step == 0:
         raise ValueError("arange: step must not be 0")
     return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad, dtype)
+
+
+def linspace(
+    start: float, end: float, steps: int, *, dtype: Any = np.float64, requires_grad: bool = False
+) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included; ``steps`` is
+    required, as in PyTorch (NumPy's ``num`` defaults to 50)."""
+    count = _shape("linspace", (steps,))[0]
+    return Tensor(np.linspace(start, end, count, dtype=dtype), requires_grad, dtype)
 
 
 def rand(

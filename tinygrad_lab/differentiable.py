@@ -17,30 +17,30 @@ import numpy as np
 from tinygrad_lab import errors
 
 
-def recorded_backward(ctx: Any, node: Any, grad: Any) -> Any:
+def recorded_backward(ctx: Any, node: Any, grad: Any, parents: tuple) -> Any:
     """``ctx.backward`` given Tensors: ``grad``, and as ``saved_tensors`` the Tensors that the
-    saved arrays are (the op's inputs, its output ``node``), so that what it computes is
-    recorded; the arrays are back in place afterwards."""
+    saved arrays are (the op's inputs ``parents``, its output ``node``), so that what it
+    computes is recorded; the arrays are back in place afterwards."""
     saved = ctx.saved_tensors
-    ctx.saved_tensors = tuple(_in_graph(array, ctx, node) for array in saved)
+    ctx.saved_tensors = tuple(_in_graph(array, parents, node, ctx.name) for array in saved)
     try:
         return ctx.backward(ctx, grad)
     finally:
         ctx.saved_tensors = saved
 
 
-def _in_graph(array: Any, ctx: Any, node: Any) -> Any:
+def _in_graph(array: Any, parents: tuple, node: Any, op: str) -> Any:
     """The Tensor a saved array is; a mask or an index stays an array (a constant). A float
     array that is neither an input nor the output would be a constant to the next derivative,
     and that derivative silently wrong: an error instead."""
     if array is node._data:
         return node
-    for parent in ctx.parents:
+    for parent in parents:
         if array is parent._data:
             return parent
     if not isinstance(array, np.ndarray | np.generic) or array.dtype.kind != "f":
         return array
-    raise errors.not_twice_differentiable(ctx.name)
+    raise errors.not_twice_differentiable(op)
 
 
 def call(op: Any, *inputs: Any, **settings: Any) -> Any:

@@ -137,15 +137,22 @@ def check_settings(op: type, settings: dict) -> None:
             )
 
 
-def cannot_require_grad(tensor: Any) -> Exception:
-    """Why ``tensor.requires_grad_()`` is refused: it is not a leaf, or holds no floats."""
-    if tensor.grad_fn is not None:
+def cannot_require_grad(tensor: Any, requires_grad: Any = True) -> Exception:
+    """Why ``tensor.requires_grad_()`` (or ``Tensor(data, requires_grad)``) is refused: it is
+    not a leaf, holds no floats, or was given a number that is not True or False."""
+    if requires_grad not in (True, False):
+        return TypeError(
+            f"Tensor(data, requires_grad): requires_grad={requires_grad!r} is not True or False; "
+            "PyTorch's legacy torch.Tensor(2, 3) makes a 2×3 tensor of sizes: that is "
+            "tl.zeros(2, 3) here (Tensor(data) always reads its data)"
+        )
+    if getattr(tensor, "grad_fn", None) is not None:  # (unset while Tensor() checks its data)
         return RuntimeError(
             "requires_grad_: only a leaf's requires_grad can be set (this tensor was made by "
             f"{tensor.grad_fn.name}: use .detach().requires_grad_())"
         )
     return TypeError(
-        f"requires_grad_: only float32 and float64 tensors can require grad, not {tensor.dtype}"
+        f"requires_grad: only float32 and float64 tensors can require grad, not {tensor.dtype}"
     )
 
 

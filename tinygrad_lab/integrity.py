@@ -7,10 +7,15 @@ since, backward calls `check_versions`, which refuses to run the node if one tou
 it saved. Under ``detect_anomaly()`` each saved array is also checksummed, so a raw NumPy write
 (into ``t.data[...]``) is caught too.
 
+A write that a gradient passes through, ``x[i] = v`` into a tensor of the graph, is recorded
+as an op (``ops.indexing.IndexPut``) whose output ``x`` becomes (`rebase`), as PyTorch records
+``index_put_``; the ops that used ``x`` before it still reach ``x`` as it was (`parents_then`).
+
 The engine enters this module from two places: ``Function.apply`` notes the count of writes
-in each node, and backward compares it (`check_versions`). The in-place methods, ``data``'s
-setter among them, are the `InPlace` mixin of `Tensor`, below. It imports nothing of the
-engine: a tensor is whatever has ``_data``, ``_version`` and ``requires_grad``.
+in each node, and backward, when writes were made since, asks `parents_then`, which checks the
+node (`check_versions`). The in-place methods, ``data``'s setter among them, are the `InPlace`
+mixin of `Tensor`, below. It imports nothing of the engine: a tensor is whatever has ``_data``,
+``_version``, ``_ctx`` and ``requires_grad``.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab.grad_mode import state
-from tinygrad_lab.numpy_interop import as_array, plain_index
+from tinygrad_lab.numpy_interop import as_array
 
 writes = 0  # in-place writes made so far through any tensor: backward's one-compare shortcut
 _write_log: deque = deque(maxlen=64)  # (write number, array written), the newest last: exact
 # The number of the last write into each buffer (the ndarray that owns the memory), by id: so
 # that a write through any tensor viewing it is caught after any number of other writes too.
 _buffer_writes: dict[int, int] = {}
+# The last write recorded in the graph into each buffer, by id: (its number, the array written).
+_graph_writes: dict[int, tuple[int, np.ndarray]] = {}
 
 ADVICE = (
     "Change tensors in place (optimizer.step(), add_, x -= ..., x.data = ...) only after "
@@ -49,10 +56,15 @@ def written(tensor: Any) -> None:
     data = tensor._data
     _write_log.append((writes, data))
     buffer = data if data.base is None else _buffer(data)
+    _buffer_writes[_forget_with(buffer, _buffer_writes)] = writes
+
+
+def _forget_with(buffer: np.ndarray, book: dict) -> int:
+    """``id(buffer)``, to key ``book``; the entry goes when the buffer does (ids are reused)."""
     key = id(buffer)
-    if key not in _buffer_writes:  # forget it with the buffer (ids are reused)
-        weakref.finalize(buffer, _buffer_writes.pop, key, None)
-    _buffer_writes[key] = writes
+    if key not in book:
+        weakref.finalize(buffer, book.pop, key, None)
+    return key
 
 
 def _buffer(array: np.ndarray) -> np.ndarray:
@@ -60,6 +72,32 @@ def _buffer(array: np.ndarray) -> np.ndarray:
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
+
+
+def parents_then(node: Any, ctx: Any) -> tuple:
+    """Backward's slow path, taken for a node that in-place writes were made since: refuse it
+    if one changed an array it saved (`check_versions`) or, in the graph, its output; and give
+    its parents as they were when it ran (a tensor that a recorded write made the output of
+    another node since, as it was before)."""
+    if ctx.saved_tensors:
+        check_versions(node, ctx)
+    data = node._data
+    key = id(data if data.base is None else _buffer(data))
+    number, array = _graph_writes.get(key, (0, None))
+    if number > ctx._writes and array is not data and np.may_share_memory(array, data):
+        raise RuntimeError(
+            f"backward: the output of {ctx.name} (created at {ctx.site or NO_SITE}), of shape "
+            f"{node.shape}, shares memory with a tensor written into (x[...] = ...) since, so "
+            "its values changed and its gradient would be wrong; write into a clone() instead"
+        )
+    return tuple(_as_it_was(parent, ctx._writes) for parent in ctx.parents)
+
+
+def _as_it_was(tensor: Any, writes: int) -> Any:
+    """``tensor`` before the recorded writes made into it after the ``writes``-th write."""
+    while getattr(tensor._ctx, "overwrote", 0) > writes:
+        tensor = tensor._ctx.parents[0]
+    return tensor
 
 
 def check_versions(node: Any, ctx: Any) -> None:
@@ -138,16 +176,67 @@ def check_write(tensor: Any, op: str, other: Any) -> None:
     if not state.grad_enabled:
         return
     if tensor.requires_grad and tensor._ctx is None:
-        raise RuntimeError(
-            f"{op}: a leaf tensor that requires grad (shape {tensor.shape}) cannot be changed "
-            "in place while gradients are recorded: update it inside `with tl.no_grad():`"
-        )
+        raise _leaf_written(tensor, op)
     if tensor.requires_grad or _requires_grad(other):
         raise RuntimeError(
             f"{op}: an in-place write into a tensor of the graph (shape {tensor.shape}), or "
             "of a tensor that requires grad into a constant, would lose gradients; write "
             "x = x + y instead, or do it under no_grad()"
         )
+
+
+def _leaf_written(tensor: Any, op: str) -> RuntimeError:
+    return RuntimeError(
+        f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
+        f"(as PyTorch says): a leaf tensor that requires grad (shape {tensor.shape}) cannot be "
+        "changed in place while gradients are recorded: update it inside `with tl.no_grad():`"
+    )
+
+
+def check_graph_write(tensor: Any, op: str) -> None:
+    """A write that gradients pass through (``x[i] = v``, recorded as an op): not into a leaf
+    that requires grad (as PyTorch), nor into a view, whose base would change behind its own
+    node's back (PyTorch follows views; this engine does not), nor into a tensor of bools."""
+    if tensor.requires_grad and tensor._ctx is None:
+        raise _leaf_written(tensor, op)
+    if tensor._data.base is not None:
+        raise RuntimeError(
+            f"{op}: this tensor (shape {tensor.shape}) is a view of another array (made by "
+            "indexing, reshape, transpose, expand, or a Tensor of an ndarray's view), and a "
+            "write into it that gradients pass through would change that array without its "
+            "gradient knowing; write into a clone() instead: x = x.clone(); x[...] = ..."
+        )
+    if tensor._data.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: writing a value that requires grad into a {tensor.dtype} tensor; "
+            "only float tensors carry gradients"
+        )
+
+
+def rebase(tensor: Any, out: Any) -> None:
+    """Make ``tensor``, written into in place, the output of the node that made ``out`` (an
+    op recorded for the write, whose first input is ``tensor`` as it was)."""
+    written(tensor)
+    node = out._ctx
+    tensor._ctx, tensor.requires_grad = node, True
+    node.overwrote = node._writes = writes  # (the write is not "since" the node)
+    _graph_writes[_forget_with(_buffer(tensor._data), _graph_writes)] = (writes, tensor._data)
+
+
+def write_items(tensor: Any, index: Any, value: Any) -> None:
+    """``tensor[index] = value`` into its array, no gradient involved; the version goes up."""
+    check_write(tensor, "__setitem__", value)
+    if not tensor._data.flags.writeable:
+        raise ValueError(_read_only(tensor, "__setitem__"))
+    tensor._data[index] = _array(value)
+    written(tensor)
+
+
+def _read_only(tensor: Any, op: str) -> str:
+    return (
+        f"{op}: this tensor of shape {tensor.shape} is a read-only view (made by expand, whose "
+        "entries share memory, as in PyTorch); write into a clone() instead"
+    )
 
 
 def _may_write(tensor: Any, other: Any, op: str) -> bool:
@@ -162,6 +251,8 @@ def _may_write(tensor: Any, other: Any, op: str) -> bool:
 def _write(tensor: Any, op: str, ufunc: Callable, other: Any) -> Any:
     """``ufunc(tensor, other)`` into the tensor's own array, checked first; the version goes up."""
     check_write(tensor, op, other)
+    if not tensor._data.flags.writeable:
+        raise ValueError(_read_only(tensor, op))
     values = _array(other)
     shape = np.broadcast_shapes(tensor.shape, np.shape(values))
     if shape != tensor.shape:
@@ -238,8 +329,3 @@ class InPlace:
 
     def zero_(self) -> Any:
         return self.copy_(0.0)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        check_write(self, "__setitem__", value)
-        self._data[plain_index(index)] = _array(value)
-        written(self)

@@ -144,10 +144,8 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self._data: np.ndarray = as_array(data, dtype)
-        if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: only float32 and float64 tensors can require grad, not {self.dtype}"
-            )
+        if requires_grad not in (True, False) or (requires_grad and self._data.dtype.kind != "f"):
+            raise errors.cannot_require_grad(self, requires_grad)
         self._grad: np.ndarray | None = None
         self.requires_grad: bool = bool(requires_grad)
         self._ctx: Function | None = None  # the op that made this tensor; None for a leaf
@@ -184,7 +182,6 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
     shape = property(attrgetter("_data.shape"), doc="Shape of ``data``.")
     ndim = property(attrgetter("_data.ndim"), doc="Number of dimensions.")
     dtype = property(attrgetter("_data.dtype"), doc="float32, float64 or bool.")
-    size = property(attrgetter("_data.size"), doc="Number of elements.")
     grad_fn = property(attrgetter("_ctx"), doc="The Function node that made this tensor.")
     is_leaf = property(lambda self: self._ctx is None, doc="True unless made by a recorded op.")
     version = property(attrgetter("_version"), doc="How many in-place writes it has had.")
@@ -213,26 +210,27 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
     __pow__ = lambda self, exponent: ops.power(self, exponent)  # noqa: E731
     __rpow__ = lambda self, base: ops.TensorPow.apply(self._lift(base), self)  # noqa: E731
     __getitem__ = lambda self, index: ops.getitem(self, index)  # noqa: E731
-
-    def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        """A comparison (``t < 0``, in `NumpyInterop`): a bool tensor, outside the graph."""
-        return Tensor._new(np.asarray(ufunc(self._data, getattr(other, "_data", other))), None)
-
+    __setitem__ = lambda self, index, value: ops.setitem(self, index, value)  # noqa: E731
     __pos__ = lambda self: self  # noqa: E731  (the identity, no node: PyTorch's +t is t too)
 
     # ------------------------------------------------------------------------- autograd
     def backward(
-        self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+        self,
+        grad: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        *,
+        gradient: Any = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` that requires grad.
 
-        ``grad`` is the gradient of some scalar with respect to this tensor (1 by default, for a
-        one-element tensor). The graph's saved arrays are freed afterwards unless
-        ``retain_graph`` (by default ``create_graph``). With ``create_graph`` the backward pass
-        is itself recorded: each ``.grad`` is then a Tensor in a graph, to differentiate again.
+        ``grad`` (PyTorch's ``gradient=``) is the gradient of some scalar with respect to this
+        tensor (1 by default, for a one-element tensor). The graph's saved arrays are freed
+        afterwards unless ``retain_graph`` (by default ``create_graph``). With ``create_graph``
+        the backward is itself recorded: each ``.grad`` is then a Tensor in a graph.
         All or nothing: a backward that fails part-way (in a hook, an op, a check) leaves every
         ``.grad`` and the graph as they were."""
-        seed = _seed(self, grad, create_graph)
+        seed = _seed(self, grad if gradient is None else gradient, create_graph)
         kept = _walk((self,), (seed,), None, create_graph, retain_graph)
         _commit(kept, seed)
 
@@ -294,13 +292,14 @@ def _visit(
     saved = ctx.saved_tensors
     if saved is None:
         raise errors.freed_graph(ctx.name)
-    if saved and ctx._writes != integrity.writes:  # something was written in place since
-        integrity.check_versions(node, ctx)
+    parents = ctx.parents
+    if ctx._writes != integrity.writes:  # something was written in place since: checked,
+        parents = integrity.parents_then(node, ctx)  # and its inputs as they were then
     if observed:
         sites.observe_before(ctx)
     try:
         if create_graph:  # the op's one backward, given Tensors: what it does is recorded
-            input_grads = differentiable.recorded_backward(ctx, node, grad)
+            input_grads = differentiable.recorded_backward(ctx, node, grad, parents)
         else:
             input_grads = ctx.backward(ctx, grad)
     except TypeError as err:
@@ -310,7 +309,7 @@ def _visit(
         raise hint from err
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
-    if len(input_grads) != len(parents := ctx.parents):
+    if len(input_grads) != len(parents):
         raise RuntimeError(
             f"{ctx.name}.backward returned {len(input_grads)} gradients for {len(parents)} inputs"
         )

@@ -277,11 +277,12 @@ def test_mean_var_std_of_empty_tensors_are_empty_unless_a_group_is_empty(name, s
     axis = data.draw(st.none() | hnp.valid_tuple_axes(len(shape), min_size=1))
     axes = range(len(shape)) if axis is None else axis
     x = np.zeros(shape)
+    kwargs = {"correction": 0} if name in ("var", "std") else {}  # groups of one entry too
     if any(shape[a] == 0 for a in axes):  # a mean of nothing: the README's rule, one for all
         with pytest.raises(ValueError, match=r"the mean of nothing .* groups of 0 entries"):
-            getattr(Tensor(x), name)(axis=axis)
+            getattr(Tensor(x), name)(axis=axis, **kwargs)
         return
-    out, grad = grads_of(lambda t: getattr(t, name)(axis=axis), x)
+    out, grad = grads_of(lambda t: getattr(t, name)(axis=axis, **kwargs), x)
     expected = getattr(np, name)(x, axis=axis)
     assert out.shape == expected.shape and out.size == 0 and grad.shape == shape
     slope = 1 / np.prod([shape[a] for a in axes]) if name == "mean" else 0.0  # (x is 0)
@@ -304,8 +305,8 @@ def test_an_empty_list_index_gives_an_empty_tensor_as_numpy():
 ZERO_D = {  # name: (value, gradient) at x = 3 over axis 0 or -1 (reducing nothing), PyTorch's
     "sum": (3.0, 1.0),
     "mean": (3.0, 1.0),
-    "max": (3.0, 1.0),
-    "min": (3.0, 1.0),
+    "amax": (3.0, 1.0),
+    "amin": (3.0, 1.0),
     "prod": (3.0, 1.0),
     "logsumexp": (3.0, 1.0),
     "cumsum": (3.0, 1.0),
@@ -321,7 +322,8 @@ ZERO_D = {  # name: (value, gradient) at x = 3 over axis 0 or -1 (reducing nothi
 @pytest.mark.parametrize("axis", [0, -1])
 def test_a_0d_tensor_takes_axis_0_and_minus_1_as_in_pytorch(name, axis):
     value, slope = ZERO_D[name]
-    out, grad = grads_of(lambda t: getattr(t, name)(axis=axis), np.array(3.0))
+    kwargs = {"correction": 0} if name in ("var", "std") else {}  # one entry: no n - 1
+    out, grad = grads_of(lambda t: getattr(t, name)(axis=axis, **kwargs), np.array(3.0))
     assert np.shape(out) == () and np.shape(grad) == ()
     assert out == value and grad == slope
     with pytest.raises(ValueError, match="axis 1 is out of range for a tensor of 0 dimensions"):
@@ -398,7 +400,7 @@ def test_nan_in_either_input_of_a_binary_op_gives_nan_there_only(name, shape, se
         np.testing.assert_array_equal(got[~nan], want[~nan])
 
 
-REDUCTIONS = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp"]
+REDUCTIONS = ["sum", "mean", "amax", "amin", "prod", "var", "std", "logsumexp"]
 REDUCTIONS += ["softmax", "log_softmax", "cumsum", "cumprod"]
 
 
@@ -407,7 +409,8 @@ REDUCTIONS += ["softmax", "log_softmax", "cumsum", "cumprod"]
 def test_nan_in_a_row_gives_nan_in_that_row_only(name, shape, seed):
     rng = np.random.default_rng(seed)
     clean, x = with_nans(rng, shape, "any")
-    fn = lambda t: getattr(t, name)(axis=1)  # noqa: E731  (rows are reduced one by one)
+    kwargs = {"correction": 0} if name in ("var", "std") else {}  # rows of one entry too
+    fn = lambda t: getattr(t, name)(axis=1, **kwargs)  # noqa: E731  (rows one by one)
     out, grad = grads_of(fn, x)
     clean_out, clean_grad = grads_of(fn, clean)
     rows = np.isnan(x).any(axis=1)
@@ -416,7 +419,7 @@ def test_nan_in_a_row_gives_nan_in_that_row_only(name, shape, seed):
     np.testing.assert_array_equal(grad[~rows], clean_grad[~rows])
 
 
-@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("name", ["amax", "amin"])
 def test_nan_is_the_extreme_of_its_group_and_its_nans_share_the_gradient(name):
     out, grad = grads_of(lambda t: getattr(t, name)(axis=1), np.array([[np.nan, 1.0, np.nan]]))
     assert np.isnan(out).all()  # as NumPy's max and min

@@ -89,19 +89,22 @@ CASES = {
     "seed range reversed": Case([*LAB, "--seeds", "9-3"], 2, "it is reversed (9 > 3)"),
     "seed range empty": Case([*LAB, "--seeds", ""], 2, "bad seed range ''"),
     "roster missing": Case(["lab", "--rolls", "r.csv", "--out", "o"], 2, "cannot read roster"),
-    "roster first row a typo": Case(
+    "roster of a header only": Case(
         ["lab", "--rolls", "r.csv", "--out", "o", *QUICK],
         2,
-        "r.csv, row 1: bad roll number '1023O3888'",
+        "error: roster r.csv holds no roll number",
         ["r.csv"],
-        roster("1023O3888", "102303346"),
+        roster("roll", ""),
     ),
-    "roster bad later row": Case(
-        ["lab", "--rolls", "r.csv", "--out", "o", *QUICK],
+    "roster without the named roll column": Case(
+        ["lab", "--rolls", "r.csv", "--roll-column", "Roll", "--out", "o", *QUICK],
         2,
-        "r.csv, row 3: bad roll number '12'",
+        "roster r.csv has no column 'Roll' in row 1 (its cells: 'Name', 'ID')",
         ["r.csv"],
-        roster("roll", "102303346", "12"),
+        roster("Name,ID", "Ann,102303346"),
+    ),
+    "--roll-column without a roster": Case(
+        [*LAB, "--roll-column", "ID"], 2, "--roll-column names a column of the roster"
     ),
     "roster without --out": Case(
         ["lab", "--rolls", "r.csv", *QUICK], 2, "--rolls needs --out", ["r.csv"], roster(*RUN1)
@@ -159,6 +162,30 @@ CASES = {
     ),
     "explore: an epoch past run 1": Case(
         ["explore", "--roll", ROLL, "--epoch", "401", "--out", "p.html"], 2, "to 400 (run 1"
+    ),
+    "explore: run 2 at a chosen depth is written": Case(
+        ["explore", "--roll", ROLL, "--run", "2", "--depth", "2", "--epoch", "2"]
+        + ["--out", "page.html"],
+        0,
+        None,
+        ["page.html"],
+        marks=(pytest.mark.needs_dot,),
+    ),
+    "explore: run 4": Case(
+        ["explore", "--roll", ROLL, "--run", "4", "--out", "p.html"],
+        2,
+        "--run must be 1 (before the structural break), 2 (after it: 3 hidden layers added) or "
+        "3 (run 2's network trained on), got 4",
+    ),
+    "explore: depth 0": Case(
+        ["explore", "--roll", ROLL, "--run", "2", "--depth", "0", "--out", "p.html"],
+        2,
+        "--depth must be a whole number >= 1 (run 1's hidden layers; roll 102303346's is 5), got 0",
+    ),
+    "explore: an epoch past run 2": Case(
+        ["explore", "--roll", ROLL, "--run", "2", "--epoch", "401", "--out", "p.html"],
+        2,
+        "to 400 (run 2's last epoch), got 401",
     ),
     "explore: not an .html file": Case(
         ["explore", "--roll", ROLL, "--out", "p.txt"], 2, "must end in .html"

@@ -148,9 +148,8 @@ def test_float32_end_to_end_every_saved_array_and_every_gradient(data):
     optimizer.step()
     for p in model.parameters():
         assert p.dtype == p.grad.dtype == np.float32
-    assert all(
-        m.dtype == v.dtype == np.float32 for m, v in zip(optimizer._m, optimizer._v, strict=True)
-    )
+    moments = [optimizer.state[p] for p in model.parameters()]
+    assert all(m["exp_avg"].dtype == m["exp_avg_sq"].dtype == np.float32 for m in moments)
 
 
 def test_input_with_the_wrong_number_of_channels_names_the_layer_and_changes_nothing():

@@ -12,8 +12,7 @@ from tinygrad_lab.lab.analysis import affine_fold, diagnose, fold_linear
 from tinygrad_lab.lab.part_a import RunResult, gradient_ratio_index, run_stress_test
 from tinygrad_lab.lab.part_b import run_part_b
 from tinygrad_lab.lab.report import markdown_report
-from tinygrad_lab.lab.rules import LabRun, lab_config
-from tinygrad_lab.ops import OutputSizeError, conv_output_size
+from tinygrad_lab.lab.rules import LabRun, NonIntegerOutputSize, course_output_size, lab_config
 
 rolls = st.text(alphabet="0123456789", min_size=3, max_size=9)
 
@@ -41,10 +40,11 @@ def test_part_b_counts_come_from_real_layers_and_match_the_formulas(roll):
     assert part_b.manual_convolution_map[2][0] == np.sum(matrix[2:5, 0:3] * kernel)
 
 
-def test_non_integer_output_size_is_an_error_naming_the_configuration():
-    with pytest.raises(OutputSizeError, match=r"N=30, F=3, S=2, P=1"):
-        conv_output_size(30, 3, 2, 1, exact=True)
-    assert conv_output_size(30, 3, 1, 1, exact=True) == 30
+def test_non_integer_output_size_is_the_labs_error_naming_the_configuration():
+    with pytest.raises(NonIntegerOutputSize, match=r"N=30, F=3, S=2, P=1"):
+        course_output_size(30, 3, 2, 1)
+    assert course_output_size(30, 3, 1, 1) == 30
+    assert nn.Conv2d(1, 1, 3, stride=2, padding=1).output_size(30, 30) == (15, 15)  # floors
     part_b = run_part_b(lab_config("016"))  # N = 30, F = 3, S = 2, P = 0: 27/2
     assert part_b.output_size is None and "N=30, F=3, S=2, P=0" in part_b.output_size_error
 

@@ -1,11 +1,11 @@
-"""Layers against NumPy and finite differences: Linear, activations, Conv2d, Flatten, losses,
-and nn.init."""
+"""Layers against NumPy and finite differences: Linear, activations, Conv2d and Conv1d (sizes
+against PyTorch's formula), Flatten, losses, and nn.init."""
 
 import math
 
 import numpy as np
 import pytest
-from conv_helpers import conv_cases, loop_conv2d
+from conv_helpers import conv_cases, loop_conv1d, loop_conv2d, pytorch_side, too_small_sides
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -144,8 +144,14 @@ def test_conv2d_op_matches_a_direct_loop_convolution_and_finite_differences(case
     gradcheck(lambda x, *ps: ops.Conv2d.apply(x, *ps, **settings), [x, *params])
 
 
+def unread(n, k, s, p, d, out):
+    """The input positions along one side that no window reads."""
+    read = {o * s + i * d - p for o in range(out) for i in range(k)}
+    return [m for m in range(n) if m not in read]
+
+
 @given(case=conv_cases())
-def test_conv2d_layer_tiles_exactly_or_names_n_f_s_and_p(case):
+def test_conv2d_layer_floors_as_pytorch_matches_a_loop_and_gives_zero_where_no_window_reads(case):
     rng = np.random.default_rng(case["seed"])
     settings = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
     layer = nn.Conv2d(
@@ -156,23 +162,72 @@ def test_conv2d_layer_tiles_exactly_or_names_n_f_s_and_p(case):
         bias=case["bias"],
         rng=rng,
     )
-    x = Tensor(rng.standard_normal((case["batch"], case["in_channels"], *case["size"])))
-    spans = [
-        n + 2 * p - d * (k - 1) - 1
-        for n, p, d, k in zip(
-            case["size"], case["padding"], case["dilation"], case["kernel"], strict=True
-        )
-    ]
-    if all(span % s == 0 for span, s in zip(spans, case["stride"], strict=True)):
-        out = layer(x)
-        assert out.shape[2:] == layer.output_size(*case["size"])
-        bias = layer.bias.data if case["bias"] else None
-        np.testing.assert_allclose(
-            out.data, loop_conv2d(x.data, layer.weight.data, bias, **settings)
-        )
-    else:
-        with pytest.raises(ops.OutputSizeError, match=r"N=\d+, F=\d+, S=\d+, P=\d+"):
-            layer(x)
+    x = Tensor(rng.standard_normal((case["batch"], case["in_channels"], *case["size"])), True)
+    keys = ("size", "kernel", "stride", "padding", "dilation")
+    sides = list(zip(*(case[key] for key in keys), strict=True))
+    expected_size = tuple(pytorch_side(*side) for side in sides)
+    out = layer(x)
+    assert out.shape[2:] == expected_size == layer.output_size(*case["size"])
+    bias = layer.bias.data if case["bias"] else None
+    np.testing.assert_allclose(
+        out.data, loop_conv2d(x.data, layer.weight.data, bias, **settings), rtol=1e-12, atol=1e-12
+    )
+    out.backward(rng.standard_normal(out.shape))
+    rows, cols = (unread(*side, o) for side, o in zip(sides, expected_size, strict=True))
+    assert not x.grad[:, :, rows].any() and not x.grad[:, :, :, cols].any()
+
+
+@given(side=too_small_sides(), layer_kind=st.sampled_from(["Conv1d", "Conv2d"]))
+def test_a_kernel_that_does_not_fit_names_the_size_kernel_stride_padding_and_output(
+    side, layer_kind
+):
+    n, k, s, p, d = (side[key] for key in ("size", "kernel", "stride", "padding", "dilation"))
+    dims = 1 if layer_kind == "Conv1d" else 2
+    layer = getattr(nn, layer_kind)(2, 3, k, stride=s, padding=p, dilation=d)
+    sizes = (n,) if dims == 1 else (n + 2 * d * k, n)  # the height fits: the width does not
+    dilated = f", dilation {d}" if d != 1 else ""
+    named = (
+        rf"{layer_kind}: the input's {'length' if dims == 1 else 'width'} \(shape \(4, 2, "
+        rf".*: input size {n} is too small for kernel {k}{dilated}, stride {s}, padding {p}: "
+        rf"the output size floor\(.*\) \+ 1 = {pytorch_side(n, k, s, p, d)} is less than 1"
+    )
+    with pytest.raises(ops.OutputSizeError, match=named):
+        layer(Tensor(np.zeros((4, 2, *sizes))))
+    with pytest.raises(ops.OutputSizeError, match=named.replace("4, 2", "1, 2")):
+        layer.output_size(*sizes)
+
+
+@given(case=conv_cases())
+def test_conv1d_floors_as_pytorch_and_matches_a_loop_and_finite_differences(case):
+    """The width of a 2-D case as the length: strides, paddings, dilations and groups."""
+    rng = np.random.default_rng(case["seed"])
+    k, s, p, d = (case[key][1] for key in ("kernel", "stride", "padding", "dilation"))
+    layer = nn.Conv1d(
+        case["in_channels"], case["out_channels"], k, s, p, d, case["groups"], case["bias"],
+        rng=rng,
+    )  # fmt: skip
+    length = case["size"][1]
+    x = Tensor(rng.standard_normal((case["batch"], case["in_channels"], length)), True)
+    out = layer(x)
+    assert layer.weight.shape == (case["out_channels"], case["in_channels"] // case["groups"], k)
+    assert out.shape[2:] == (pytorch_side(length, k, s, p, d),) == layer.output_size(length)
+    bias = layer.bias.data if case["bias"] else None
+    expected = loop_conv1d(x.data, layer.weight.data, bias, s, p, d, case["groups"])
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    gradcheck(lambda x, *params: layer(x), [x, *layer.parameters()])
+
+
+def test_conv1d_input_must_be_n_c_l():
+    with pytest.raises(
+        ValueError, match=r"Conv1d\(3 → 8\) expects input \(N, 3, L\), got \(2, 3, 5, 5\)"
+    ):
+        nn.Conv1d(3, 8, 3)(Tensor(np.zeros((2, 3, 5, 5))))
+    with pytest.raises(ValueError, match=r"got \(3, 5\)"):  # PyTorch takes (C, L) too
+        nn.Conv1d(3, 8, 3)(Tensor(np.zeros((3, 5))))
+    with pytest.raises(
+        ValueError, match=r"Conv1d: kernel_size must be an integer or a 1-tuple of one"
+    ):
+        nn.Conv1d(3, 8, (3, 3))
 
 
 def test_conv2d_parameters_are_laid_out_as_in_pytorch():
@@ -193,7 +248,7 @@ def test_conv2d_output_size_follows_the_course_formula():
 
 def test_conv2d_kernel_that_does_not_fit_the_padded_input_is_a_value_error():
     layer = nn.Conv2d(1, 1, 5, padding=1)
-    with pytest.raises(ValueError, match="kernel 5×5 does not fit input 2×6 with padding 1"):
+    with pytest.raises(ValueError, match=r"height \(shape \(1, 1, 2, 6\)\): input size 2 is too"):
         layer(Tensor(np.zeros((1, 1, 2, 6))))
 
 
@@ -211,7 +266,14 @@ def test_conv2d_wrong_channel_count_names_the_layer():
 
 @pytest.mark.parametrize(
     ("kwargs", "named"),
-    [({"stride": 0}, "stride"), ({"padding": -1}, "padding"), ({"kernel_size": 0}, "kernel")],
+    [
+        ({"stride": 0}, "stride"),
+        ({"padding": -1}, "padding"),
+        ({"kernel_size": 0}, "kernel"),
+        ({"dilation": 0}, "dilation"),
+        ({"padding": "same"}, r"Conv2d: padding must be an integer or a pair of them, got 'same'"),
+        ({"padding": "valid"}, r"padding must be an integer or a pair of them, got 'valid'"),
+    ],
 )
 def test_conv2d_rejects_bad_hyperparameters(kwargs, named):
     arguments = {"in_channels": 1, "out_channels": 1, "kernel_size": 3, **kwargs}
@@ -298,7 +360,7 @@ def test_cross_entropy_rejects_bad_targets():
     logits = Tensor(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="target 3 at position 1 is not a class index in 0..2"):
         nn.CrossEntropyLoss()(logits, np.array([0, 3]))
-    with pytest.raises(ValueError, match=r"logits must be \(N, C\) and target \(N,\)"):
+    with pytest.raises(ValueError, match=r"input must be \(N, C\) and target \(N,\)"):
         nn.CrossEntropyLoss()(logits, np.array([0, 1, 2]))
 
 
@@ -343,3 +405,21 @@ def test_init_fans_of_a_conv_weight_and_errors():
         nn.init.xavier_uniform_(Tensor(np.empty(3)), rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="rng must be a numpy Generator"):
         nn.init.uniform_(t, rng="seed")
+
+
+def test_a_conv_input_with_an_empty_side_is_an_error_as_in_pytorch_though_padding_would_fit():
+    with pytest.raises(
+        ValueError, match=r"Conv2d: the input's height is 0, in shape \(1, 1, 0, 4\)"
+    ):
+        nn.Conv2d(1, 1, 1, padding=1)(Tensor(np.zeros((1, 1, 0, 4))))
+
+
+@pytest.mark.parametrize(
+    ("layer", "fan_in"),
+    [(nn.Conv2d(4, 8, 3, groups=2, rng=0), 2 * 3 * 3), (nn.Conv1d(6, 4, 5, rng=1), 6 * 5)],
+)
+def test_conv_default_init_is_pytorchs_uniform_within_one_over_root_fan_in(layer, fan_in):
+    bound = 1 / math.sqrt(fan_in)  # PyTorch: fan_in = in_channels / groups · kernel's size
+    for values in (layer.weight.data, layer.bias.data):
+        assert np.abs(values).max() <= bound
+    assert np.abs(layer.weight.data).max() > 0.9 * bound  # the whole range, not a narrower one

@@ -99,7 +99,16 @@ def test_shared_parameters_are_listed_once_in_registration_order():
         "second.bias",
     ]
     assert model.num_parameters() == 2 + 16 + 4 + 4
-    assert list(model.state_dict()) == ["extra", "first.weight", "first.bias", "second.bias"]
+    # state_dict, as PyTorch's, lists a shared module and a tied weight under every name
+    assert list(model.state_dict()) == [
+        "extra",
+        "first.weight",
+        "first.bias",
+        "again.weight",
+        "again.bias",
+        "second.weight",
+        "second.bias",
+    ]
 
 
 def test_named_parameters_use_pytorch_names():
@@ -362,3 +371,16 @@ def test_no_backward_hook_machinery_under_no_grad():
     with no_grad():
         out = layer(Tensor(np.ones((1, 2)), requires_grad=True))
     assert not out.requires_grad and out.grad_fn is None
+
+
+def test_zero_grad_sets_none_or_new_zeros_never_writing_a_kept_array():
+    model = nn.Linear(3, 2)
+    x = Tensor(np.ones((4, 3)))
+    model(x).sum().backward()
+    kept = model.weight.grad
+    before = kept.copy()
+    model.zero_grad(set_to_none=False)
+    assert np.array_equal(model.weight.grad, np.zeros((3, 2))) and model.weight.grad is not kept
+    assert np.array_equal(kept, before)
+    model.zero_grad()
+    assert model.weight.grad is None and model.bias.grad is None

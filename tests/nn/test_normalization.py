@@ -152,7 +152,13 @@ def test_batch_norm_of_one_example_is_fine_in_evaluation():
 def test_running_statistics_are_buffers_saved_and_loaded_but_not_parameters():
     layer = nn.BatchNorm2d(5)
     assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
-    assert list(layer.state_dict()) == ["weight", "bias", "running_mean", "running_var"]
+    assert list(layer.state_dict()) == [
+        "weight",
+        "bias",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
     x = np.random.default_rng(0).standard_normal((4, 5, 3, 3))
     layer(x)  # training: the running statistics move
     copy = nn.BatchNorm2d(5)

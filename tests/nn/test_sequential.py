@@ -43,7 +43,8 @@ def test_slicing_returns_a_sequential_sharing_the_modules():
     assert head[0].weight is model[0].weight  # shared, not copied
     assert list(model[::-1]) == list(model)[::-1]
     assert len(model[5:]) == 0
-    assert [name for name, _ in model[1:].named_parameters()] == ["1.weight", "1.bias"]
+    # a slice keeps the layers' names, as PyTorch's does
+    assert [name for name, _ in model[1:].named_parameters()] == ["2.weight", "2.bias"]
 
 
 def test_setitem_and_delitem_keep_list_semantics():

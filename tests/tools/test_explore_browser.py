@@ -214,9 +214,28 @@ def test_nodes_beyond_the_budget_step_inside_the_more_node(open_page, tmp_path):
     assert hidden > 0
 
 
+def test_run_2_shows_its_network_and_what_made_it_at_every_step(open_page, tmp_path):
+    explorer = lab_explorer(ROLL, seed=3, epoch=2, run=2)
+    made_at = explorer.data["meta"]["made_at"]
+    page = open_page(explorer.save(tmp_path / "run2.html")).page
+    subtitle = page.locator(".subtitle").text_content()
+    assert subtitle.startswith(f"roll {ROLL} · run 2 (8 hidden layers of 12, relu: 5 before")
+    assert page.evaluate(READ_PANEL)["site"] == made_at  # the start: no op yet
+    steps = explorer.data["meta"]["steps"]
+    assert steps == 18  # 9 Affine, 8 ReLU, the MSE
+    layers = set()
+    for _ in range(steps):
+        page.click("#next")
+        shown = page.evaluate(READ_PANEL)
+        assert shown["site"] == made_at
+        layers.add(shown["layer"])
+    assert {"16:Linear", "15:ReLU", "0:Linear"} <= layers  # run 2's layers, inserted ones too
+    assert "made by tinygrad_lab" in made_at and "--run 2 --depth 5 --epoch 2 --seed 3" in made_at
+
+
 def test_the_lab_network_at_depth_20_stays_responsive(open_page, tmp_path, screenshot):
     made = time.perf_counter()
-    explorer = lab_explorer(ROLL, hidden_layers=20)
+    explorer = lab_explorer(ROLL, depth=20)
     made = time.perf_counter() - made
     path = explorer.save(tmp_path / "depth20.html")
     steps = explorer.data["meta"]["steps"]

@@ -188,3 +188,68 @@ def test_histogram_of_a_constant_array_is_one_bin():
         "mean": 0.5,
     }
     assert histogram(np.array([np.nan]))["counts"] == []
+
+
+NARROW_OR_WIDE = [
+    [0.0, 5e-324],  # the smallest float apart: no 16 bins between them
+    [1.0, 1.0 + 2**-52, 1.0],  # one ulp apart
+    [-1.7e308, 1.7e308, 0.0],  # a width past the largest float
+    [1.7e308, 1.7e308, 1e308],  # a sum past it
+]
+
+
+@given(
+    st.one_of(
+        st.sampled_from(NARROW_OR_WIDE),
+        st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=40),
+    )
+)
+def test_a_histogram_of_any_floats_is_numpys_or_one_bin_when_numpy_cannot_split_the_range(values):
+    array = np.array(values, dtype=np.float64)
+    finite = array[np.isfinite(array)]
+    shown = histogram(array)
+    assert shown["nonfinite"] == array.size - finite.size and sum(shown["counts"]) == finite.size
+    if finite.size == 0:
+        return
+    assert (shown["min"], shown["max"]) == (finite.min(), finite.max())
+    assert finite.min() <= shown["mean"] <= finite.max()  # finite, even when the sum is not
+    json.dumps(shown, allow_nan=False)  # the page's JSON is strict
+    try:
+        with np.errstate(all="ignore"):
+            expected = np.histogram(finite, bins=16, range=(finite.min(), finite.max()))[0]
+    except ValueError:  # "Too many bins for data range": numpy cannot make 16 bins of it
+        expected = [finite.size]
+    if finite.min() == finite.max():
+        expected = [finite.size]
+    assert shown["counts"] == list(expected)
+
+
+def test_every_numpy_refusal_case_is_one_bin():
+    for values in NARROW_OR_WIDE[:3]:
+        assert histogram(np.array(values))["counts"] == [len(values)]
+    assert histogram(np.array(NARROW_OR_WIDE[3]))["mean"] == pytest.approx(
+        (1.7 + 1.7 + 1.0) / 3 * 1e308
+    )
+
+
+def test_made_at_replaces_every_ops_code_line_and_shows_at_the_start():
+    model, loss = lab_loss(n_samples=40)
+    made_at = "roll 102303346 · run 2 · made by tinygrad_lab: tinygrad-lab explore --run 2"
+    data = explorer_data(recorded(loss, model), 300, made_at)
+    assert data["meta"]["made_at"] == made_at
+    assert {op["site"] for op in data["ops"].values()} == {made_at}
+    plain = payload(loss, model)
+    assert plain["meta"]["made_at"] is None
+    assert {op["site"] for op in plain["ops"].values()} == {
+        ctx.site for ctx in tl.graph.nodes(loss)
+    }
+    assert all(
+        site.startswith("explorer_helpers.py:")
+        for site in {ctx.site for ctx in tl.graph.nodes(loss)}
+    )
+
+
+def test_made_at_must_be_text():
+    _, loss = lab_loss(n_samples=8)
+    with pytest.raises(TypeError, match="explore: made_at must be a str or None, got int"):
+        tl.explore(loss, made_at=3)

@@ -11,12 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tinygrad_lab import __version__
 from tinygrad_lab.lab.audit.cli import add_audit_arguments, audit_command
@@ -33,6 +31,9 @@ from tinygrad_lab.lab.rules import (
 )
 from tinygrad_lab.lab.study_cli import add_study_arguments, study_command
 from tinygrad_lab.nn import ACTIVATIONS
+
+if TYPE_CHECKING:
+    from tinygrad_lab.lab.roster import Roster
 
 T = TypeVar("T")
 
@@ -111,9 +112,16 @@ def _who(parser: argparse.ArgumentParser) -> None:
         "--rolls",
         type=Path,
         action=_Once,
-        metavar="CSV",
-        help="a roster: one roll number a row, first column (row 1 may be a header: a first "
-        "cell without a digit)",
+        metavar="ROSTER",
+        help="a roster: one student a row (CSV, tab- or semicolon-separated, or .xlsx); the "
+        "roll numbers in a column headed like 'roll' or 'Roll No.', else the first; its other "
+        "columns are kept beside the roll in every output",
+    )
+    parser.add_argument(
+        "--roll-column",
+        action=_Once,
+        metavar="NAME",
+        help="the roster's column of roll numbers: its header (any case) or its number from 1",
     )
 
 
@@ -207,11 +215,28 @@ def _explore_options(explore: argparse.ArgumentParser) -> None:
     )
     explore.add_argument("--seed", type=non_negative_int, action=_Once, default=0)
     explore.add_argument(
+        "--run",
+        type=int,
+        action=_Once,
+        default=1,
+        metavar="N",
+        help="1 (default: before the structural break), 2 (after it: the deeper network Q5 "
+        "asks about) or 3 (run 2's network trained on)",
+    )
+    explore.add_argument(
+        "--depth",
+        type=int,
+        action=_Once,
+        metavar="N",
+        help="run 1's hidden layers, >= 1 (default: the roll's, 4 + (b mod 3)); runs 2 and 3 "
+        "add the break's layers to it",
+    )
+    explore.add_argument(
         "--epoch",
         type=positive_int,
         action=_Once,
         default=1,
-        help="the epoch of run 1 to explore (default 1: before any update)",
+        help="the epoch of that run to explore (default 1: before any update)",
     )
     explore.add_argument(
         "--out", type=_folder, action=_Once, required=True, help="the page: a .html file"
@@ -268,6 +293,7 @@ UNUSED = {
     "added_layers": None,
     "seed": 0,
     "seeds": None,
+    "roll_column": None,
     "epochs": None,
     "workers": None,
     "scheduler": None,
@@ -329,41 +355,34 @@ def _dispatch(args: argparse.Namespace) -> int:
             return study_command(args, _check_out)
         if args.command == "audit":
             return audit_command(args, _check_out)
-        configs = _configs(args)
+        roster = _roster(args)
+        configs = _configs(args, roster)
         if args.command == "spec":
-            return _spec(args, configs)
+            return _spec(args, configs, roster)
         runs = _lab_runs(args, configs)
         if args.command == "check":
             return _check(args, runs)
-        return _run(args, runs)
+        return _run(args, runs, roster)
     except SweepError as err:
         raise UsageError(str(err)) from None
 
 
-@contextmanager
-def _duplicates_noted() -> Iterator[None]:
-    """Repeated rolls and seeds run once; each repeat is one ``note:`` line on stderr."""
-    from tinygrad_lab.lab.sweep import DuplicateWarning
+def _roster(args: argparse.Namespace) -> Roster | None:
+    """The --rolls roster (its bad rows and repeats noted on stderr), or None."""
+    from tinygrad_lab.lab.roster import Roster, notes_on_stderr
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DuplicateWarning)
-        yield
-    for warning in caught:
-        if issubclass(warning.category, DuplicateWarning):
-            print(f"tinygrad-lab: note: {warning.message}", file=sys.stderr)
-        else:  # not ours to turn into a note
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
+    if args.rolls is None:
+        if args.roll_column is not None:
+            raise UsageError("--roll-column names a column of the roster: give --rolls ROSTER")
+        return None
+    with notes_on_stderr():
+        return Roster.read(args.rolls, args.roll_column)
 
 
-def _configs(args: argparse.Namespace) -> list[LabConfig]:
-    """Each roll (of --roll, or of the --rolls roster) parsed once, with the overrides."""
-    from tinygrad_lab.lab.sweep import read_roster
-
-    if args.rolls is not None:
-        with _duplicates_noted():
-            rolls = read_roster(args.rolls)
+def _configs(args: argparse.Namespace, roster: Roster | None) -> list[LabConfig]:
+    """Each roll (of --roll, or of the roster) parsed once, with the overrides."""
+    if roster is not None:
+        rolls = roster.rolls
     elif args.roll is not None:
         rolls = [args.roll]
     else:
@@ -376,9 +395,10 @@ def _configs(args: argparse.Namespace) -> list[LabConfig]:
 
 def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun]:
     """Every (roll, seed) of the command as a `LabRun`, rolls first."""
+    from tinygrad_lab.lab.roster import notes_on_stderr
     from tinygrad_lab.lab.sweep import parse_seeds
 
-    with _duplicates_noted():
+    with notes_on_stderr():
         seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
     return [
         LabRun(config, seed, config.epochs if args.epochs is None else args.epochs)
@@ -387,7 +407,7 @@ def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun
     ]
 
 
-def _spec(args: argparse.Namespace, configs: list[LabConfig]) -> int:
+def _spec(args: argparse.Namespace, configs: list[LabConfig], roster: Roster | None) -> int:
     from tinygrad_lab.lab.outputs import write_spec
 
     if args.against is not None:
@@ -396,7 +416,7 @@ def _spec(args: argparse.Namespace, configs: list[LabConfig]) -> int:
         against = lab_config(args.against, args.activation, args.added_layers)
         return write_against(configs, against, _check_out(args.out), args.json)
     out = _check_out(args.out)
-    write_spec(configs, out, json=args.json, roster=args.rolls is not None)
+    write_spec(configs, out, json=args.json, roster=roster)
     return 0
 
 
@@ -434,18 +454,18 @@ def _run_all(args: argparse.Namespace, runs: list[LabRun], fn: Callable[[LabRun]
     return run_many(runs, executor=executor, workers=args.workers, progress=progress, fn=fn)
 
 
-def _run(args: argparse.Namespace, runs: list[LabRun]) -> int:
+def _run(args: argparse.Namespace, runs: list[LabRun], roster: Roster | None) -> int:
     from tinygrad_lab.lab import outputs
     from tinygrad_lab.lab.compute import compute_lab
 
-    if args.rolls is not None and args.out is None:
+    if roster is not None and args.out is None:
         raise UsageError("--rolls needs --out DIR for the per-roll folders and class summary")
     out = _check_out(args.out)
     _check_plots(args)
     results = _run_all(args, runs, partial(compute_lab, parts=PARTS[args.command]))
     options = {"json": args.json, "plots": not args.no_plots}
-    if args.rolls is not None:
-        outputs.write_class(results, out, **options)
+    if roster is not None:
+        outputs.write_class(results, out, roster=roster, **options)
     elif len(runs) > 1:
         outputs.write_sweep(results, out, **options)
     else:
@@ -483,7 +503,9 @@ def _explore(args: argparse.Namespace) -> int:
 
     _check_out(args.out.parent)
     try:
-        path = explore_command(args.roll, seed=args.seed, epoch=args.epoch, out=args.out)
+        path = explore_command(
+            args.roll, args.seed, args.epoch, out=args.out, run=args.run, depth=args.depth
+        )
     except (GraphvizNotFoundError, OSError) as err:  # one line, as every other command's
         raise UsageError(str(err)) from None
     print(f"wrote {path}")

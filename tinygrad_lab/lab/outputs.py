@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from json import dumps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.check import CheckResult, format_check
@@ -20,6 +20,9 @@ from tinygrad_lab.lab.part_a import RunResult
 from tinygrad_lab.lab.report import fmt, markdown_report, share, stage_outputs
 from tinygrad_lab.lab.rules import LabConfig
 from tinygrad_lab.lab.sweep import Distribution, SweepSummary, summarise
+
+if TYPE_CHECKING:
+    from tinygrad_lab.lab.roster import Roster
 
 
 @dataclass(frozen=True)
@@ -177,20 +180,21 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _figures_csv(results: list[LabResult]) -> str:
-    """seeds.csv and class_summary.csv: one row a run of its key figures."""
+def _figures_csv(results: list[LabResult], roster: Roster | None = None) -> str:
+    """seeds.csv and class_summary.csv: one row a run of its key figures (a roster's other
+    columns beside the roll)."""
     figures = key_figures(results[0])
+    own = ["seed", "activation", "added_layers", "assumed_defaults", "overrides"]
+    own += [figure.name for figure in figures]
     with io.StringIO() as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            ["roll", "seed", "activation", "added_layers", "assumed_defaults", "overrides"]
-            + [figure.name for figure in figures]
-        )
+        writer.writerow(["roll", *_roster_header(roster, ["roll", *own]), *own])
         for result in results:
             config = result.run.config
             writer.writerow(
                 [
                     result.run.roll,
+                    *_roster_cells(roster, result.run.roll),
                     result.run.seed,
                     config.activation,
                     config.added_layers,
@@ -202,19 +206,38 @@ def _figures_csv(results: list[LabResult]) -> str:
         return handle.getvalue()
 
 
+def _roster_header(roster: Roster | None, taken: list[str]) -> list[str]:
+    return roster.header(taken) if roster is not None else []
+
+
+def _roster_cells(roster: Roster | None, roll: str) -> list[str]:
+    return roster.cells(roll) if roster is not None else []
+
+
+def _with_roster(document: dict[str, Any], roster: Roster | None, roll: str) -> dict[str, Any]:
+    """A roll's JSON object with its roster row's other columns (``"roster"``), when a roster
+    was given."""
+    return document if roster is None else {**document, "roster": roster.to_json(roll)}
+
+
 def write_class(
-    results: list[LabResult], out: Path, json: bool = False, plots: bool = True
+    results: list[LabResult],
+    out: Path,
+    json: bool = False,
+    plots: bool = True,
+    roster: Roster | None = None,
 ) -> None:
-    """One folder per roll (its report and files) plus class_summary.csv of expected figures."""
+    """One folder per roll (its report and files) plus class_summary.csv of expected figures,
+    with the roster's other columns beside the roll."""
     one_seed_each = len(results) == len({r.run.roll for r in results})
     with OutputFiles() as files:
         for result in results:
             run = result.run
             folder = out / run.roll if one_seed_each else out / f"{run.roll}-seed{run.seed}"
             stage_outputs(files, folder, result, plots=plots)
-        files.write(out / "class_summary.csv", _figures_csv(results))
+        files.write(out / "class_summary.csv", _figures_csv(results, roster))
     if json:
-        _print_json([r.to_json() for r in results])
+        _print_json([_with_roster(r.to_json(), roster, r.run.roll) for r in results])
     else:
         seeds = sorted({r.run.seed for r in results})
         print(
@@ -228,36 +251,47 @@ def _listed_seeds(seeds: list[int]) -> str:
     return f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
 
 
-def _spec_csv(configs: list[LabConfig]) -> str:
-    """One row of rules a roll."""
+def _spec_csv(configs: list[LabConfig], roster: Roster | None = None) -> str:
+    """One row of rules a roll (a roster's other columns beside it)."""
+    own = [q for q, _, _ in configs[0].table()] + ["assumed defaults", "overrides"]
     with io.StringIO() as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            ["roll"] + [q for q, _, _ in configs[0].table()] + ["assumed defaults", "overrides"]
-        )
+        writer.writerow(["roll", *_roster_header(roster, ["roll", *own]), *own])
         for config in configs:
             notes = ["; ".join(config.assumptions), "; ".join(config.overrides)]
-            writer.writerow([config.roll] + [v for _, _, v in config.table()] + notes)
+            writer.writerow(
+                [config.roll, *_roster_cells(roster, config.roll)]
+                + [v for _, _, v in config.table()]
+                + notes
+            )
         return handle.getvalue()
 
 
 def write_spec(
-    configs: list[LabConfig], out: Path | None, json: bool = False, roster: bool = False
+    configs: list[LabConfig],
+    out: Path | None,
+    json: bool = False,
+    roster: Roster | None = None,
 ) -> None:
     """The rules: as JSON (one object for one roll, a list for a roster), as the table (one
-    roll), or one CSV row a roll (a roster); and spec.csv in ``out``."""
+    roll), or one CSV row a roll (a roster, its other columns beside the roll); and spec.csv
+    in ``out``."""
     if out is not None:
         with OutputFiles() as files:
-            files.write(out / "spec.csv", _spec_csv(configs))
+            files.write(out / "spec.csv", _spec_csv(configs, roster))
+    one = len(configs) == 1 and roster is None
     if json:
         documents = [
-            {"roll": c.roll, "rules": rules_json(c), "config": config_json(c)} for c in configs
+            _with_roster(
+                {"roll": c.roll, "rules": rules_json(c), "config": config_json(c)}, roster, c.roll
+            )
+            for c in configs
         ]
-        _print_json(documents[0] if len(configs) == 1 and not roster else documents)
-    elif len(configs) == 1 and not roster:
+        _print_json(documents[0] if one else documents)
+    elif one:
         print(configs[0].format_table())
     else:
-        print(_spec_csv(configs), end="")
+        print(_spec_csv(configs, roster), end="")
 
 
 def write_check(results: list[CheckResult], out: Path | None, json: bool = False) -> None:

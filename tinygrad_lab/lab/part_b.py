@@ -1,7 +1,7 @@
 """Part B (lab-spec §3), every figure computed by the framework: parameter counts from real
 layers, the output size from a real forward pass checked against the formula
-(`tinygrad_lab.ops.conv_output_size`, its one home), and the manual convolution through the
-framework's convolution."""
+(`rules.course_output_size`, which applies the lab's rule that it be a whole number), and the
+manual convolution through the framework's convolution."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from tinygrad_lab import nn, ops
 from tinygrad_lab.grad_mode import no_grad
-from tinygrad_lab.lab.rules import LabConfig
+from tinygrad_lab.lab.rules import LabConfig, NonIntegerOutputSize, course_output_size
 from tinygrad_lab.tensor import Tensor
 
 DOCUMENTS_MANUAL_CONVOLUTION = -18  # what the notebook's text and the README claim (wrong)
@@ -49,17 +49,16 @@ class PartBResult:
 
 
 def _output_size(config: LabConfig, rng: Any) -> tuple[int | None, str | None, int]:
-    """The formula's size (or None and its error) and a real Conv2d forward pass's size; where
-    the formula gives a whole number, the two must agree."""
+    """The formula's size (or None and why: the lab's rule that it be a whole number) and a
+    real Conv2d forward pass's size, which floors; where the formula is whole, the two agree."""
     n, f = config.image_side, config.output_filter_size
     s, p = config.output_stride, config.output_padding
-    probe = nn.Conv2d(1, 1, f, rng=rng).weight  # the op floors a remainder (the layer refuses)
+    layer = nn.Conv2d(1, 1, f, stride=s, padding=p, rng=rng)
     with no_grad():
-        forward_size = ops.Conv2d.apply(np.zeros((1, 1, n, n)), probe, stride=s, padding=p)
-    forward_size = forward_size.shape[-1]
+        forward_size = layer(np.zeros((1, 1, n, n))).shape[-1]
     try:
-        size, error = ops.conv_output_size(n, f, s, p, exact=True), None
-    except ops.OutputSizeError as err:
+        size, error = course_output_size(n, f, s, p), None
+    except NonIntegerOutputSize as err:
         size, error = None, str(err)
     if size is not None and size != forward_size:  # the formula and the layer must agree
         raise AssertionError(

@@ -48,12 +48,19 @@ def percent(count: int, total: int) -> str:
     return f"{value:g} %"
 
 
+SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
 def factor(ratio: float) -> str:
     """A ratio ≥ 1 as a factor, rounded (never floored or ceiled): whole from 100 on
-    (``4,689``), else three significant digits (``15.5``, ``2``), with more digits where three
-    would round a change to "1"."""
+    (``4,689``), in powers of ten from a million on (``2.08 × 10¹³``: 14 digits are not read),
+    else three significant digits (``15.5``, ``2``), with more digits where three would round a
+    change to "1"."""
     if not math.isfinite(ratio):
         return "infinity"
+    if round(ratio) >= 1_000_000:
+        mantissa, exponent = f"{ratio:.2e}".split("e")
+        return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPTS)}"
     if round(ratio) >= 100:
         return f"{ratio:,.0f}"
     for digits in range(3, 16):

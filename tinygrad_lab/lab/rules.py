@@ -28,7 +28,7 @@ from types import SimpleNamespace
 
 from tinygrad_lab.display import cell
 from tinygrad_lab.nn import get_activation
-from tinygrad_lab.ops import OutputSizeError, conv_output_size
+from tinygrad_lab.ops import conv_output_size
 
 EXAMPLE_ROLL = "102303346"
 DEFAULT_ODD_ACTIVATION = "relu"  # the notebook's code uses ReLU whatever a is
@@ -92,12 +92,29 @@ class OpenRuleRow:
     field: str
 
 
+class NonIntegerOutputSize(ValueError):
+    """``(N − F + 2P) / S`` is not a whole number: the filter does not tile the input."""
+
+
+def course_output_size(n: int, f: int, s: int, p: int) -> int:
+    """The output-size question's answer, ``((N − F + 2P) / S) + 1``. The lab's rule (lab-spec
+    §3) is that it must be a whole number: a remainder is a `NonIntegerOutputSize` naming N, F,
+    S and P. The rule is the lab's own: the framework's layers floor, as PyTorch does."""
+    if (n - f + 2 * p) % s:
+        raise NonIntegerOutputSize(
+            f"output size: (N − F + 2P) / S = ({n} − {f} + 2·{p}) / {s} = {n - f + 2 * p}/{s} "
+            f"is not a whole number: with N={n}, F={f}, S={s}, P={p} the filter does not tile "
+            "the input"
+        )
+    return conv_output_size(n, f, s, p)
+
+
 def _output_size(v: Values) -> int | None:
     try:
-        return conv_output_size(
-            v.image_side, v.output_filter_size, v.output_stride, v.output_padding, exact=True
+        return course_output_size(
+            v.image_side, v.output_filter_size, v.output_stride, v.output_padding
         )
-    except OutputSizeError:
+    except NonIntegerOutputSize:
         return None
 
 
@@ -105,7 +122,7 @@ def _output_size_shown(v: Values) -> str:
     if v.output_size is not None:
         return str(v.output_size)
     n, f, s, p = v.image_side, v.output_filter_size, v.output_stride, v.output_padding
-    # conv_output_size gives whole sizes only; the real quotient is shown to say how far off
+    # course_output_size gives whole sizes only; the real quotient is shown to say how far off
     return f"not an integer: ({n} − {f} + 2·{p}) / {s} + 1 = {(n - f + 2 * p) / s + 1:g}"
 
 

@@ -1,9 +1,8 @@
-"""Many runs at once: several seeds of one roll, or a whole class roster, on any
+"""Many runs at once: several seeds of one roll, or a whole class roster (`lab.roster`), on any
 ``concurrent.futures.Executor`` (a local process pool by default, or a Dask cluster)."""
 
 from __future__ import annotations
 
-import csv
 import math
 import multiprocessing
 import os
@@ -16,7 +15,6 @@ from concurrent.futures import Executor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +22,6 @@ import numpy as np
 from tinygrad_lab.lab.analysis import diagnose
 from tinygrad_lab.lab.compute import LabResult, compute_lab
 from tinygrad_lab.lab.part_a import RUNS
-from tinygrad_lab.lab.rules import RollNumberError, parse_roll
 
 
 class SweepError(ValueError):
@@ -69,44 +66,6 @@ def parse_seeds(text: str) -> list[int]:
 def _listed(noun: str, items: list[Any]) -> str:
     """``"seed 3"`` or ``"seeds 3, 4"``."""
     return f"{noun}{'s' if len(items) > 1 else ''} {', '.join(map(str, items))}"
-
-
-def _is_header(row: list[str]) -> bool:
-    """Row 1 is a header only when its first cell holds no digit at all: a typo such as
-    ``1023O3888``, ``12`` or ``102303888;Ann`` is a bad roll, not a header to skip."""
-    return not any(character.isdigit() for character in row[0])
-
-
-def read_roster(path: str | Path) -> list[str]:
-    """Roll numbers from a CSV file, one a row (first column), each once; row 1 may be a
-    header (see `_is_header`). A bad row is a `SweepError` naming it; a repeated roll is a
-    `DuplicateWarning` naming both rows."""
-    try:
-        with open(path, newline="") as handle:
-            reader = csv.reader(handle)
-            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-    except OSError as err:
-        raise SweepError(f"cannot read roster {path}: {err.strerror or err}") from None
-    first: dict[str, int] = {}  # roll -> the row it first appears in
-    for position, (number, row) in enumerate(rows):
-        if position == 0 and _is_header(row):
-            continue
-        try:
-            roll = parse_roll(row[0])
-        except RollNumberError as err:
-            raise SweepError(f"{path}, row {number}: {err}") from None
-        if roll in first:
-            warnings.warn(
-                DuplicateWarning(
-                    f"{path}, row {number}: roll {roll} repeats row {first[roll]}; it runs once"
-                ),
-                stacklevel=2,
-            )
-            continue
-        first[roll] = number
-    if not first:
-        raise SweepError(f"roster {path} holds no roll number")
-    return list(first)
 
 
 def dask_executor(address: str) -> Executor:

@@ -1,32 +1,50 @@
 """Layers, containers, losses, initialisation, the activation registry, the gradient recorder,
-and `functional` (PyTorch's ``F``)."""
+`functional` (PyTorch's ``F``) and `utils` (gradient clipping). docs/pytorch/nn.md lists what is
+here and where it differs from PyTorch's ``torch.nn``."""
 
-from tinygrad_lab.nn import activations, functional, init
+from tinygrad_lab.nn import activations, functional, init, utils
 from tinygrad_lab.nn.activations import *  # noqa: F403  (every activation layer, by its op)
-from tinygrad_lab.nn.container import Sequential
+from tinygrad_lab.nn.container import ModuleDict, ModuleList, Sequential
 from tinygrad_lab.nn.dropout import Dropout
-from tinygrad_lab.nn.layers import Conv2d, CrossEntropyLoss, Flatten, Linear, MSELoss
+from tinygrad_lab.nn.embedding import Embedding
+from tinygrad_lab.nn.layers import Conv1d, Conv2d, Flatten, Linear, Unflatten
+from tinygrad_lab.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from tinygrad_lab.nn.module import Module, Parameter
-from tinygrad_lab.nn.normalization import BatchNorm1d, BatchNorm2d
+from tinygrad_lab.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_lab.nn.pooling import AvgPool2d, MaxPool2d
 from tinygrad_lab.nn.recorder import GradientRecorder, LayerLabel, Record
 
 __all__ = [
     "Conv2d",
-    "CrossEntropyLoss",
+    "Embedding",
     "Flatten",
     "GradientRecorder",
     "LayerLabel",
     "Linear",
-    "MSELoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
     "Record",
     "Sequential",
+    "Unflatten",
     "functional",
     "init",
+    "utils",
 ]
-__all__ += ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "MaxPool2d"]  # CNN layers
+__all__ += ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "LayerNorm", "MaxPool2d"]
+__all__ += ["Conv1d"]
+__all__ += ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss"]
+__all__ += ["MSELoss", "NLLLoss", "SmoothL1Loss"]  # losses
 __all__ += activations.__all__
 
 

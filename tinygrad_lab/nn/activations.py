@@ -70,7 +70,11 @@ class OpLayer(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (and adds no node to the graph)."""
+    """Returns its input unchanged (and adds no node to the graph). Arguments are accepted and
+    ignored, as PyTorch's are (so it can stand in for any layer)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Any) -> Tensor:
         return x if isinstance(x, Tensor) else Tensor(x)

@@ -9,8 +9,10 @@ each a thin call of the same op the layer uses::
 
 Where this differs from PyTorch: ``linear`` takes PyTorch's (out, in) weight, the transpose of
 `nn.Linear`'s notebook layout; an option PyTorch has and the op does not (``groups``,
-``dilation``, ``ceil_mode``, ...) is a ValueError saying it is not supported yet, never ignored;
-``dropout`` draws its mask from ``rng=``, as everything random here does.
+``return_indices``, ``pad``'s other modes, ...) is a ValueError saying it is not supported yet,
+never ignored; ``dropout`` draws its mask from ``rng=``, as everything random here does; a
+loss's options after its inputs (and ``weight``) are keyword-only where PyTorch puts its
+deprecated ``size_average`` and ``reduce`` first.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from tinygrad_lab.tensor import Tensor
 __all__ = [*functionals()]
 __all__ += ["linear", "conv2d", "pad", "max_pool2d", "avg_pool2d", "dropout", "batch_norm"]
 __all__ += ["mse_loss", "cross_entropy"]
-
-REDUCTIONS = ("mean", "sum", "none")
+__all__ += ["l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy", "nll_loss"]
+__all__ += ["binary_cross_entropy_with_logits", "layer_norm", "embedding"]
 
 
 def _tensor(x: Any) -> Tensor:
@@ -75,16 +77,6 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
     return ops.Affine.apply(input, weight.T, bias)
 
 
-def _square(name: str, value: Any, low: int) -> int:
-    """An int, or a (height, width) pair of equal ints: non-square ones are not supported yet."""
-    height, width = _pair("conv2d", name, value, low)
-    if height != width:
-        raise ValueError(
-            f"conv2d: {name}={value!r}, different for height and width, is not supported yet"
-        )
-    return height
-
-
 def conv2d(
     input: Any,  # noqa: A002
     weight: Any,
@@ -96,11 +88,10 @@ def conv2d(
 ) -> Tensor:
     """2-D convolution (cross-correlation) of NCHW input with an (out, in / groups, kH, kW)
     weight; stride, padding and dilation are ints or (height, width) pairs. As `nn.Conv2d`,
-    the windows must tile the padded input: a remainder is an `OutputSizeError` naming N, F,
-    S and P (PyTorch floors it)."""
+    the output's sides are PyTorch's, floored."""
     params = (weight,) if bias is None else (weight, bias)
     settings = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return ops.Conv2d.apply(input, *params, **settings, exact=True)
+    return ops.Conv2d.apply(input, *params, **settings)
 
 
 def pad(input: Any, pad: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
@@ -127,10 +118,12 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor:
-    """Largest entry of each window; the windows must tile the padded input (as nn.MaxPool2d)."""
-    _unsupported("max_pool2d", dilation=(_pair("max_pool2d", "dilation", dilation, 1), (1, 1)))
-    _unsupported("max_pool2d", ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
-    return ops.MaxPool2d.apply(input, **_pool_geometry("max_pool2d", kernel_size, stride, padding))
+    """Largest entry of each window, as `nn.MaxPool2d` (PyTorch's output size, ``ceil_mode``
+    and ``dilation``); ``return_indices`` is not supported yet."""
+    _unsupported("max_pool2d", return_indices=(return_indices, False))
+    geometry = _pool_geometry("max_pool2d", kernel_size, stride, padding)
+    dilation = _pair("max_pool2d", "dilation", dilation, 1)
+    return ops.MaxPool2d.apply(input, **geometry, dilation=dilation, ceil_mode=bool(ceil_mode))
 
 
 def avg_pool2d(
@@ -142,14 +135,15 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """Mean of each window, padding counted as zeros; the windows must tile the padded input."""
-    _unsupported(
-        "avg_pool2d",
-        ceil_mode=(ceil_mode, False),
-        count_include_pad=(count_include_pad, True),
-        divisor_override=(divisor_override, None),
+    """Mean of each window, as `nn.AvgPool2d` (PyTorch's output size, ``ceil_mode``,
+    ``count_include_pad`` and ``divisor_override``)."""
+    return ops.AvgPool2d.apply(
+        input,
+        **_pool_geometry("avg_pool2d", kernel_size, stride, padding),
+        ceil_mode=bool(ceil_mode),
+        count_include_pad=bool(count_include_pad),
+        divisor_override=divisor_override,
     )
-    return ops.AvgPool2d.apply(input, **_pool_geometry("avg_pool2d", kernel_size, stride, padding))
 
 
 def _pool_geometry(function: str, kernel_size: Any, stride: Any, padding: Any) -> dict:
@@ -215,14 +209,97 @@ def _array(value: Any) -> np.ndarray | None:
     return value.data if isinstance(value, Tensor) else value
 
 
+def layer_norm(
+    input: Any,  # noqa: A002
+    normalized_shape: int | tuple[int, ...],
+    weight: Any = None,
+    bias: Any = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each example over its last axes, ``normalized_shape``, by their own mean and
+    biased variance; then scale by ``weight`` and shift by ``bias`` (each of that shape)."""
+    shape = (normalized_shape,) if np.ndim(normalized_shape) == 0 else tuple(normalized_shape)
+    return ops.LayerNorm.apply(input, weight, bias, normalized_shape=shape, eps=eps)
+
+
+# ------------------------------------------------------------------------- embedding
+def _padding_index(function: str, padding_idx: Any, rows: int) -> int | None:
+    """``padding_idx`` counted from the start (a negative one from the end), or None."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, int | np.integer):
+        raise TypeError(f"{function}: padding_idx must be an int or None, got {padding_idx!r}")
+    if not -rows <= padding_idx < rows:
+        raise ValueError(
+            f"{function}: padding_idx {padding_idx} is out of range for {rows} embeddings "
+            f"(expected {-rows} to {rows - 1})"
+        )
+    return int(padding_idx) % rows
+
+
+def _indices(function: str, input: Any, rows: int) -> np.ndarray:  # noqa: A002
+    """The lookup indices as an integer array, each in 0..rows-1 (a negative one is an error,
+    not NumPy's count from the end)."""
+    data = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if data.dtype.kind not in "iuf" or not np.array_equal(data, np.round(data)):
+        raise TypeError(f"{function}: indices must be whole numbers, got {data!r:.80}")
+    if data.size and not (data.min() >= 0 and data.max() < rows):
+        bad = data[(data < 0) | (data >= rows)].flat[0]
+        raise IndexError(
+            f"{function}: index {bad:g} is out of range for {rows} embeddings (0 to {rows - 1})"
+        )
+    return data.astype(np.intp)
+
+
+def embedding(
+    input: Any,  # noqa: A002
+    weight: Any,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, dim) at integer ``input`` (any shape): (..., dim).
+    Lookups at ``padding_idx`` pass no gradient to its row."""
+    _unsupported(
+        "embedding",
+        max_norm=(max_norm, None),
+        scale_grad_by_freq=(scale_grad_by_freq, False),
+        sparse=(sparse, False),
+    )
+    weight = _tensor(weight)
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be (num_embeddings, dim), got {weight.shape}")
+    rows = weight.shape[0]
+    padding_idx = _padding_index("embedding", padding_idx, rows)
+    indices = _indices("embedding", input, rows)
+    out = weight[indices]
+    if padding_idx is not None and out.requires_grad and (indices == padding_idx).any():
+        # the lookups of the padding row pass no gradient back: zero theirs on the way
+        keep = (indices != padding_idx)[..., None].astype(out.dtype)
+        out.register_hook(lambda grad: grad.data * keep)
+    return out
+
+
 # ------------------------------------------------------------------------- losses
-def _reduce(function: str, losses: Tensor, reduction: str) -> Tensor:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{function}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    return losses.sum() if reduction == "sum" else losses
+# PyTorch's signatures, except that where PyTorch puts its deprecated ``size_average`` and
+# ``reduce`` before ``reduction``, everything after the inputs (and ``weight``) is keyword-only:
+# no option is read from a position that means another in PyTorch. Loss weights are constants.
+def _constant(function: str, name: str, value: Any) -> np.ndarray | None:
+    """A loss weight as an array, never differentiated: one that requires grad is refused
+    (it would silently get no gradient)."""
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            raise TypeError(
+                f"{function}: {name} requires grad, but loss weights are constants here (no "
+                f"gradient reaches them); pass {name}.detach()"
+            )
+        return value.data
+    return None if value is None else np.asarray(value, dtype=np.float64)
 
 
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+def mse_loss(input: Any, target: Any, *, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Squared errors, averaged (``"mean"``), summed (``"sum"``) or each (``"none"``). The
     shapes must match: a (N,) input against a (N, 1) target is an error, not a broadcast."""
     if reduction == "mean":
@@ -230,27 +307,99 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noq
     x, t = _tensor(input), _tensor(target)
     if x.shape != t.shape:
         raise ValueError(f"mse_loss: input shape {x.shape} and target shape {t.shape} differ")
-    return _reduce("mse_loss", (x - t).square(), reduction)
+    if reduction not in ops.REDUCTIONS:
+        raise ValueError(f"mse_loss: reduction must be one of {ops.REDUCTIONS}, got {reduction!r}")
+    squares = (x - t).square()
+    return squares.sum() if reduction == "sum" else squares
 
 
-def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """-log softmax(input)[target] of logits (N, C) and class indices (N,), averaged, summed or
-    each, through a stable log-softmax."""
-    if reduction == "mean":
-        return ops.CrossEntropy.apply(input, target)
-    logits, labels = _tensor(input), _tensor(target).data
-    if logits.ndim != 2 or labels.shape != (logits.shape[0],):
-        raise ValueError(
-            f"cross_entropy: input must be (N, C) and target (N,); got {logits.shape} and "
-            f"{labels.shape}"
-        )
-    classes = logits.shape[1]
-    valid = np.isfinite(labels) & (labels == np.round(labels)) & (labels >= 0) & (labels < classes)
-    if not valid.all():
-        k = int(np.flatnonzero(~valid)[0])
-        raise ValueError(
-            f"cross_entropy: target {labels[k]:g} at position {k} is not a class index in "
-            f"0..{classes - 1}"
-        )
-    picked = logits.log_softmax(axis=1)[np.arange(len(labels)), labels.astype(np.intp)]
-    return _reduce("cross_entropy", -picked, reduction)
+def l1_loss(input: Any, target: Any, *, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """|input - target|, averaged, summed or each; the shapes must match."""
+    return ops.L1.apply(input, target, reduction=reduction)
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
+    """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta), of d = input - target."""
+    return ops.Huber.apply(input, target, reduction=reduction, delta=delta)
+
+
+def smooth_l1_loss(
+    input: Any,  # noqa: A002
+    target: Any,
+    *,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta, of d = input - target (beta = 0:
+    the L1 loss)."""
+    return ops.SmoothL1.apply(input, target, reduction=reduction, beta=beta)
+
+
+def binary_cross_entropy(
+    input: Any,  # noqa: A002
+    target: Any,
+    weight: Any = None,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """-weight·(y·log x + (1 - y)·log(1 - x)) of probabilities x in [0, 1], each log clamped
+    at -100 as PyTorch does."""
+    weight = _constant("binary_cross_entropy", "weight", weight)
+    return ops.BinaryCrossEntropy.apply(input, target, weight=weight, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Any,  # noqa: A002
+    target: Any,
+    weight: Any = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
+    """The binary cross-entropy of sigmoid(input), computed stably from the logits;
+    ``pos_weight`` (one per class, along the last axis) weighs the positive term."""
+    name = "binary_cross_entropy_with_logits"
+    weights = {
+        "weight": _constant(name, "weight", weight),
+        "pos_weight": _constant(name, "pos_weight", pos_weight),
+    }
+    return ops.BinaryCrossEntropyWithLogits.apply(input, target, **weights, reduction=reduction)
+
+
+def nll_loss(
+    input: Any,  # noqa: A002
+    target: Any,
+    weight: Any = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """-weight[t]·input[n, t] of log-probabilities (N, C) (or (N, C, d1, ...), or (C,)) and
+    class indices t; targets equal to ``ignore_index`` count for nothing, and "mean" divides
+    by the summed weights of those that count."""
+    x, labels = _tensor(input), _tensor(target).data
+    ops.check_class_targets("nll_loss", x.shape, labels, ignore_index)
+    weight = _constant("nll_loss", "weight", weight)
+    return ops.NLL.apply(x, labels, weight=weight, ignore_index=ignore_index, reduction=reduction)
+
+
+def cross_entropy(
+    input: Any,  # noqa: A002
+    target: Any,
+    weight: Any = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """-log softmax(input)[t] of logits (N, C) (or (N, C, d1, ...), or (C,)) and class indices
+    t, through a stable log-softmax: `nll_loss` of ``log_softmax(input, dim=1)``, with its
+    ``weight``, ``ignore_index`` and reductions."""
+    _unsupported("cross_entropy", label_smoothing=(label_smoothing, 0.0))
+    x, labels = _tensor(input), _tensor(target).data
+    ops.check_class_targets("cross_entropy", x.shape, labels, ignore_index)
+    plain = weight is None and x.ndim == 2 and not (labels == ignore_index).any()
+    if plain and reduction == "mean":  # the one fused node the lab trains with
+        return ops.CrossEntropy.apply(x, labels)
+    log_probs = ops.LogSoftmax.apply(x, axis=1 if x.ndim >= 2 else 0)
+    return nll_loss(log_probs, labels, weight, ignore_index=ignore_index, reduction=reduction)

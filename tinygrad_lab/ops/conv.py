@@ -5,10 +5,15 @@ product of the weights with those columns. The columns are built for a few image
 (about a megabyte of them), so they stay in the cache while they are multiplied; in the NCHW
 layout the products land where the output and the gradients live, with no transposed copy. The
 op saves only its input and weights: backward builds the columns again, cheaply.
+
+The output's sides are PyTorch's, floored: windows need not tile the input, and the rows and
+columns no window reaches get a zero gradient. `conv_output_size` is the one home of the
+formula, for the pooling ops too.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,30 +27,36 @@ CHUNK_BYTES = 1 << 20  # columns built at once: they should fit in the cache
 
 
 class OutputSizeError(ValueError):
-    """``(N - F + 2P) / S`` is not a whole number: the filter does not tile the padded input."""
+    """A convolution or pooling whose output would have a side < 1: the (dilated) kernel does
+    not fit the padded input."""
 
 
 def conv_output_size(
-    size: int, kernel: int, stride: int = 1, padding: int = 0, exact: bool = False
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
 ) -> int:
-    """The output side of a convolution, ``(N - F + 2P) / S + 1``: the one home of the formula.
-
-    Floored, as PyTorch does; with ``exact``, a remainder is an `OutputSizeError` naming N, F,
-    S and P. (A dilated kernel spans ``d·(F - 1) + 1``: pass that as ``kernel``.) A kernel
-    larger than the padded input is a ValueError either way.
-    """
-    span = size - kernel + 2 * padding
-    if span < 0:
-        raise ValueError(
-            f"Conv2d: kernel {kernel} does not fit the input side {size} padded by {padding}"
-        )
-    if exact and span % stride:
+    """One side of a convolution's or pooling's output, as PyTorch computes it:
+    ``floor((N + 2P − D·(K − 1) − 1) / S) + 1``, or with ``ceil_mode`` (pooling) the ceiling,
+    less one if that last window would start in the right padding. An output side < 1 is an
+    `OutputSizeError` naming N, K, S, P (and D) and the computed size."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1  # the last window must start inside the input or its left padding
+    if out < 1:
+        rounding = "ceil" if ceil_mode else "floor"
+        dilated = f"{dilation}·" if dilation != 1 else ""
         raise OutputSizeError(
-            f"output size: (N − F + 2P) / S = ({size} − {kernel} + 2·{padding}) / {stride} = "
-            f"{span}/{stride} is not a whole number: with N={size}, F={kernel}, S={stride}, "
-            f"P={padding} the filter does not tile the input"
+            f"input size {size} is too small for kernel {kernel}"
+            + (f", dilation {dilation}" if dilation != 1 else "")
+            + f", stride {stride}, padding {padding}: the output size {rounding}(({size} + "
+            f"2·{padding} − {dilated}({kernel} − 1) − 1) / {stride}) + 1 = {out} is less than 1"
         )
-    return span // stride + 1
+    return out
 
 
 Pair = tuple[int, int]
@@ -63,43 +74,54 @@ class ConvGeometry:
     out: Pair
 
     @classmethod
-    def of(cls, x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1, exact=False):
+    @functools.lru_cache(maxsize=1024)  # worked out once: a training loop asks every step
+    def of(cls, x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1):
         """Check input (N, C, H, W) against weight (O, C/groups, kH, kW); an error names both.
-        ``stride``, ``padding`` and ``dilation`` are ints or (height, width) pairs."""
+        ``stride``, ``padding`` and ``dilation`` are ints or (height, width) tuples."""
+        name = "Conv2d"
         stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
         if len(x_shape) != 4 or len(w_shape) != 4 or x_shape[1] != w_shape[1] * groups:
             raise ValueError(
-                f"Conv2d: input {tuple(x_shape)} must be (N, C, H, W) and weight "
+                f"{name}: input {tuple(x_shape)} must be (N, C, H, W) and weight "
                 f"{tuple(w_shape)} (out_channels, C / groups, kH, kW) with groups={groups}"
             )
         if w_shape[0] % groups:
-            raise ValueError(f"Conv2d: {w_shape[0]} out_channels do not split into {groups} groups")
+            raise ValueError(f"{name}: {w_shape[0]} out_channels do not split into {groups} groups")
+        for setting, pair, low in (("stride", stride, 1), ("padding", padding, 0),
+                                   ("dilation", dilation, 1)):  # fmt: skip
+            if len(pair) != 2 or min(pair) < low:
+                raise ValueError(f"{name}: {setting} must be >= {low} (or a pair), got {pair}")
         kernel = tuple(w_shape[2:])
-        sides = list(zip("HW", x_shape[2:], kernel, stride, padding, dilation, strict=True))
-        for _, n, k, _, p, d in sides:
-            if n + 2 * p < d * (k - 1) + 1:
-                dilated = f" dilated by {_text(dilation)}" if dilation != (1, 1) else ""
-                raise ValueError(
-                    f"Conv2d: kernel {kernel[0]}×{kernel[1]}{dilated} does not fit input "
-                    f"{x_shape[2]}×{x_shape[3]} with padding {_text(padding)}"
-                )
-        out = tuple(_side(n, d * (k - 1) + 1, s, p, exact, side) for side, n, k, s, p, d in sides)
+        sides = zip(
+            ("height", "width"), x_shape[2:], kernel, stride, padding, dilation, strict=True
+        )
+        out = tuple(side_size(name, x_shape, *side) for side in sides)
         return cls(kernel, stride, padding, dilation, groups, out)
+
+
+def side_size(
+    op: str,
+    shape: tuple,
+    side: str,
+    n: int,
+    k: int,
+    s: int,
+    p: int,
+    d: int = 1,
+    ceil_mode: bool = False,
+) -> int:
+    """`conv_output_size` of one side of an input of ``shape``; its errors name ``op`` and the
+    side (an empty side is one too: PyTorch refuses it rather than pad nothing)."""
+    if n < 1:
+        raise ValueError(f"{op}: the input's {side} is 0, in shape {tuple(shape)}")
+    try:
+        return conv_output_size(n, k, s, p, d, ceil_mode)
+    except OutputSizeError as err:
+        raise OutputSizeError(f"{op}: the input's {side} (shape {tuple(shape)}): {err}") from None
 
 
 def _pair(value) -> Pair:
     return (value, value) if np.ndim(value) == 0 else tuple(value)
-
-
-def _text(pair: Pair) -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
-
-
-def _side(n: int, span: int, stride: int, padding: int, exact: bool, side: str) -> int:
-    try:
-        return conv_output_size(n, span, stride, padding, exact)
-    except OutputSizeError as err:
-        raise OutputSizeError(f"Conv2d: the input's {side} {n}: {err}") from None
 
 
 def _windows(xp: np.ndarray, g: ConvGeometry) -> np.ndarray:
@@ -126,12 +148,13 @@ def _chunks(windows: np.ndarray) -> list[slice]:
 
 class Conv2d(Function):
     """``conv2d(x, w, b)``: x (N, C, H, W), w (O, C / groups, kH, kW), b (O,); stride, padding
-    and dilation are ints or (height, width) pairs. The output side is floored, as in PyTorch,
-    unless ``exact`` (as `nn.Conv2d` asks): then a remainder is an `OutputSizeError`."""
+    and dilation are ints or (height, width) pairs. The output side is floored, as in PyTorch;
+    a side < 1 is an `OutputSizeError`."""
 
     @staticmethod
-    def forward(ctx, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, exact=False):
-        g = ConvGeometry.of(x.shape, w.shape, stride, padding, dilation, groups, exact)
+    def forward(ctx, x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+        settings = (_pair(stride), _pair(padding), _pair(dilation))  # tuples: hashable
+        g = ConvGeometry.of(x.shape, w.shape, *settings, groups)
         if b is not None and b.shape != (w.shape[0],):
             raise ValueError(f"Conv2d: bias {b.shape} must be ({w.shape[0]},)")
         n, o = x.shape[0], w.shape[0]

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygrad_lab.ops.elementwise import _no_new_nan, _no_zero_divisor, _require
 from tinygrad_lab.ops.registry import register
-from tinygrad_lab.tensor import Function
+from tinygrad_lab.tensor import Function, Tensor
 
 __all__ = [
     "Sin",
@@ -20,6 +20,10 @@ __all__ = [
     "Atan",
     "Sinh",
     "Cosh",
+    "Asinh",
+    "Acosh",
+    "Atanh",
+    "Cbrt",
     "Log2",
     "Log10",
     "Log1p",
@@ -171,6 +175,92 @@ class Cosh(Function):
 
 
 register("cosh", Cosh, ufunc=np.cosh)
+
+
+class Asinh(Function):
+    """arsinh, the inverse of sinh: log(x + √(x² + 1)), defined everywhere."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / np.hypot(x, 1)  # d asinh x/dx = 1/√(x²+1) (hypot: no overflow of x²)
+
+
+register("asinh", Asinh, ufunc=np.arcsinh, aliases=("arcsinh",))
+
+
+class Acosh(Function):
+    """arcosh, the inverse of cosh on [1, inf); at 1 its derivative is infinite, as `Asin`'s."""
+
+    @staticmethod
+    def forward(ctx, x):
+        _require(x >= 1, "Acosh", "acosh needs inputs >= 1", x)
+        ctx.save_for_backward(x)
+        return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        root = np.sqrt(x - 1) * np.sqrt(x + 1)  # √(x²-1), without overflow of x²
+        with np.errstate(divide="ignore", invalid="ignore"):  # at 1: inf, or 0 where grad is 0
+            return _no_new_nan(grad / root, grad, root)  # d acosh x/dx = 1/√(x²-1)
+
+
+register("acosh", Acosh, ufunc=np.arccosh, aliases=("arccosh",))
+
+
+class Atanh(Function):
+    """artanh, the inverse of tanh on [-1, 1]: ±inf at ±1 (as NumPy and PyTorch), where its
+    derivative is infinite too."""
+
+    @staticmethod
+    def forward(ctx, x):
+        _require(np.abs(x) <= 1, "Atanh", "atanh needs inputs in [-1, 1]", x)
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore"):  # ±1: ±inf, the limit
+            return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):  # at ±1: inf, or 0 where grad is 0
+            return _no_new_nan(grad / (1 - x * x), grad, x)  # d atanh x/dx = 1/(1-x²)
+
+
+register("atanh", Atanh, ufunc=np.arctanh, aliases=("arctanh",))
+
+
+class Cbrt(Function):
+    """The real cube root, NumPy's ``cbrt`` (PyTorch has none; ``x ** (1/3)`` refuses x < 0).
+    At 0 its slope is infinite: backward gives inf there, or 0 where the gradient is 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.cbrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _no_new_nan(grad / (3 * out * out), grad, out)  # d ∛x/dx = 1/(3 ∛x²)
+
+
+register("cbrt", Cbrt, ufunc=np.cbrt)
+
+
+def positive(x: Tensor) -> Tensor:
+    """``+x``: the tensor itself (PyTorch's ``positive``, NumPy's ``np.positive``), no node."""
+    return x
+
+
+register("positive", method=positive, ufunc=np.positive)
 
 
 class Log2(Function):

@@ -1,5 +1,6 @@
-"""Batch normalisation, one node: normalise each channel (axis 1) by a mean and variance, then
-scale and shift it, ``y = (x - mean) / √(var + eps) · weight + bias``."""
+"""Batch and layer normalisation, one node each: normalise by a mean and variance, then scale
+and shift, ``y = (x - mean) / √(var + eps) · weight + bias``. Batch norm takes the statistics
+of each channel (axis 1) over the batch; layer norm those of each example over its last axes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 
 from tinygrad_lab.tensor import Function
 
-__all__ = ["BatchNorm"]
+__all__ = ["BatchNorm", "LayerNorm"]
 
 
 def _channel_shape(x: np.ndarray) -> tuple[int, ...]:
@@ -77,6 +78,15 @@ def _moved(x, mean, var, running_mean, running_var, momentum) -> list:
     return moves
 
 
+def _through_statistics(g, x_hat, inv_std, axes):
+    """The gradient at x of x̂ = (x - mean) / √(var + eps) with the mean and (biased) variance
+    taken over ``axes``, from ``g``, the gradient at x̂. x̂ depends on x through the mean and
+    variance too: dx = (g - mean(g) - x̂·mean(g·x̂)) / √(var + eps)."""
+    mean_g = g.mean(axis=axes, keepdims=True)
+    mean_gx = (g * x_hat).mean(axis=axes, keepdims=True)
+    return (g - mean_g - x_hat * mean_gx) * inv_std
+
+
 class BatchNorm(Function):
     """As ``torch.nn.functional.batch_norm``: with ``training``, the statistics are the batch's
     own (over every axis but the channel axis 1, the variance biased), and ``running_mean`` and
@@ -120,14 +130,47 @@ class BatchNorm(Function):
         dx = None
         if needs[0]:
             g = grad * weight.reshape(inv_std.shape)  # the gradient at x̂
-            if ctx.training:
-                # x̂ depends on x through the batch mean and variance too:
-                # dx = (g - mean(g) - x̂·mean(g·x̂)) / √(var + eps)
-                mean_g = g.mean(axis=axes, keepdims=True)
-                mean_gx = (g * x_hat).mean(axis=axes, keepdims=True)
-                dx = (g - mean_g - x_hat * mean_gx) * inv_std
-            else:
-                dx = g * inv_std  # fixed statistics: dx = g / √(running_var + eps)
+            # with fixed statistics (evaluation), dx = g / √(running_var + eps)
+            dx = _through_statistics(g, x_hat, inv_std, axes) if ctx.training else g * inv_std
         dweight = (grad * x_hat).sum(axis=axes) if needs[1] else None  # dy/dweight = x̂
         dbias = grad.sum(axis=axes) if needs[2] else None  # dy/dbias = 1
+        return dx, dweight, dbias
+
+
+class LayerNorm(Function):
+    """As ``torch.nn.functional.layer_norm``: normalise each example over its last
+    ``len(normalized_shape)`` axes by their own mean and (biased) variance, then scale by
+    ``weight`` and shift by ``bias`` (each of ``normalized_shape``, or None). The statistics
+    are the input's own, in training and evaluation alike: nothing is kept between calls."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, normalized_shape, eps=1e-5):
+        shape = tuple(normalized_shape)
+        if not shape or x.shape[-len(shape) :] != shape:
+            raise ValueError(f"LayerNorm: input {x.shape} must end in normalized_shape {shape}")
+        for name, param in (("weight", weight), ("bias", bias)):
+            if param is not None and param.shape != shape:
+                raise ValueError(f"LayerNorm: {name} {param.shape} must be {shape}")
+        axes = tuple(range(x.ndim - len(shape), x.ndim))
+        centered, _, var = _batch_statistics(x, axes)
+        inv_std = 1 / np.sqrt(var + eps)
+        x_hat = centered * inv_std
+        out = x_hat if weight is None else x_hat * weight
+        if bias is not None:
+            out = out + bias
+        ctx.axes = axes
+        ctx.save_for_backward(x_hat, inv_std, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_hat, inv_std, weight = ctx.saved_tensors
+        needs, axes = ctx.needs_input_grad, ctx.axes
+        outer = tuple(range(grad.ndim - len(axes)))  # the axes of the examples
+        dx = None
+        if needs[0]:
+            g = grad if weight is None else grad * weight  # the gradient at x̂
+            dx = _through_statistics(g, x_hat, inv_std, axes)
+        dweight = (grad * x_hat).sum(axis=outer) if needs[1] else None  # dy/dweight = x̂
+        dbias = grad.sum(axis=outer) if needs[2] else None  # dy/dbias = 1
         return dx, dweight, dbias

@@ -3,68 +3,140 @@ its largest (`MaxPool2d`) or its mean (`AvgPool2d`). Forward and backward loop o
 kH×kW offsets within a window, each a strided view of the input (no copy), as `Conv2d`'s
 backward does; nothing loops over output pixels.
 
-Unlike PyTorch, which floors, the windows must tile the padded input exactly: a remainder is an
-`OutputSizeError` naming N, F, S and P (the same check as ``conv_output_size(..., exact=True)``),
-because silently dropping the last rows and columns of an image is rarely what was meant.
+The output's sides are PyTorch's (`conv_output_size`): floored, so windows need not tile the
+input and the rows and columns no window reaches get a zero gradient; with ``ceil_mode`` the
+last window may hang over the right edge (it must start inside the input or its left padding),
+and what it hangs over counts as padding that never wins a max and is left out of a mean.
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+from numbers import Integral
+
 import numpy as np
 
-from tinygrad_lab.ops.conv import OutputSizeError, conv_output_size
+from tinygrad_lab.ops.conv import side_size
 from tinygrad_lab.tensor import Function
 
-__all__ = ["MaxPool2d", "AvgPool2d", "pool_output_size"]
+__all__ = ["MaxPool2d", "AvgPool2d", "check_divisor", "check_pool_settings", "pool_output_size"]
 
 Pair = tuple[int, int]
 
 
-def pool_output_size(
-    op: str, shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair
-) -> Pair:
-    """(OH, OW) of pooling an (N, C, H, W) input, or an error naming the op and what is wrong."""
-    if len(shape) != 4:
-        raise ValueError(f"{op}: input must be (N, C, H, W), got {shape}")
-    for name, pair, low in (("kernel_size", kernel, 1), ("stride", stride, 1)):
+def check_pool_settings(op: str, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> None:
+    """A ValueError naming ``op`` and the setting, for a window PyTorch would refuse too."""
+    for name, pair, low in (("kernel_size", kernel, 1), ("stride", stride, 1),
+                            ("padding", padding, 0), ("dilation", dilation, 1)):  # fmt: skip
         if min(pair) < low:
             raise ValueError(f"{op}: {name} must be at least {low}, got {pair}")
-    if min(padding) < 0 or padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(
-            f"{op}: padding {padding} must be >= 0 and at most half the window {kernel} "
-            "(so that no window is all padding)"
+            f"{op}: padding {padding} must be at most half the window {kernel}, as in PyTorch "
+            "(so that no window is mostly padding)"
         )
-    sizes = []
-    for side, n, f, s, p in zip(
-        ("height", "width"), shape[2:], kernel, stride, padding, strict=True
+
+
+def check_divisor(op: str, divisor_override: int | None) -> None:
+    """``divisor_override`` is None or a whole number other than 0, as PyTorch takes it."""
+    if divisor_override is None:
+        return
+    whole = isinstance(divisor_override, Integral) and not isinstance(divisor_override, bool)
+    if not whole or divisor_override == 0:
+        raise ValueError(
+            f"{op}: divisor_override must be None or a whole number other than 0, "
+            f"got {divisor_override!r}"
+        )
+
+
+@dataclass(frozen=True)
+class PoolGeometry:
+    """The (height, width) pairs of one pooling, the output's sides, and how far the last
+    window hangs over the padded input's right edge (``ceil_mode`` only)."""
+
+    kernel: Pair
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+    out: Pair
+    overhang: Pair
+
+    @classmethod
+    @functools.lru_cache(maxsize=1024)  # worked out once: a training loop asks every step
+    def of(cls, op, shape, kernel, stride=None, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
+        """Check the settings, each a (height, width) tuple, against an (N, C, H, W) ``shape``;
+        an error names ``op``."""
+        stride = kernel if stride is None else stride
+        if len(shape) != 4:
+            raise ValueError(f"{op}: input must be (N, C, H, W), got {shape}")
+        check_pool_settings(op, kernel, stride, padding, dilation)
+        sides = zip(("height", "width"), shape[2:], kernel, stride, padding, dilation, strict=True)
+        out = tuple(side_size(op, shape, *side, ceil_mode) for side in sides)
+        overhang = tuple(
+            max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
+            for o, s, d, k, n, p in zip(
+                out, stride, dilation, kernel, shape[2:], padding, strict=True
+            )
+        )
+        if max(dilation) > 1:  # only a dilated window can skip every entry of the input
+            _refuse_windows_of_padding_only(op, shape, kernel, stride, padding, dilation, out)
+        return cls(kernel, stride, padding, dilation, out, overhang)
+
+
+def _refuse_windows_of_padding_only(op, shape, kernel, stride, padding, dilation, out) -> None:
+    """PyTorch gives -inf for a max over padding alone; here it is an error that says why."""
+    for side, n, k, s, p, d, o in zip(
+        ("height", "width"), shape[2:], kernel, stride, padding, dilation, out, strict=True
     ):
-        if n < 1:
-            raise ValueError(f"{op}: the input's {side} is 0, in shape {shape}")
-        if n + 2 * p < f:
-            raise ValueError(f"{op}: window {kernel} does not fit the input's {side} {n} + 2·{p}")
-        try:
-            sizes.append(conv_output_size(n, f, s, p, exact=True))
-        except OutputSizeError as err:
-            raise OutputSizeError(f"{op}: the input's {side} {n} (shape {shape}): {err}") from None
-    return sizes[0], sizes[1]
+        taps = np.arange(o)[:, None] * s + np.arange(k) * d  # of each window, in padded indices
+        empty = ~((taps >= p) & (taps < p + n)).any(axis=1)
+        if empty.any():
+            raise ValueError(
+                f"{op}: along the input's {side} {n} (shape {shape}), window {np.argmax(empty)} "
+                f"(kernel {k}, dilation {d}, stride {s}, padding {p}) reads padding only: its "
+                "maximum would be -inf (PyTorch's answer); use less padding or dilation"
+            )
 
 
-def _pad(x: np.ndarray, padding: Pair, value: float) -> np.ndarray:
-    (ph, pw) = padding
-    if not ph and not pw:
+def _tuples(*pairs):
+    """Each (height, width) pair as a tuple (None stays None), as `PoolGeometry.of` takes them."""
+    return [None if pair is None else tuple(pair) for pair in pairs]
+
+
+def pool_output_size(
+    op: str,
+    shape: tuple[int, ...],
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair = (1, 1),
+    ceil_mode: bool = False,
+) -> Pair:
+    """(OH, OW) of pooling an (N, C, H, W) input, or an error naming the op and what is wrong."""
+    settings = _tuples(kernel, stride, padding, dilation)
+    return PoolGeometry.of(op, tuple(shape), *settings, bool(ceil_mode)).out
+
+
+def _pad(x: np.ndarray, g: PoolGeometry, value: float) -> np.ndarray:
+    """The input with ``value`` around it: the padding, and what a last window hangs over."""
+    (ph, pw), (eh, ew) = g.padding, g.overhang
+    if not (ph or pw or eh or ew):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph + eh), (pw, pw + ew)), constant_values=value)
 
 
-def _offsets(xp: np.ndarray, ctx: Function) -> list[tuple[tuple[slice, ...], np.ndarray]]:
+def _offsets(xp: np.ndarray, g: PoolGeometry) -> list[tuple[tuple[slice, ...], np.ndarray]]:
     """For each offset (i, j) within a window, the (N, C, OH, OW) view of the padded input that
     holds entry (i, j) of every window, with its index into ``xp``. Pooling is then element-wise
     work on kH·kW such views: far faster in NumPy than reducing the small window axes."""
-    (kh, kw), (sh, sw), (oh, ow) = ctx.kernel, ctx.stride, ctx.output_size
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = g.kernel, g.stride, g.dilation, g.out
     views = []
     for i in range(kh):
         for j in range(kw):
-            index = (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            index = (slice(None), slice(None), rows, cols)
             views.append((index, xp[index]))
     return views
 
@@ -72,19 +144,13 @@ def _offsets(xp: np.ndarray, ctx: Function) -> list[tuple[tuple[slice, ...], np.
 def _gather(ctx: Function, indexes: list[tuple], shares: list[np.ndarray]) -> np.ndarray:
     """The input's gradient: each offset's share (N, C, OH, OW) sent back to the pixels it was
     read from (``indexes``, as `_offsets` gives them), summed where windows overlap; the
-    padding's gradient is cut off."""
-    (n, c, h, w), (ph, pw) = ctx.input_shape, ctx.padding
-    dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=shares[0].dtype)
+    padding's gradient is cut off, and pixels no window read keep 0."""
+    (n, c, h, w), g = ctx.input_shape, ctx.geometry
+    (ph, pw), (eh, ew) = g.padding, g.overhang
+    dxp = np.zeros((n, c, h + 2 * ph + eh, w + 2 * pw + ew), dtype=shares[0].dtype)
     for index, share in zip(indexes, shares, strict=True):
         dxp[index] += share
     return dxp[:, :, ph : ph + h, pw : pw + w]
-
-
-def _setup(ctx: Function, x: np.ndarray, kernel: Pair, stride: Pair | None, padding: Pair) -> None:
-    """Check the geometry (before anything is computed) and keep it on ``ctx``."""
-    stride = kernel if stride is None else stride
-    ctx.output_size = pool_output_size(ctx.name, x.shape, kernel, stride, padding)
-    ctx.input_shape, ctx.kernel, ctx.stride, ctx.padding = x.shape, kernel, stride, padding
 
 
 class MaxPool2d(Function):
@@ -92,10 +158,12 @@ class MaxPool2d(Function):
     equally, as `Max` does: each of k tied maxima of a window gets grad / k."""
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride=None, padding=(0, 0)):
-        _setup(ctx, x, kernel_size, stride, padding)
-        xp = _pad(x, padding, -np.inf)
-        views = [view for _, view in _offsets(xp, ctx)]
+    def forward(ctx, x, kernel_size, stride=None, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
+        settings = _tuples(kernel_size, stride, padding, dilation)
+        g = PoolGeometry.of(ctx.name, x.shape, *settings, bool(ceil_mode))
+        ctx.geometry, ctx.input_shape = g, x.shape
+        xp = _pad(x, g, -np.inf)
+        views = [view for _, view in _offsets(xp, g)]
         out = views[0].copy()
         for view in views[1:]:
             np.maximum(out, view, out=out)
@@ -105,7 +173,7 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, grad):
         xp, out = ctx.saved_tensors
-        offsets = _offsets(xp, ctx)
+        offsets = _offsets(xp, ctx.geometry)
         winners = [view == out for _, view in offsets]
         count = np.zeros(out.shape, dtype=grad.dtype)  # how many entries tie for the maximum
         for won in winners:
@@ -115,21 +183,51 @@ class MaxPool2d(Function):
         return _gather(ctx, [index for index, _ in offsets], [won * share for won in winners])
 
 
+@functools.lru_cache(maxsize=1024)  # the same every step; callers never write into it
+def _divisor(g: PoolGeometry, n_h: int, n_w: int, count_include_pad: bool) -> np.ndarray:
+    """(OH, OW): how many entries each window's mean divides by. As PyTorch: the entries inside
+    the padded input (``count_include_pad``) or inside the input itself; never what a last
+    ``ceil_mode`` window hangs over."""
+    counts = []
+    for n, k, s, p, o in zip((n_h, n_w), g.kernel, g.stride, g.padding, g.out, strict=True):
+        start = np.arange(o) * s  # each window's first entry, in padded indices
+        low, high = (0, n + 2 * p) if count_include_pad else (p, p + n)
+        counts.append(np.minimum(start + k, high) - np.maximum(start, low))
+    return np.outer(*counts)
+
+
 class AvgPool2d(Function):
-    """Mean of each window; padding counts as zeros in the mean (PyTorch's default,
-    ``count_include_pad=True``)."""
+    """Mean of each window. ``count_include_pad`` (PyTorch's default): the padding counts as
+    zeros in the mean; otherwise only the input's entries count. ``divisor_override``: divide
+    every window's sum by it instead."""
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride=None, padding=(0, 0)):
-        _setup(ctx, x, kernel_size, stride, padding)
-        offsets = _offsets(_pad(x, padding, 0.0), ctx)
+    def forward(
+        ctx,
+        x,
+        kernel_size,
+        stride=None,
+        padding=(0, 0),
+        ceil_mode=False,
+        count_include_pad=True,
+        divisor_override=None,
+    ):
+        settings = _tuples(kernel_size, stride, padding, (1, 1))
+        g = PoolGeometry.of(ctx.name, x.shape, *settings, bool(ceil_mode))
+        check_divisor(ctx.name, divisor_override)
+        ctx.geometry, ctx.input_shape = g, x.shape
+        offsets = _offsets(_pad(x, g, 0.0), g)
         total = offsets[0][1].copy()
         for _, view in offsets[1:]:
             total += view
-        ctx.indexes = [index for index, _ in offsets]  # where each offset reads: no array kept
-        return total / len(offsets)
+        if divisor_override is not None:
+            divisor = divisor_override
+        else:
+            divisor = _divisor(g, *x.shape[2:], bool(count_include_pad)).astype(total.dtype)
+        ctx.indexes, ctx.divisor = [index for index, _ in offsets], divisor  # no array of x kept
+        return total / divisor
 
     @staticmethod
     def backward(ctx, grad):
-        share = grad / len(ctx.indexes)  # d mean/dx = 1/(kH·kW) for each entry of the window
+        share = grad / ctx.divisor  # d mean/dx = 1/divisor for each entry of the window
         return _gather(ctx, ctx.indexes, [share] * len(ctx.indexes))

@@ -1,6 +1,12 @@
-"""Reductions along axes, and the numerically stable softmax family."""
+"""Reductions along axes, the p-norm, and the numerically stable softmax family.
+
+``axis`` is an int, a tuple or None, and an empty tuple reduces over every axis, as in PyTorch
+(NumPy's ``axis=()`` reduces over none). `max` and `min` with a dimension, which return the
+indices too, are in `selection`; ``amax`` and ``amin`` here take any axes, as PyTorch's."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -8,16 +14,21 @@ from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function, Tensor
 
 __all__ = ["Sum", "Mean", "Max", "Min", "Softmax", "LogSoftmax", "LogSumExp", "variance"]
-__all__ += ["Prod", "Std", "argmax", "argmin"]
+__all__ += ["Prod", "Std", "Norm", "standard_deviation", "norm"]
 
 
-def _axes(op: str, axis, ndim: int) -> tuple[int, ...]:
-    """``axis`` (None, an int or a tuple; negatives allowed) as a tuple of non-negative axes. A
-    0-d tensor takes axis 0 or -1, as in PyTorch: reducing it over that axis reduces nothing."""
-    if axis is None:
+def _axes(op: str, axis, ndim: int, empty_is_all: bool = True) -> tuple[int, ...]:
+    """``axis`` (None, an int or a tuple; negatives allowed) as a tuple of non-negative axes;
+    None is every axis, and so is ``()``, as PyTorch reads it in a reduction (NumPy: no axis;
+    ``empty_is_all=False`` for that reading where PyTorch has none). A 0-d tensor takes axis 0
+    or -1, as in PyTorch: reducing it over that axis reduces nothing."""
+    empty = isinstance(axis, tuple | list) and len(axis) == 0
+    if axis is None or (empty and empty_is_all):
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int | np.integer) else axis
-    if not isinstance(axes, tuple | list) or not all(isinstance(a, int | np.integer) for a in axes):
+    if not isinstance(axes, tuple | list) or not all(
+        isinstance(a, int | np.integer) and not isinstance(a, bool) for a in axes
+    ):
         raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
     span = max(ndim, 1)
     for a in axes:
@@ -41,6 +52,17 @@ def _group_size(op: str, shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return count
 
 
+def _keep(op: str, keepdims: object) -> bool:
+    """``keepdims`` as given, which must be True or False: a second positional argument is
+    PyTorch's keepdim here, where NumPy's is dtype (``x.sum(0, np.float32)``): refused."""
+    if keepdims not in (True, False):
+        raise TypeError(
+            f"{op}: keepdim must be True or False, got {keepdims!r} (the argument after the "
+            "dimension is PyTorch's keepdim; NumPy's dtype is not taken)"
+        )
+    return bool(keepdims)
+
+
 def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     """Give a reduced gradient back its reduced axes (size 1), so it broadcasts to the input."""
     return grad if keepdims else np.expand_dims(grad, axes)
@@ -49,8 +71,12 @@ def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarr
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes, ctx.keepdims, ctx.shape = _axes("Sum", axis, x.ndim), keepdims, x.shape
-        return x.sum(axis=ctx.axes, keepdims=keepdims)
+        ctx.axes, ctx.keepdims, ctx.shape = (
+            _axes("Sum", axis, x.ndim),
+            _keep("Sum", keepdims),
+            x.shape,
+        )
+        return x.sum(axis=ctx.axes, keepdims=ctx.keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -64,9 +90,13 @@ register("sum", Sum)
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes, ctx.keepdims, ctx.shape = _axes("Mean", axis, x.ndim), keepdims, x.shape
+        ctx.axes, ctx.keepdims, ctx.shape = (
+            _axes("Mean", axis, x.ndim),
+            _keep("Mean", keepdims),
+            x.shape,
+        )
         ctx.count = _group_size("Mean", x.shape, ctx.axes)
-        return x.mean(axis=ctx.axes, keepdims=keepdims)
+        return x.mean(axis=ctx.axes, keepdims=ctx.keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -79,12 +109,12 @@ register("mean", Mean)
 
 def _extreme(ctx, x, axis, keepdims, reduce) -> np.ndarray:
     """Forward of Max and Min: the extreme entries, with what backward needs saved."""
-    ctx.axes, ctx.keepdims = _axes(ctx.name, axis, x.ndim), keepdims
+    ctx.axes, ctx.keepdims = _axes(ctx.name, axis, x.ndim), _keep(ctx.name, keepdims)
     if any(x.shape[a] == 0 for a in ctx.axes):
         raise ValueError(f"{ctx.name}: cannot reduce an empty axis of shape {x.shape}")
     out = reduce(x, axis=ctx.axes, keepdims=True)
     ctx.save_for_backward(x, out)
-    return out if keepdims else np.squeeze(out, ctx.axes)
+    return out if ctx.keepdims else np.squeeze(out, ctx.axes)
 
 
 def _share(ctx, grad) -> np.ndarray:
@@ -111,7 +141,7 @@ class Max(Function):
         return _share(ctx, grad)
 
 
-register("max", Max)
+register("amax", Max)
 
 
 class Min(Function):
@@ -126,7 +156,7 @@ class Min(Function):
         return _share(ctx, grad)
 
 
-register("min", Min)
+register("amin", Min)
 
 
 def _shifted(x: np.ndarray, axis: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +186,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1):
-        ctx.axis = _axes("Softmax", axis, x.ndim)
+        ctx.axis = _axes("Softmax", axis, x.ndim, empty_is_all=False)
         e, total = _exp_sum(_shifted(x, ctx.axis)[0], ctx.axis)
         out = e / total  # 0 for a row of -inf, as PyTorch's _safe_softmax (its attention's)
         ctx.save_for_backward(out)
@@ -179,7 +209,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1):
-        ctx.axis = _axes("LogSoftmax", axis, x.ndim)
+        ctx.axis = _axes("LogSoftmax", axis, x.ndim, empty_is_all=False)
         z = _shifted(x, ctx.axis)[0]
         out = z - np.log(_exp_sum(z, ctx.axis)[1])  # -inf - 0 in a row of -inf
         ctx.save_for_backward(out)
@@ -202,7 +232,8 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1, keepdims=False):
-        ctx.axes, ctx.keepdims = _axes("LogSumExp", axis, x.ndim), keepdims
+        ctx.axes = _axes("LogSumExp", axis, x.ndim, empty_is_all=False)
+        ctx.keepdims = keepdims = _keep("LogSumExp", keepdims)
         z, m = _shifted(x, ctx.axes)
         e, total = _exp_sum(z, ctx.axes)
         out = m + np.log(total)  # -inf + 0 in a row of -inf, or an empty one
@@ -222,16 +253,20 @@ register("logsumexp", LogSumExp)
 def variance(
     x: Tensor,
     axis=None,
+    *positional: Any,
     keepdims: bool = False,
-    ddof: float = 0,
-    *,
     correction: float | None = None,
+    ddof: float | None = None,
+    unbiased: bool | None = None,
 ) -> Tensor:
-    """``Σ (x - mean(x))²`` over ``axis``, divided by ``n - ddof`` (NumPy's name; PyTorch's is
-    ``correction``). Fewer than one degree of freedom (one entry with ``ddof=1``) is an error,
-    where PyTorch gives NaN."""
+    """``Σ (x - mean(x))²`` over ``axis``, divided by ``n - correction``: by ``n - 1`` unless
+    told otherwise, as PyTorch (NumPy's default is ``n``; its ``ddof`` is taken as the same
+    thing, and PyTorch's ``unbiased``). Everything after the axis is by keyword (the two
+    libraries read a second positional differently). Fewer than one degree of freedom is an
+    error, where PyTorch gives NaN."""
+    axis, (name, value) = _correction("var", axis, positional, correction, ddof, unbiased)
     axes = _axes("var", axis, x.ndim)
-    dof = _degrees_of_freedom("var", x.shape, axes, ddof, correction)
+    dof = _degrees_of_freedom("var", x.shape, axes, value, name)
     deviation = x - x.mean(axis=axes, keepdims=True)
     return (deviation * deviation).sum(axis=axes, keepdims=keepdims) / dof
 
@@ -239,43 +274,79 @@ def variance(
 register("var", method=variance)
 
 
-def _degrees_of_freedom(op: str, shape, axes, ddof: float, correction: float | None) -> float:
-    """``n - ddof`` for a reduction over ``axes``; ``correction`` is another name for ``ddof``."""
-    if correction is not None:
-        if ddof not in (0, correction):
-            raise ValueError(f"{op}: ddof={ddof} and correction={correction} disagree; give one")
-        ddof = correction
-    count = _group_size(op, shape, axes)
-    if count - ddof <= 0:
-        raise ValueError(
-            f"{op}: {count} entries with ddof={ddof} leave no degree of freedom (n - ddof = "
-            f"{count - ddof}); PyTorch would give NaN"
+def _correction(op: str, axis, positional: tuple, correction, ddof, unbiased) -> tuple:
+    """The axis, and the correction that ``correction``, ``ddof`` or ``unbiased`` gives (1 when
+    none does) with the name it was given by. A bool first argument is PyTorch's older
+    ``var(unbiased)``; a second positional argument is refused: PyTorch reads it as
+    ``unbiased``, NumPy as ``dtype``."""
+    if positional:
+        raise TypeError(
+            f"{op}: got {len(positional) + 1} positional arguments; give everything after the "
+            f"dimension by keyword ({op}(dim, correction=1, keepdim=True)): PyTorch reads a "
+            f"second positional argument as unbiased, NumPy as dtype"
         )
-    return count - ddof
+    if isinstance(axis, bool):  # PyTorch's var(unbiased): over every entry
+        axis, unbiased = None, axis
+    given = [
+        (name, int(value) if isinstance(value, bool) else value)
+        for name, value in (("ddof", ddof), ("correction", correction), ("unbiased", unbiased))
+        if value is not None
+    ]
+    if len({value for _, value in given}) > 1:
+        said = " and ".join(f"{name}={value}" for name, value in given)
+        raise ValueError(f"{op}: {said} disagree; give one of them")
+    return axis, given[0] if given else ("correction", 1)
+
+
+def _degrees_of_freedom(op: str, shape, axes, value: float, name: str = "correction") -> float:
+    """``n - correction`` for a reduction over ``axes``, or an error when it is not positive
+    (naming the correction by ``name``, the argument it was given by)."""
+    count = _group_size(op, shape, axes)
+    if count - value <= 0:
+        raise ValueError(
+            f"{op}: {count} entries with {name}={value} leave no degree of freedom "
+            f"(n - {name} = {count - value}); PyTorch would give NaN"
+        )
+    return count - value
 
 
 class Std(Function):
-    """Standard deviation, ``√(Σ (x - mean)² / (n - ddof))``, as one node. Where it is 0 (every
-    entry of a group equal) its gradient is taken as 0, not 0/0 = NaN (PyTorch gives NaN)."""
+    """Standard deviation, ``√(Σ (x - mean)² / (n - correction))``, as one node. Where it is 0
+    (every entry of a group equal) its gradient is taken as 0, not 0/0 = NaN (PyTorch: NaN)."""
 
     @staticmethod
-    def forward(ctx, x, axis=None, keepdims=False, ddof=0, correction=None):
-        ctx.axes, ctx.keepdims = _axes("std", axis, x.ndim), keepdims
-        ctx.dof = _degrees_of_freedom("std", x.shape, ctx.axes, ddof, correction)
+    def forward(ctx, x, axis=None, keepdims=False, correction=1):
+        ctx.axes, ctx.keepdims = _axes("std", axis, x.ndim), _keep("std", keepdims)
+        ctx.dof = _degrees_of_freedom("std", x.shape, ctx.axes, correction)
         deviation = x - x.mean(axis=ctx.axes, keepdims=True)
         std = np.sqrt((deviation * deviation).sum(axis=ctx.axes, keepdims=True) / ctx.dof)
         ctx.save_for_backward(deviation, std)
-        return std if keepdims else np.squeeze(std, ctx.axes)
+        return std if ctx.keepdims else np.squeeze(std, ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
         deviation, std = ctx.saved_tensors
         safe = ctx.dof * (std + (std == 0))  # a zero std divides a zero deviation by 1
-        # d std/dx_i = (x_i - mean) / ((n - ddof) · std)
+        # d std/dx_i = (x_i - mean) / ((n - correction) · std)
         return deviation * (_expand(grad, ctx.axes, ctx.keepdims) / safe)
 
 
-register("std", Std)
+def standard_deviation(
+    x: Tensor,
+    axis=None,
+    *positional: Any,
+    keepdims: bool = False,
+    correction: float | None = None,
+    ddof: float | None = None,
+    unbiased: bool | None = None,
+) -> Tensor:
+    """The square root of `variance`, with its arguments (by default divided by ``n - 1``)."""
+    axis, (name, value) = _correction("std", axis, positional, correction, ddof, unbiased)
+    _degrees_of_freedom("std", x.shape, _axes("std", axis, x.ndim), value, name)  # named
+    return Std.apply(x, axis=axis, keepdims=keepdims, correction=value)
+
+
+register("std", Std, method=standard_deviation)
 
 
 def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -300,9 +371,9 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes, ctx.keepdims = _axes("Prod", axis, x.ndim), keepdims
+        ctx.axes, ctx.keepdims = _axes("Prod", axis, x.ndim), _keep("Prod", keepdims)
         ctx.save_for_backward(x)
-        return np.prod(x, axis=ctx.axes, keepdims=keepdims)
+        return np.prod(x, axis=ctx.axes, keepdims=ctx.keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -314,30 +385,71 @@ class Prod(Function):
 register("prod", Prod)
 
 
-def _arg(reduce, op: str, x: Tensor, axis: int | None, keepdims: bool) -> Tensor:
-    """Where the extreme entry is, as a float64 Tensor of indices (tensors hold floats), outside
-    the graph: an index has no gradient, as a comparison has none. Ties give the first."""
-    if axis is not None and not isinstance(axis, int | np.integer):
-        raise TypeError(f"{op}: axis must be an int or None, got {axis!r}")
-    if axis is not None:
-        _axes(op, axis, x.ndim)  # in range
-        axis = axis if x.ndim else None  # (a 0-d tensor's axis 0, as in PyTorch)
-    try:
-        index = reduce(x.data, axis=axis, keepdims=keepdims)
-    except ValueError:
-        raise ValueError(f"{op}: cannot reduce an empty axis of shape {x.shape}") from None
-    return Tensor(np.asarray(index, dtype=np.float64))
+class Norm(Function):
+    """The p-norm ``(Σ |x|^p)^(1/p)`` over ``axis``: PyTorch's ``Tensor.norm``, a vector norm
+    of the entries over those axes (``p=2`` over a matrix's two axes is its Frobenius norm).
+    ``p`` may also be inf (the largest ``|x|``; ties share the gradient, as `Max`), -inf (the
+    smallest) or 0 (how many entries are not 0; gradient 0). Where the norm is 0, and at an
+    entry 0 for p < 1, the gradient is taken as 0 (PyTorch: 0, and NaN for p < 1)."""
+
+    @staticmethod
+    def forward(ctx, x, p=2.0, axis=None, keepdims=False):
+        ctx.axes, ctx.keepdims, ctx.p = _axes("Norm", axis, x.ndim), _keep("Norm", keepdims), p
+        size = np.abs(x)
+        if np.isinf(p):
+            if any(x.shape[a] == 0 for a in ctx.axes):
+                raise ValueError(f"Norm: p={p} of an empty axis of shape {x.shape}")
+            out = (np.max if p > 0 else np.min)(size, axis=ctx.axes, keepdims=True)
+        elif p == 0:
+            out = np.sum(x != 0, axis=ctx.axes, keepdims=True).astype(x.dtype)
+        else:
+            out = np.sum(size**p, axis=ctx.axes, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(x, out)
+        return out if ctx.keepdims else np.squeeze(out, ctx.axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        grad, p = _expand(grad, ctx.axes, ctx.keepdims), ctx.p
+        if p == 0:  # a count does not change when an entry moves a little
+            return np.zeros_like(x)
+        if np.isinf(p):  # d max|x|/dx_i = sign(x_i) at the extreme, shared by ties
+            winners = np.abs(x) == out
+            return grad * np.sign(x) * winners / winners.sum(axis=ctx.axes, keepdims=True)
+        # d‖x‖_p/dx_i = sign(x_i) (|x_i| / ‖x‖_p)^(p-1): x_i/‖x‖ for p=2, sign(x_i) for p=1
+        ratio = np.abs(x) / np.where(out == 0, 1, out)  # a zero norm: every entry is 0
+        slope = np.power(ratio, p - 1, out=np.zeros_like(ratio), where=ratio > 0)
+        return grad * np.sign(x) * slope
 
 
-def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """Index of the largest entry (of the flattened tensor when ``axis`` is None)."""
-    return _arg(np.argmax, "argmax", x, axis, keepdims)
+def norm(x: Tensor, p: float | str = "fro", axis=None, keepdims: bool = False) -> Tensor:
+    """The p-norm over ``axis`` (every axis by default), as PyTorch's ``Tensor.norm(p, dim,
+    keepdim)``: a vector norm; ``"fro"`` is p=2. (A matrix's nuclear or spectral norm, NumPy's
+    ``np.linalg.norm(a, 2)``, is not this: refused.)"""
+    p = 2.0 if p == "fro" else p
+    if isinstance(p, str | bool) or not isinstance(p, int | float | np.number):
+        raise ValueError(
+            f"norm: p={p!r}; p is a number > 0, 0, inf or -inf, or 'fro' (a vector norm of "
+            "the entries, as PyTorch's Tensor.norm); matrix norms such as 'nuc' are not here"
+        )
+    if np.isfinite(p) and p < 0:
+        raise ValueError(f"norm: p={p} < 0 is not a norm; give p > 0, 0, inf or -inf")
+    return Norm.apply(x, p=float(p), axis=axis, keepdims=keepdims)
 
 
-def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """Index of the smallest entry (of the flattened tensor when ``axis`` is None)."""
-    return _arg(np.argmin, "argmin", x, axis, keepdims)
+register("norm", Norm, method=norm)
 
 
-register("argmax", method=argmax)
-register("argmin", method=argmin)
+def _truth(reduce, op: str, x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    """Whether some (``any``) or every (``all``) entry is true (not 0), over ``axis``: a bool
+    tensor, outside the graph, as PyTorch's and NumPy's."""
+    axes = _axes(op, axis, x.ndim)
+    return Tensor(np.asarray(reduce(x.data != 0, axis=axes, keepdims=keepdims)))
+
+
+register(
+    "any", method=lambda x, axis=None, keepdims=False: _truth(np.any, "any", x, axis, keepdims)
+)
+register(
+    "all", method=lambda x, axis=None, keepdims=False: _truth(np.all, "all", x, axis, keepdims)
+)

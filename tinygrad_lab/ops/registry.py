@@ -15,9 +15,10 @@ the activation registry (``nn.ACTIVATIONS["softsign"]``). A user's op registers 
 
 The method is made from ``forward``'s signature: its first array is the tensor itself, the other
 arrays come next, and the settings (the arguments with defaults) follow, positional or by
-name; PyTorch's ``dim=``/``keepdim=`` are taken for ``axis=``/``keepdims=``. Where a method
-needs more than that (``reshape(2, 3)`` or ``reshape((2, 3))``), pass it as ``method=``; a
-method that is not one op (``var``, made of several) registers with no op.
+name; PyTorch's ``dim=``/``keepdim=`` are taken for ``axis=``/``keepdims=`` (and NumPy's for
+PyTorch's in a written method that names them ``dim``). Where a method needs more than that
+(``reshape(2, 3)`` or ``reshape((2, 3))``), pass it as ``method=``; a method that is not one
+op (``var``, made of several) registers with no op.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tinygrad_lab.numpy_interop import UFUNC_METHODS
 from tinygrad_lab.tensor import Function, Tensor
 
 _TORCH_NAMES = {"dim": "axis", "keepdim": "keepdims"}
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
 
 
 @dataclass(frozen=True)
@@ -141,13 +143,16 @@ def op_method(op: type[Function], name: str) -> Callable:
 
 
 def _named(function: Callable, name: str, op: type[Function] | None) -> Callable:
-    """A written method as ``Tensor.name``, taking PyTorch's ``dim=`` if it has ``axis``."""
+    """A written method as ``Tensor.name``, taking PyTorch's ``dim=`` if it has ``axis``, and
+    NumPy's ``axis=`` if it has ``dim``."""
     method = function
-    if "axis" in inspect.signature(function).parameters:
+    parameters = inspect.signature(function).parameters
+    names = _TORCH_NAMES if "axis" in parameters else _NUMPY_NAMES if "dim" in parameters else {}
+    if names:
 
         @functools.wraps(function)
-        def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-            return function(self, *args, **pytorch_names(name, kwargs))
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return function(self, *args, **(renamed(name, kwargs, names) if kwargs else kwargs))
 
     method.__name__, method.__qualname__ = name, f"Tensor.{name}"
     if op is not None and not method.__doc__:
@@ -157,11 +162,17 @@ def _named(function: Callable, name: str, op: type[Function] | None) -> Callable
 
 def pytorch_names(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """``kwargs`` with PyTorch's ``dim``/``keepdim`` renamed to ``axis``/``keepdims``."""
-    for torch_name, ours in _TORCH_NAMES.items():
-        if torch_name in kwargs:
+    return renamed(name, kwargs, _TORCH_NAMES)
+
+
+def renamed(name: str, kwargs: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """``kwargs`` with each key of ``names`` renamed to its value (one library's name for an
+    argument to the other's); both given is an error."""
+    for theirs, ours in names.items():
+        if theirs in kwargs:
             if ours in kwargs:
-                raise TypeError(f"{name}: give {ours}= or {torch_name}=, not both")
-            kwargs[ours] = kwargs.pop(torch_name)
+                raise TypeError(f"{name}: give {ours}= or {theirs}=, not both")
+            kwargs[ours] = kwargs.pop(theirs)
     return kwargs
 
 

@@ -81,6 +81,7 @@ def explore(
     *,
     loss: Any = None,
     title: str | None = None,
+    made_at: str | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> ExplorerPage:
     """The backprop explorer of a loss (or of a recorded trace and its ``loss=``).
@@ -88,11 +89,16 @@ def explore(
     - ``model``: names parameters and draws one cluster per layer; the forward must then have
       run inside ``record_sites()`` (without it the page shows no code lines either);
     - ``path``: also write the page there (.html), atomically;
-    - ``title``: a line under the page's heading; ``max_nodes``: draw_graph's node budget.
+    - ``title``: a line under the page's heading; ``max_nodes``: draw_graph's node budget;
+    - ``made_at``: what the panel's "made at" says for every op, in place of its code line:
+      for a page a program makes, whose code line would be the program's own, say what the
+      page shows and the command that made it.
     """
     target = html_path(path, "explore: path") if path is not None else None
+    if made_at is not None and not isinstance(made_at, str):
+        raise TypeError(f"explore: made_at must be a str or None, got {type(made_at).__name__}")
     rec = recorded(loss_or_trace, model, loss)
-    data = explorer_data(rec, max_nodes)
+    data = explorer_data(rec, max_nodes, made_at)
     page = ExplorerPage(page_html(data, graph_svg(rec, max_nodes), title or _title(data)), data)
     if target is not None:
         page.save(target)

@@ -147,12 +147,13 @@ def _trace_grads(trace: BackwardTrace, loss: Tensor) -> dict[int, np.ndarray | N
 
 
 # ----------------------------------------------------------------------------- the payload
-def explorer_data(rec: Recorded, max_nodes: int) -> dict[str, Any]:
+def explorer_data(rec: Recorded, max_nodes: int, made_at: str | None = None) -> dict[str, Any]:
     """The page's data: tensors and ops by drawn id, backward's and forward's order of ops,
-    the ops' source code, and the colour legends."""
+    the ops' source code, and the colour legends. ``made_at``, when given, is every op's
+    ``site`` (and the start's) in place of its code line."""
     nodes, edges = graph_nodes(rec.loss)
     shown = {node.id for node in apply_budget(nodes, edges, max_nodes)[0]}
-    ops = _op_entries(nodes, rec, shown)
+    ops = _op_entries(nodes, rec, shown, made_at)
     backward = sorted((o for o in ops.values() if o["backward_step"]), key=_step("backward"))
     forward = sorted(ops.values(), key=_step("forward"))
     arrivals = (_gradient_arrival(backward), _value_arrival(nodes, ops))
@@ -175,6 +176,7 @@ def explorer_data(rec: Recorded, max_nodes: int) -> dict[str, Any]:
             "sites_recorded": any(n.obj.site for n in nodes if n.kind == "op"),
             "hidden_nodes": sum(node.id not in shown for node in nodes),
             "max_nodes": max_nodes,
+            "made_at": made_at,
         },
         "tensors": tensor_entries,
         "ops": ops,
@@ -196,7 +198,9 @@ def _has_grad(rec: Recorded, node: Node) -> bool:
     return rec.grads.get(id(node.obj)) is not None
 
 
-def _op_entries(nodes: list[Node], rec: Recorded, shown: set[str]) -> dict[str, dict]:
+def _op_entries(
+    nodes: list[Node], rec: Recorded, shown: set[str], made_at: str | None
+) -> dict[str, dict]:
     """One entry per op: what it is, where it was made, and what backward's visit of it did."""
     ids = {id(n.obj): n.id for n in nodes}
     outputs = {id(n.obj._ctx): n.id for n in nodes if n.kind == "tensor" and n.obj._ctx}
@@ -218,7 +222,7 @@ def _op_entries(nodes: list[Node], rec: Recorded, shown: set[str]) -> dict[str, 
             "drawn": node.id if node.id in shown else "more",
             "op": ctx.name,
             "layer": "" if module is None else labels.get(id(module), type(module).__name__),
-            "site": ctx.site or "?",
+            "site": made_at or ctx.site or "?",
             "inputs": [ids[id(p)] for p in ctx.parents],
             "output": outputs[id(ctx)],
             "saved_bytes": record.saved_bytes if record else ctx.saved_nbytes(),
@@ -330,13 +334,18 @@ def histogram(array: np.ndarray, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
     if finite.size == 0:
         return out | {"counts": [], "min": None, "max": None, "mean": None}
     low, high = float(finite.min()), float(finite.max())
-    counts = [int(finite.size)] if low == high else np.histogram(finite, bins, (low, high))[0]
-    return out | {
-        "counts": [int(c) for c in counts],
-        "min": low,
-        "max": high,
-        "mean": float(finite.mean()),
-    }
+    with np.errstate(over="ignore", invalid="ignore"):  # a width past the largest float
+        edges = np.linspace(low, high, bins + 1)  # as np.histogram makes them
+    if np.all(edges[:-1] < edges[1:]):
+        counts = np.histogram(finite, bins, (low, high))[0]
+    else:  # equal, too few floats apart, or too far apart for `bins` bins: numpy refuses
+        counts = [int(finite.size)]
+    with np.errstate(over="ignore"):
+        mean = float(finite.mean())
+    if not math.isfinite(mean):  # the sum overflowed; the mean of finite entries is finite
+        scale = max(abs(low), abs(high))
+        mean = float((finite / scale).mean() * scale)
+    return out | {"counts": [int(c) for c in counts], "min": low, "max": high, "mean": mean}
 
 
 def _legend(scale: GradScale, color: Any) -> list[list[str]]:

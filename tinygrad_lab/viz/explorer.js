@@ -4,6 +4,7 @@
  * <script id="explorer-data">, written by tinygrad_lab.viz.explore:
  *   data.backward, data.forward  op ids in visit order: step k shows op k, step 0 the start
  *   data.ops[id]      op, layer, site, inputs, output, grad_in, grad_out, saved_bytes, steps
+ *   data.meta         steps, loss, ..., made_at: what made the page (null: each op's site)
  *   data.tensors[id]  name, shape, grad and value: {norm, color, font, at, histogram}
  * A tensor is coloured once the step reaches its "at": its gradient (or value) has arrived.
  */
@@ -170,7 +171,7 @@
       "The inputs and parameters are ready. Forward runs each op once its inputs exist. " +
       "Press ▶ or → to run op 1.");
     set("layer", "—");
-    set("site", "—");
+    set("site", data.meta.made_at || "—");
     set("saved", bytes(data.meta.saved_bytes) + " in all");
     field("flows").textContent = "";
     field("flows").appendChild(flowRow("loss", loss, info(data.tensors[loss]), "output"));

@@ -493,6 +493,44 @@ def test_hard_coded_values_and_no_roll(tmp_path: Path) -> None:
     assert text.roll is None and text.mentions == () and text.claims == ()
 
 
+@pytest.mark.parametrize(
+    ("typed", "digits", "width"),
+    [
+        ("a, b, c = 1, 5, 3", (1, 5, 3), 7.0),
+        ("(a, b, c) = (1, 5, 3)", (1, 5, 3), 7.0),
+        ("a, c = 1, 3", (1, 2, 3), 7.0),  # b still the roll's
+        ("a = 1", (1, 2, 1), 7.0),
+        ("a, b, c = int(roll[-1]), int(roll[-2]), int(roll[-3])", None, 11.0),
+        ("a, b, c = map(int, roll[-1:-4:-1])", None, 11.0),  # no value known: the roll's kept
+    ],
+)
+def test_digits_typed_in_by_hand_are_what_the_code_computes_with(
+    tmp_path: Path, typed: str, digits, width
+) -> None:
+    code = f"ROLL_NUMBER = 102300125\nroll = str(ROLL_NUMBER)\n{typed}\nhidden_width = 6 + a"
+    document = read_document(notebook(tmp_path, [new_markdown_cell("# Lab"), new_code_cell(code)]))
+    assert document.best("hidden_width").value == width
+    if digits is None:
+        assert document.digits is None
+    else:
+        found = document.digits
+        assert (found.a, found.b, found.c) == digits and found.where == "sub.ipynb:cell 2:3"
+        assert found.roll_ending == f"{digits[2]}{digits[1]}{digits[0]}"
+    assert document.outputs_cleared  # code, and not one line of output
+    assert document.code_roll.text == "102300125" and document.title_roll is None
+
+
+def test_a_title_roll_and_a_code_roll_are_told_apart(tmp_path: Path) -> None:
+    cells = [
+        new_markdown_cell("# Lab 6\nRoll Number: 102300521\n\nFor roll number 102300999 ..."),
+        new_code_cell("ROLL_NUMBER = 102300125", outputs=[stream("done\n")]),
+    ]
+    document = read_document(notebook(tmp_path, cells))
+    assert document.title_roll.text == "102300521"  # the first the prose gives
+    assert document.code_roll.text == "102300125" == document.roll
+    assert not document.outputs_cleared
+
+
 def test_unsupported_unreadable_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError) as error:
         read_document(write(tmp_path, "sub.docx", "x"))

@@ -1,15 +1,22 @@
 """``tinygrad-lab audit PATH...``: its options and its run. Exit status 0 when every submission
-is consistent and reproduced, 1 when any has findings (or a file could not be read), 2 for a
-usage error (the CLI's own)."""
+is clean (and, with a roster, every student on it handed one in and every submission's roll is
+on it), 1 when any is not (or a file could not be read), 2 for a usage error (the CLI's own)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tinygrad_lab.lab.audit.class_plot import SPREAD_SEEDS
+from tinygrad_lab.lab.plots import PLOT_HINT
 from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS
+
+if TYPE_CHECKING:
+    from tinygrad_lab.lab.audit.class_plot import ClassGRI
+    from tinygrad_lab.lab.audit.result import ClassAudit
+    from tinygrad_lab.lab.roster import Roster
 
 
 def _seed_range(text: str) -> tuple[int, int]:
@@ -46,14 +53,71 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=_workers, help="local processes (default: every core)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the whole audit as JSON")
+    parser.add_argument(
+        "--rolls",
+        type=Path,
+        metavar="ROSTER",
+        help="the class roster (CSV, tab- or semicolon-separated, or .xlsx): who handed in "
+        "nothing, whose roll is not on it; its columns (name, email) beside each roll",
+    )
+    parser.add_argument(
+        "--roll-column",
+        metavar="NAME",
+        help="the roster's column of roll numbers: its header (any case) or its number from 1",
+    )
+    parser.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="no class plot (its seed spread trains each roll's network over seeds)",
+    )
+    parser.add_argument(
+        "--spread-seeds",
+        type=_workers,
+        default=SPREAD_SEEDS,
+        metavar="N",
+        help=f"seeds of the class plot's spread, evenly over --seed-range (default {SPREAD_SEEDS})",
+    )
+
+
+def _roster(args: argparse.Namespace) -> Roster | None:
+    """The --rolls roster, its skipped rows and repeats on stderr (a repeat: a finding)."""
+    from tinygrad_lab.lab.roster import Roster, notes_on_stderr
+    from tinygrad_lab.lab.sweep import SweepError
+
+    if args.rolls is None:
+        if args.roll_column is not None:
+            raise SweepError("--roll-column names a column of the roster: give --rolls ROSTER")
+        return None
+    with notes_on_stderr():
+        return Roster.read(args.rolls, args.roll_column, repeat="each is checked by hand")
+
+
+def _spread(args: argparse.Namespace, audit: ClassAudit, progress: bool) -> ClassGRI | None:
+    """The class plot's data, with --out, unless --no-plots (or without matplotlib: a note)."""
+    if args.out is None or args.no_plots:
+        return None
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print(
+            f"tinygrad-lab: note: no class plot: it needs matplotlib ({PLOT_HINT})",
+            file=sys.stderr,
+        )
+        return None
+    from tinygrad_lab.lab.audit.class_plot import class_gri
+
+    count = args.spread_seeds
+    return class_gri(audit.submissions, args.seed_range, count, args.workers, progress)
 
 
 def audit_command(args: argparse.Namespace, prepare_out: Any) -> int:
     """Run ``tinygrad-lab audit``; ``prepare_out(path)`` makes ``--out`` writable (or raises)
-    before anything is read."""
+    and the roster is read before anything else is."""
     from tinygrad_lab.lab.audit.report import audit_json, summary, write_audit
     from tinygrad_lab.lab.audit.run import audit_paths
+    from tinygrad_lab.lab.audit.students import gradebook
 
+    roster = _roster(args)
     out = prepare_out(args.out) if args.out is not None else None
     progress = not (args.no_progress or args.json)
     audit = audit_paths(args.paths, args.seed_range, args.workers, progress)
@@ -62,14 +126,18 @@ def audit_command(args: argparse.Namespace, prepare_out: Any) -> int:
     if not audit.submissions:
         print("tinygrad-lab: error: no submission to audit", file=sys.stderr)
         return 2
-    written = write_audit(audit, out) if out is not None else []
+    book = gradebook(audit, roster, args.paths, exclude=out)
+    spread = _spread(args, audit, progress)
+    written = write_audit(audit, out, book, spread, plot=spread is not None) if out else []
     if args.json:
-        print(audit_json(audit))
+        print(audit_json(audit, book))
     else:
-        print(summary(audit))
+        print(summary(audit, book))
         if written:
             print(
-                f"\nwrote {out / 'audit.md'}, {out / 'audit.csv'} and {len(written) - 2} "
-                "submission reports"
+                f"\nwrote {out / 'audit.md'}, {out / 'audit.csv'}, {len(audit.submissions)} "
+                f"submission reports, {out / 'grades.csv'} and {len(book.students())} feedback "
+                f"files in {out / 'feedback'}"
+                + (f", and the class plot {out / 'class_gri.png'}" if spread is not None else "")
             )
-    return 0 if audit.clean else 1
+    return 0 if book.clean and not audit.errors else 1

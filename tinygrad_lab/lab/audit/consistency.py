@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import itertools
 import math
 import operator
@@ -42,17 +43,32 @@ def _holds(first: Mention, last: Mention, gri: Mention) -> bool | None:
     return g_high >= low and g_low <= high
 
 
+def _nearest(mentions: list[Mention], position: int, order: dict[int, int]) -> Mention:
+    """Of ``mentions`` (in file order), the one printed nearest ``position``."""
+    positions = [order[id(m)] for m in mentions]
+    k = bisect.bisect(positions, position)
+    near = [j for j in (k - 1, k) if 0 <= j < len(mentions)]
+    return mentions[min(near, key=lambda j: abs(positions[j] - position))]
+
+
 def _gri_rows(document: Document) -> list[Row]:
-    """GRI against the norms, run by run. Where a run is a guess (a figure with
-    alternatives), the figures placed in it may come from several runs: it holds when some
-    GRI is some ratio, and is not called inconsistent on a guess."""
+    """GRI against the norms, run by run: the most precise of each, and each GRI against the
+    norms printed nearest it (a cell prints the three together; pairing each GRI with every
+    norm would cost the cube of the figures a run prints). Where a run is a guess (a figure
+    with alternatives), the figures placed in it may come from several runs: it holds when
+    some GRI is such a ratio, and is not called inconsistent on a guess."""
+    order = {id(m): k for k, m in enumerate(document.mentions)}
     rows = []
     for run in ("run1", "run2", "run3"):
         placed = [document.all(f"{run}.{q}") for q in ("grad_first", "grad_last", "gri")]
         if not all(placed):
             continue
         best = tuple(most_precise(mentions) for mentions in placed)
-        trios = [best, *itertools.product(*placed)]
+        firsts, lasts, gris = placed
+        trios = [best] + [
+            (_nearest(firsts, order[id(g)], order), _nearest(lasts, order[id(g)], order), g)
+            for g in gris
+        ]
         checked = [(trio, _holds(*trio)) for trio in trios]
         checked = [(trio, holds) for trio, holds in checked if holds is not None]
         if not checked:
@@ -125,7 +141,8 @@ def _arithmetic_rows(document: Document) -> list[Row]:
 def _disagreements(document: Document) -> list[Row]:
     """A figure printed twice in one document with values that cannot both be right."""
     rows = []
-    for quantity in dict.fromkeys(m.quantity for m in document.mentions):
+    # a roll said twice is whose submission it is: the submission's own rows say that
+    for quantity in dict.fromkeys(m.quantity for m in document.mentions if m.quantity != "roll"):
         mentions = document.all(quantity)
         best = document.best(quantity)
         for mention in mentions:
@@ -151,6 +168,42 @@ def _gri(document: Document, run: str) -> float | None:
     return None if mention is None else float(mention.value)
 
 
+def _change(document: Document, fell: bool) -> tuple[bool, str] | None:
+    """Whether run 2's GRI is below run 1's (``fell``; else above). A GRI whose run is a
+    guess (not named where it is printed, and not placed by a seed) is tried as each run it
+    may be: the claim holds when some placement makes it hold, and the text says which
+    figures it compared; without guesses, the most precise of each run."""
+    ones = [m for m in document.mentions if "run1.gri" in m.keys]
+    twos = [m for m in document.mentions if "run2.gri" in m.keys]
+    if not ones or not twos:
+        return None
+    guessed = any(m.alternatives for m in ones + twos)
+    placed = (document.best("run1.gri"), document.best("run2.gri"))
+    pairs = [placed] if None not in placed else []
+    if guessed:
+        # the GRIs most in the claim's favour (two of each: one may be the other run's too)
+        def favour(sign: int) -> Callable[[Mention], tuple[bool, float]]:
+            return lambda m: (math.isnan(float(m.value)), sign * float(m.value))
+
+        high, low = (-1, 1) if fell else (1, -1)
+        pairs += itertools.product(
+            sorted(ones, key=favour(high))[:2], sorted(twos, key=favour(low))[:2]
+        )
+    pairs = [(one, two) for one, two in pairs if one is not two]
+    if not pairs:
+        return None
+    holds = [(one, two) for one, two in pairs if (float(two.value) < float(one.value)) == fell]
+    one, two = (holds or pairs)[0]
+    why = f"{figure_name('run1.gri')} {one.text}, {figure_name('run2.gri')} {two.text}"
+    if guessed:
+        why += (
+            f" (their runs are not named where they are printed: {one.where} compared as run 1's, "
+            f"{two.where} as run 2's"
+            + (")" if holds else "; no placement of the GRIs printed makes it hold)")
+        )
+    return bool(holds), why
+
+
 def _claim_row(claim: Claim, document: Document) -> Row:
     """A claim against the figures of the document that makes it."""
     gris = {run: g for run in ("run1", "run2") if (g := _gri(document, run)) is not None}
@@ -166,9 +219,8 @@ def _claim_row(claim: Claim, document: Document) -> Row:
     elif claim.kind == "no_exploding" and gris:
         holds = not any(g > EXPLODING_GRI for g in gris.values())
         check = holds, f"{shown_gris}; exploding is GRI > {EXPLODING_GRI:g}"
-    elif claim.kind in ("gri_decreased", "gri_increased") and len(gris) == 2:
-        fell = gris["run2"] < gris["run1"]
-        check = fell == (claim.kind == "gri_decreased"), shown_gris
+    elif claim.kind in ("gri_decreased", "gri_increased"):
+        check = _change(document, claim.kind == "gri_decreased")
     elif claim.kind == "no_divergence" and losses:
         check = all(math.isfinite(v) for v in losses), "every reported loss is finite"
     if check is None:

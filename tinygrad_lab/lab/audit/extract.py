@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import operator
 import re
 from collections.abc import Iterable
@@ -73,6 +74,8 @@ QUANTITIES: tuple[str, ...] = (
 )
 SUFFIXES = {".ipynb": "ipynb", ".txt": "text", ".md": "markdown", ".py": "python"}
 _SOURCE_RANK = {"output": 0, "code": 1, "text": 2}  # ties in `Document.best`
+_PRINTED = {"output", "warning"}  # what running a cell leaves
+DIGIT_NAMES = ("a", "b", "c")  # the roll's last, second-last and third-last digits
 
 
 class _Placed:
@@ -136,6 +139,26 @@ class Claim(_Placed):
     line_text: str
 
 
+@dataclass(frozen=True)
+class Digits(_Placed):
+    """The digits a, b, c a document's code sets by hand (``a, b, c = 1, 5, 3``) instead of
+    taking them from its roll number: what its configuration is computed from. A digit the
+    code does not set is its roll's."""
+
+    a: int
+    b: int
+    c: int
+    file: Path
+    line: int  # the first line that sets one
+    cell: int | None
+    line_text: str
+
+    @property
+    def roll_ending(self) -> str:
+        """The last three digits of a roll whose rules these digits are (``c b a``)."""
+        return f"{self.c}{self.b}{self.a}"
+
+
 def most_precise(mentions: Iterable[Mention]) -> Mention | None:
     """Exact first, then most decimals; ties: output, code, text, then the first given."""
     return min(
@@ -154,9 +177,20 @@ class Document:
     mentions: tuple[Mention, ...]  # in file order
     claims: tuple[Claim, ...]
     unparsed: tuple[Unparsed, ...] = ()
+    digits: Digits | None = None  # the digits its code sets by hand, if it does
+    outputs_cleared: bool = False  # a notebook with code and not one line of output
 
     def all(self, quantity: str) -> list[Mention]:
-        return [m for m in self.mentions if m.quantity == quantity]
+        return list(self._by_quantity.get(quantity, ()))
+
+    @functools.cached_property
+    def _by_quantity(self) -> dict[str, list[Mention]]:
+        """The mentions of each quantity, in file order: built once, so that asking for each
+        quantity in turn costs the mentions once, not once a quantity."""
+        index: dict[str, list[Mention]] = {}
+        for mention in self.mentions:
+            index.setdefault(mention.quantity, []).append(mention)
+        return index
 
     def best(self, quantity: str) -> Mention | None:
         """The most precise mention of ``quantity`` (see `most_precise`)."""
@@ -164,8 +198,19 @@ class Document:
 
     @property
     def roll(self) -> str | None:
+        """The roll its code runs with (``ROLL_NUMBER = …``, or printed), else its text's."""
         best = self.best("roll")
         return best.text if best else None
+
+    @property
+    def code_roll(self) -> Mention | None:
+        """The roll number its code sets (or prints), if any."""
+        return most_precise(m for m in self.all("roll") if m.source != "text")
+
+    @property
+    def title_roll(self) -> Mention | None:
+        """The first roll number its prose gives (a title such as ``Roll Number: …``)."""
+        return next((m for m in self.all("roll") if m.source == "text"), None)
 
 
 # --- reading values --------------------------------------------------------------------------
@@ -280,6 +325,32 @@ def _body(lines: list[Line], i: int) -> str:
 
 
 _ASSIGNMENT = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<expr>[^=#\s][^#]*?)\s*(?:#.*)?$")
+# several names at once: `a, b, c = 1, 5, 3` (or in brackets)
+_NAMES = r"[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)+"
+_TUPLE_ASSIGNMENT = re.compile(
+    rf"^\s*(?:\(\s*(?P<bracketed>{_NAMES})\s*,?\s*\)|(?P<names>{_NAMES})\s*,?)\s*=\s*"
+    r"(?P<expr>[^=#\s][^#]*?)\s*(?:#.*)?$"
+)
+
+
+def assignments(text: str, names: dict[str, float]) -> list[tuple[str, float | None]]:
+    """Each name a code line assigns with its value, None where that is not arithmetic over
+    ``names`` (`safe_eval`): ``x = 6 + a``, ``a, b, c = 1, 5, 3``; none for other lines."""
+    single = _ASSIGNMENT.match(text)
+    if single:
+        return [(single["name"], safe_eval(single["expr"], names))]
+    several = _TUPLE_ASSIGNMENT.match(text)
+    if not several:
+        return []
+    targets = re.split(r"\s*,\s*", several["names"] or several["bracketed"])
+    tree = parse_code(several["expr"])
+    value = tree.body[0].value if tree and len(tree.body) == 1 else None
+    elements = value.elts if isinstance(value, ast.Tuple | ast.List) else []
+    if len(elements) != len(targets):  # `a, b, c = map(int, …)`: no value known
+        return [(name, None) for name in targets]
+    return [(n, safe_eval(ast.unparse(e), names)) for n, e in zip(targets, elements, strict=True)]
+
+
 _CODE_ROWS = tuple(p for p in PATTERNS if p.names is not None)
 
 
@@ -357,7 +428,11 @@ class _Scan:
 
     def __init__(self, lines: list[Line], path: Path, names: dict[str, float]) -> None:
         self.lines, self.path, self.names = lines, path, dict(names)
+        self.blocks: dict[tuple[int, int], list[int]] = {}  # each block's line indices, once
+        for k, line in enumerate(lines):
+            self.blocks.setdefault(line.block, []).append(k)
         self.sticky = set(names)  # a, b, c from the roll: `a = int(roll[-1])` keeps them
+        self.digits: dict[str, tuple[int, Line]] = {}  # a, b, c set by hand: value, first line
         self.section: dict[str, str | None] = {"run": "1", "part": None}
         self.runs_started = 0
         self.found: dict[tuple[str, int, int], Mention] = {}
@@ -392,10 +467,11 @@ class _Scan:
             ),
         )  # fmt: skip
 
-    def row(self, row: Pattern, i: int, paragraph: list[Line]) -> None:
+    def row(self, row: Pattern, i: int, headers: set[int]) -> None:
+        """``headers``: the rows whose header is in the paragraph above line ``i``."""
         line = self.lines[i]
         for m in row.regex.finditer(line.text):
-            if row.header and not any(row.header.search(p.text) for p in paragraph):
+            if row.header and id(row) not in headers:
                 continue
             if row.body and not row.body.search(_body(self.lines, i)):
                 continue
@@ -425,9 +501,9 @@ class _Scan:
         if block in self.echoed:
             return
         self.echoed.add(block)
-        cell = [line for line in self.lines if line.block == block]
+        cell = [self.lines[k] for k in self.blocks[block]]
         code = "\n".join(line.raw for line in cell if line.source == "code")
-        index = {id(line): k for k, line in enumerate(self.lines) if line.block == block}
+        index = {id(self.lines[k]): k for k in self.blocks[block]}
         outputs = [line for line in cell if line.source == "output"]
         for line, text, node in _echoes(code, outputs):
             variable = getattr(node, "id", "")
@@ -441,13 +517,13 @@ class _Scan:
         if TRAINING_LOOP.match(line.text):
             self.runs_started += 1
             self.section["run"] = str(self.runs_started)
-        assignment = _ASSIGNMENT.match(line.text)
-        if assignment:
-            value = safe_eval(assignment["expr"], self.names)
+        for name, value in assignments(line.text, self.names):
             if value is not None:
-                self.names[assignment["name"]] = value
-            elif assignment["name"] not in self.sticky:
-                self.names.pop(assignment["name"], None)
+                self.names[name] = value
+                if name in DIGIT_NAMES and value in range(10) and name not in self.digits:
+                    self.digits[name] = int(value), line
+            elif name not in self.sticky:
+                self.names.pop(name, None)
 
     def prose(self, line: Line) -> None:
         for key in ("run", "part"):
@@ -463,24 +539,28 @@ class _Scan:
     def run(self, rows: tuple[Pattern, ...]) -> tuple[list[Mention], list[Claim]]:
         """The mentions in file order, and the claims; what would not parse is in
         ``self.unparsed``."""
-        paragraph: list[Line] = []  # the lines since a blank one, in this block and source
+        # the paragraph: the lines since a blank one, in this block and source; of it, only
+        # which rows' headers it holds is kept (each line searched once, not once a row below)
+        paragraph: tuple[tuple[int, int], str] | None = None
+        headers: set[int] = set()
+        with_header = [row for row in rows if row.header]
         for i, line in enumerate(self.lines):
             if not line.text.strip():
-                paragraph = []
+                paragraph = None
                 continue
             here = (line.block, line.source)
-            if paragraph and (paragraph[-1].block, paragraph[-1].source) != here:
-                paragraph = []
+            if paragraph != here:
+                paragraph, headers = here, set()
             if line.source == "text":
                 self.prose(line)
             for row in rows:
                 if line.source in row.sources:
-                    self.row(row, i, paragraph)
+                    self.row(row, i, headers)
             if line.source == "output":
                 self.echo(i)
             if line.source == "code":
                 self.code(line)
-            paragraph.append(line)
+            headers |= {id(row) for row in with_header if row.header.search(line.text)}
         order = sorted(self.found.items(), key=lambda item: item[0][1:])
         return [mention for _, mention in order], self.claims
 
@@ -497,9 +577,22 @@ def read_document(path: str | Path) -> Document:
     lines = read_lines(path, form)
     rolls, _ = _Scan(lines, path, {}).run(tuple(p for p in PATTERNS if p.quantity == "roll"))
     roll = Document(path, form, tuple(rolls), ()).roll
-    digits = {"a": 1, "b": 2, "c": 3}
-    names = {k: float(roll[-d]) for k, d in digits.items()} if roll and len(roll) >= 3 else {}
+    places = dict(zip(DIGIT_NAMES, (-1, -2, -3), strict=True))  # a, b, c: the last digits
+    names = {k: float(roll[d]) for k, d in places.items()} if roll and len(roll) >= 3 else {}
     scan = _Scan(lines, path, names)
     mentions, claims = scan.run(PATTERNS)
     mentions = _from_zero(mentions)
-    return Document(path, form, tuple(mentions), tuple(claims), tuple(scan.unparsed))
+    digits = None
+    known = {k: int(v) for k, v in names.items()} | {k: v for k, (v, _) in scan.digits.items()}
+    if scan.digits and len(known) == 3:
+        first = next(iter(scan.digits.values()))[1]  # set in file order
+        a, b, c = (known[k] for k in DIGIT_NAMES)
+        digits = Digits(a, b, c, path, first.line, first.cell, first.raw.strip())
+    # outputs cleared: code, and no output (a text export's prose after a cell may read as
+    # output, so there: no figure read from output)
+    sources = {line.source for line in lines}
+    printed = sources if form == "ipynb" else {m.source for m in mentions}
+    cleared = form in ("ipynb", "text") and "code" in sources and printed.isdisjoint(_PRINTED)
+    return Document(
+        path, form, tuple(mentions), tuple(claims), tuple(scan.unparsed), digits, cleared
+    )

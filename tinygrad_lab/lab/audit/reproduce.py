@@ -44,16 +44,27 @@ class ConfigurationError(ValueError):
     activation): the figures cannot be reproduced, and the error says why."""
 
 
+def ran_value(mentions: list[Mention]) -> Mention | None:
+    """What a document ran with: its most precise mention of a value, unless what its code
+    printed reads otherwise (then the printout: the audit read the code wrong, the output is
+    what ran)."""
+    best = most_precise(mentions)
+    printed = most_precise(m for m in mentions if m.source == "output")
+    return printed if printed is not None and not agrees(printed, best.value, exact=True) else best
+
+
 def trained_configuration(documents: list[Document], config: LabConfig) -> LabConfig:
-    """``config`` (the roll's rules) with every value the submission states instead: its most
-    precise mention across ``documents``. Layers added at the break come from the stated count,
-    or from the depth stated after it."""
+    """``config`` (the rules of the digits the code ran with) with every value the submission
+    states instead: what it ran with across ``documents`` (`ran`). Layers added at the break
+    come from the stated count, or from the depth stated after it."""
     best, rules = {}, config.network()
     for quantity in (*TRAINED, "added_layers", "hidden_layers_after"):
-        mention = most_precise(m for d in documents for m in d.all(quantity))
+        mention = ran_value([m for d in documents for m in d.all(quantity)])
         # a value that is the rule's, printed short ("0.018" for 0.002 × 9, which is
         # 0.018000000000000002), trains as the rule's: the notebook computed it from the digits
-        if mention is not None and not (quantity in rules and agrees(mention, rules[quantity])):
+        if mention is not None and not (
+            quantity in rules and agrees(mention, rules[quantity], exact=True)
+        ):
             best[quantity] = mention.value
     values: dict[str, object] = {q: best[q] for q in TRAINED if q in best}
     if "added_layers" in best:
@@ -126,23 +137,41 @@ def _as(mention: Mention, key: str) -> str:
     return "; ".join(notes)
 
 
-def _row(mention: Mention, figures: SeedFigures) -> Row:
+def _row(mention: Mention, figures: SeedFigures) -> tuple[Row, str]:
     """A figure against the seed's: as the document places it, or as any of its
-    alternatives (another run, an epoch counted from 0), whichever it reproduces."""
+    alternatives (another run, an epoch counted from 0), whichever it reproduces; and the
+    key it reproduced as ("" if none)."""
     values = [(key, _value(figures, key)) for key in mention.keys]
     for key, value in values:
         if not isinstance(value, _AfterDivergence) and agrees(mention, value):
             return Row(figure_name(key), mention.text, shown(value), "reproduced",
-                       mention.where, _as(mention, key))  # fmt: skip
+                       mention.where, _as(mention, key)), key  # fmt: skip
     key, value = next(((k, v) for k, v in values if v is not None), values[0])
     if isinstance(value, _AfterDivergence):
-        return Row(figure_name(key), mention.text, None, "not checked", mention.where, value.note)
-    return Row(figure_name(key), mention.text, shown(value), "not reproduced", mention.where)
+        row = Row(figure_name(key), mention.text, None, "not checked", mention.where, value.note)
+        return row, ""
+    return Row(figure_name(key), mention.text, shown(value), "not reproduced", mention.where), ""
 
 
-def _rows(document: Document, figures: SeedFigures) -> list[Row]:
-    """Every mention of a Part A figure against the seed's own figures."""
-    return [_row(mention, figures) for mention in part_a_mentions(document)]
+def _rows(document: Document, figures: SeedFigures) -> tuple[list[Row], list[str]]:
+    """Every mention of a Part A figure against the seed's own figures, and the key each
+    reproduced as."""
+    placed = [_row(mention, figures) for mention in part_a_mentions(document)]
+    return [row for row, _ in placed], [key for _, key in placed]
+
+
+def placed(document: Document, result: DocumentSeed | None) -> Document:
+    """``document`` with each Part A figure its seed reproduced read as the run and epoch it
+    reproduced as (no longer a guess), so that its claims and GRIs are checked against the
+    run the seed search matched rather than a guessed one. Unchanged when not reproduced."""
+    if result is None or result.outcome != "reproduced":
+        return document
+    keys = {id(m): key for m, key in zip(part_a_mentions(document), result.keys, strict=True)}
+    mentions = tuple(
+        dataclasses.replace(m, quantity=keys[id(m)], alternatives=()) if keys.get(id(m)) else m
+        for m in document.mentions
+    )
+    return dataclasses.replace(document, mentions=mentions)
 
 
 def _score(rows: list[Row]) -> tuple[int, int]:
@@ -197,7 +226,9 @@ class _Attempt:
         self.matches, self.trained = _candidates(document, config, losses, order)
         setting = Setting(config, epochs=EPOCHS, structural_break=True, run3=True)
         self.results = train_seeds(setting, self.trained, order)
-        self.rows = [_rows(document, figures) for figures in self.results]
+        placed = [_rows(document, figures) for figures in self.results]
+        self.rows = [rows for rows, _ in placed]
+        self.keys = [keys for _, keys in placed]
         self.scores = [_score(rows) for rows in self.rows]
         self.exact = [k for k, (hit, of) in enumerate(self.scores) if hit == of]
 
@@ -237,7 +268,7 @@ def search_seed(
 
 def _reproduced(document: Document, attempt: _Attempt) -> DocumentSeed:
     seeds = [attempt.results[k].seed for k in attempt.exact]
-    rows = attempt.rows[attempt.exact[0]]
+    rows, keys = attempt.rows[attempt.exact[0]], attempt.keys[attempt.exact[0]]
     also = f" (also seeds {', '.join(map(str, seeds[1:]))})" if len(seeds) > 1 else ""
     unchecked = sum(row.verdict == "not checked" for row in rows)
     after = f" ({unchecked} after a divergence not checked)" if unchecked else ""
@@ -246,7 +277,13 @@ def _reproduced(document: Document, attempt: _Attempt) -> DocumentSeed:
         f"{ORDERS[attempt.order]}"
     )
     return DocumentSeed(
-        document.path, seeds[0], "reproduced", why, tuple(attempt.matches), tuple(rows)
+        document.path,
+        seeds[0],
+        "reproduced",
+        why,
+        tuple(attempt.matches),
+        tuple(rows),
+        tuple(keys),
     )
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 from tinygrad_lab.lab.audit.extract import Mention
 from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS
 
-# Every verdict a row can have; the first four are findings (what the instructor must read).
-FINDINGS = ("wrong", "not reproduced", "inconsistent", "contradicted")
+# Every verdict a row can have; the findings are what the instructor must read. The last four
+# are about what was handed in rather than a figure in it (the "submission" rows).
+SUBMISSION_FINDINGS = ("unreadable format", "nothing to audit", "roll mismatch", "handed in twice")
+FINDINGS = ("wrong", "not reproduced", "inconsistent", "contradicted", *SUBMISSION_FINDINGS)
 VERDICTS = (*FINDINGS, "correct", "open", "missing", "reproduced", "holds", "not checked")
 
 # A printed figure and a computed one agree when the printed one is the computed value rounded
@@ -50,9 +52,11 @@ def figure_name(quantity: str) -> str:
     return f"run {number} {QUANTITY_NAMES.get(rest, rest)}"
 
 
-def agrees(mention: Mention, value: float | str | None) -> bool:
+def agrees(mention: Mention, value: float | str | None, exact: bool = False) -> bool:
     """Whether ``mention`` is ``value`` to the precision it is printed with (rounded or
-    truncated), or exactly (a fraction such as 1/7, a name)."""
+    truncated), or exactly (a fraction such as 1/7, a name). ``exact``: ``value`` is no
+    trained figure but a rule's or a count (6, 0.008), which no BLAS kernel shifts: no
+    `FLOAT_SLACK`, so that "5" is not 6 truncated nor "0.007" 0.008."""
     if value is None or isinstance(mention.value, str) or isinstance(value, str):
         return mention.value == value
     reported, value = float(mention.value), float(value)
@@ -60,7 +64,7 @@ def agrees(mention: Mention, value: float | str | None) -> bool:
         # nan or inf, whichever the notebook's arithmetic met first (0/0 is nan, x/0 inf, and
         # a diverged loss goes from inf to nan): both undefined is agreement
         return not (math.isfinite(reported) or math.isfinite(value))
-    slack = FLOAT_SLACK * max(abs(value), abs(reported))
+    slack = 0.0 if exact else FLOAT_SLACK * max(abs(value), abs(reported))
     if mention.decimals is None:
         return abs(reported - value) <= slack
     unit = 10.0**-mention.decimals
@@ -122,6 +126,9 @@ class DocumentSeed:
     explanation: str
     candidates: tuple[int, ...] = ()
     rows: tuple[Row, ...] = ()
+    # the Part A key each row's figure reproduced as ("" where none): the run and epoch the
+    # search placed it in, which the consistency checks then read it as
+    keys: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -148,15 +155,31 @@ class SubmissionAudit:
     part_a_figures: dict[str, str] = field(default_factory=dict)  # quantity -> best text
     class_findings: tuple[str, ...] = ()  # set by the class audit: shared figures, copied rules
     class_notes: tuple[str, ...] = ()  # what the class tells that is no finding (an original)
+    # what was handed in: a file that cannot be read, nothing to audit, a roll that disagrees
+    # with whose submission it is, a roll handed in twice (`SUBMISSION_FINDINGS`)
+    handed_in: tuple[Row, ...] = ()
+    # whose configuration the search trained when not the roll's own ("" when it is)
+    configuration_owner: str = ""
 
     def sections(self) -> dict[str, tuple[Row, ...]]:
-        """The report's tables: rules, reproduction (every document's rows), consistency."""
+        """The report's tables: what was handed in, rules, reproduction (every document's
+        rows), consistency."""
         rows = tuple(row for document in self.reproduction for row in document.rows)
-        return {"rules": self.rules, "reproduction": rows, "consistency": self.consistency}
+        return {
+            "submission": self.handed_in,
+            "rules": self.rules,
+            "reproduction": rows,
+            "consistency": self.consistency,
+        }
 
     @property
     def findings(self) -> list[Row]:
         return [row for rows in self.sections().values() for row in rows if row.finding]
+
+    @property
+    def finding_count(self) -> int:
+        """Every finding: the rows' and the class's."""
+        return len(self.findings) + len(self.class_findings)
 
     @property
     def seeds(self) -> list[int | None]:
@@ -177,7 +200,9 @@ class SubmissionAudit:
             "roll": self.roll,
             "documents": [str(path) for path in self.documents],
             "configuration": self.configuration,
+            "configuration_owner": self.configuration_owner,
             "clean": self.clean,
+            "submission": [row.to_json() for row in self.handed_in],
             "rules": [row.to_json() for row in self.rules],
             "reproduction": [document.to_json() for document in self.reproduction],
             "consistency": [row.to_json() for row in self.consistency],
@@ -187,12 +212,39 @@ class SubmissionAudit:
 
 
 @dataclass(frozen=True)
+class ReadError:
+    """A line for what the audit could not read: a path or file (``kind`` "file": not
+    audited), or one figure of a file that was audited without it (``kind`` "figure")."""
+
+    text: str
+    kind: str = "file"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("file", "figure"):
+            raise ValueError(f"unknown kind {self.kind!r}; expected 'file' or 'figure'")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class ClassAudit:
-    """Every submission audited, and the lines for what could not be read (one a file)."""
+    """Every submission audited, and a line for each path or file that could not be read
+    and each figure that did not parse (`ReadError`)."""
 
     submissions: tuple[SubmissionAudit, ...]
-    errors: tuple[str, ...] = ()
+    errors: tuple[ReadError, ...] = ()
     seed_range: tuple[int, int] = NOTEBOOK_SEEDS
+
+    @property
+    def not_read(self) -> list[ReadError]:
+        """The paths and files that could not be read (not audited)."""
+        return [e for e in self.errors if e.kind == "file"]
+
+    @property
+    def unparsed(self) -> list[ReadError]:
+        """The figures that did not parse (their files were audited without them)."""
+        return [e for e in self.errors if e.kind == "figure"]
 
     @property
     def clean(self) -> bool:
@@ -203,6 +255,7 @@ class ClassAudit:
         return {
             "seed_range": list(self.seed_range),
             "clean": self.clean,
-            "errors": list(self.errors),
+            "errors": [str(e) for e in self.not_read],
+            "unparsed": [str(e) for e in self.unparsed],
             "submissions": [s.to_json() for s in self.submissions],
         }

@@ -70,7 +70,7 @@ def _row(quantity: str, mention: Mention, expected: object, config: LabConfig) -
             f"the documents leave this rule open for roll {config.roll} ({rule.rule}); "
             f"{shown(expected)} is the documented default, not a rule",
         )
-    if agrees(mention, expected):
+    if agrees(mention, expected, exact=True):
         return Row(figure_name(quantity), text, shown(expected), "correct", mention.where)
     if expected is None:  # the output-size formula gives no whole number for this roll
         expected_text = "no whole number"

@@ -1,14 +1,20 @@
 """Audit submissions: read every file under the paths given, group them into submissions, audit
-each (rules, seed search, consistency), then the class as a whole (shared figures, another
-roll's configuration).
+each (what was handed in, rules, seed search, consistency), then the class as a whole (a roll
+handed in twice, shared figures, another roll's configuration).
 
-A submission is the documents of one roll number in one folder: a student's notebook and
-write-up together (the seed documents are one submission), each student of a class folder on
-their own, whether the class keeps one folder a student or all files side by side."""
+A submission is the documents of one roll number in one folder (or one student's folder and
+its subfolders): a student's notebook and write-up together (the seed documents are one
+submission), each student of a class folder on their own, whether the class keeps one folder a
+student or all files side by side. Its roll is whose it is by how it was handed in (its
+folder's or file's name, else its title, else its code's ROLL_NUMBER: `handed_in`); a code or
+title that gives another roll is a finding, and so are a roll handed in twice, a submission
+with no Part A figure ("nothing to audit") and one the audit cannot read ("unreadable
+format")."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import re
@@ -23,12 +29,14 @@ from tinygrad_lab.lab.audit.extract import (
     SUFFIXES,
     Document,
     ExtractionError,
-    most_precise,
     read_document,
 )
 from tinygrad_lab.lab.audit.reproduce import (
     ConfigurationError,
     EpochOneLosses,
+    part_a_quantities,
+    placed,
+    ran_value,
     reported,
     search_seed,
     trained_configuration,
@@ -36,108 +44,411 @@ from tinygrad_lab.lab.audit.reproduce import (
 from tinygrad_lab.lab.audit.result import (
     ClassAudit,
     DocumentSeed,
+    ReadError,
     Row,
     SubmissionAudit,
     figure_name,
 )
 from tinygrad_lab.lab.audit.rules_check import CONFIGURATION, check_rules, expected_values
-from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS, RollNumberError, lab_config
+from tinygrad_lab.lab.rules import (
+    EXAMPLE_ROLL,
+    NOTEBOOK_SEEDS,
+    LabConfig,
+    RollNumberError,
+    lab_config,
+)
 
 REPORT_NAMES = {"audit.md", "audit.csv", "audit.json"}  # the audit's own files: never read back
 SHARED_FIGURES = 3  # identical printed Part A figures (3+ decimals) that only a shared run gives
 CONFIGURATION_COPIED = ("hidden_width", "hidden_layers", "learning_rate", "init_range")
 
 
+# who a submission is by, from the most to the least trusted: a class's folders and file names
+# are how work is handed in; a title and the code are what a student typed (or copied)
+ROLL_SOURCES = {
+    "folder": "its folder's name",
+    "file": "its file's name",
+    "title": "its title",
+    "code": "its code's ROLL_NUMBER",
+}
+
+
+@dataclass(frozen=True)
+class NamedRoll:
+    """A roll number a submission names: by its folder's or file's name, its title, or the
+    ``ROLL_NUMBER`` its code runs with (``by``, a key of `ROLL_SOURCES`)."""
+
+    roll: str
+    by: str
+    where: str
+
+    def __str__(self) -> str:
+        return f"{self.roll} ({ROLL_SOURCES[self.by]}, {self.where})"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file handed in that the audit cannot read, and why."""
+
+    path: Path
+    reason: str
+
+
 @dataclass(frozen=True)
 class Submission:
-    """The documents of one roll in one folder (``name`` is how reports call it: the roll, or
-    the roll a file's name gives where its text gives another)."""
+    """The documents of one roll in one folder. ``roll`` is whose it is (`handed_in`: its
+    folder's name, its file's, its title, else its code's roll); ``name`` is how reports
+    call it (the roll, or folder/roll when two folders hold one roll); ``rolls``: every roll
+    it names, each source once; ``unreadable``: its files that could not be read, when it
+    has no document the audit can read."""
 
     name: str
     roll: str
     documents: tuple[Document, ...]
+    rolls: tuple[NamedRoll, ...] = ()
+    unreadable: tuple[Unreadable, ...] = ()
 
 
-def _files(paths: Sequence[str | Path], errors: list[str]) -> list[Path]:
-    """The submission files under ``paths``; a line in ``errors`` for each path with none."""
-    files: list[Path] = []
+def _files(paths: Sequence[str | Path], errors: list[str]) -> list[tuple[Path, Path | None]]:
+    """Every file under ``paths``, each with the folder given that holds it (None: the file
+    was given itself); a line in ``errors`` for each path that is not there."""
+    files: list[tuple[Path, Path | None]] = []
     for path in map(Path, paths):
         if path.is_file():
-            files.append(path)
+            files.append((path, None))
         elif path.is_dir():
-            found = sorted(
-                Path(root) / name
+            files += sorted(
+                (Path(root) / name, path)
                 for root, dirs, names in os.walk(path)
                 for name in names
-                if Path(name).suffix in SUFFIXES
-                and name not in REPORT_NAMES
+                if name not in REPORT_NAMES
+                and not name.startswith(".")
                 and not any(part.startswith(".") for part in Path(root).relative_to(path).parts)
             )
-            if not found:
-                errors.append(f"{path}: no submission in this folder (expected {_suffixes()})")
-            files += found
         else:
             errors.append(f"{path}: no such file or folder")
     return list(dict.fromkeys(files))
 
 
-def _read(file: Path, errors: list[str]) -> Document | None:
-    """The document in ``file``, or None with a line in ``errors`` saying why not; a line too
-    for each figure that does not parse (the document is audited without it)."""
+def _name_roll(name: str, length: int | None) -> str | None:
+    """The roll number a file's or folder's name gives (``102300125.ipynb``,
+    ``lab6_102300125.md``): its one number of six digits or more, of ``length`` digits when
+    the class's rolls have that length (a date in a name is no roll)."""
+    found = [n for n in re.findall(r"(?<!\d)\d{6,}(?!\d)", name) if length in (None, len(n))]
+    return found[0] if len(found) == 1 else None
+
+
+def _named_rolls(file: Path, root: Path | None, length: int | None) -> list[NamedRoll]:
+    """The rolls a file's name and its folder's give: the nearest folder below the folder
+    given that names one (the folder given may be named anyhow)."""
+    rolls = []
+    folders = file.parent.relative_to(root).parts if root is not None else ()
+    folder = next((r for part in reversed(folders) if (r := _name_roll(part, length))), None)
+    if folder is not None:
+        rolls.append(NamedRoll(folder, "folder", f"{file.parent.name}/"))
+    named = _name_roll(file.stem, length)
+    if named is not None:
+        rolls.append(NamedRoll(named, "file", file.name))
+    return rolls
+
+
+def _document_rolls(document: Document) -> list[NamedRoll]:
+    """The rolls a document's title and code give."""
+    rolls = []
+    for by, mention in (("title", document.title_roll), ("code", document.code_roll)):
+        if mention is not None:
+            rolls.append(NamedRoll(mention.text, by, mention.where))
+    return rolls
+
+
+def _ordered(rolls: Sequence[NamedRoll]) -> list[NamedRoll]:
+    return sorted(rolls, key=lambda r: list(ROLL_SOURCES).index(r.by))
+
+
+def handed_in(rolls: Sequence[NamedRoll]) -> NamedRoll:
+    """Whose submission it is: the first roll in `ROLL_SOURCES`' order, except the course's
+    example roll, which a copied example notebook still says, when any other is named."""
+    ordered = _ordered(rolls)
+    own = [r for r in ordered if r.roll != EXAMPLE_ROLL]
+    return (own or ordered)[0]
+
+
+def _read(file: Path) -> Document | Unreadable:
+    """The document in ``file``, or why it cannot be read."""
+    if file.suffix.lower() not in SUFFIXES:
+        kind = FORMATS.get(file.suffix.lower(), f"a {file.suffix or 'suffixless'} file")
+        return Unreadable(file, f"{kind}, which the audit cannot read")
     try:
-        document = read_document(file)
+        return read_document(file)
     except ExtractionError as err:
-        errors.append(str(err))
-        return None
-    if document.roll is None:
-        bad = [u.text for u in document.unparsed if u.quantity == "roll"]
-        found = f"roll number {bad[0]!r} is not all digits" if bad else "no roll number"
-        errors.append(
-            f"{file}: {found} (expected e.g. ROLL_NUMBER = 102303346 or "
-            "'Roll Number: 102303346'); not audited"
-        )
-        return None
-    errors += [
-        f"{file.parent / u.where}: {figure_name(u.quantity)} {u.text!r} does not parse as a "
-        "number; audited as not found"
+        return Unreadable(file, str(err).removeprefix(f"{file}: "))
+
+
+def _unparsed(document: Document) -> list[str]:
+    """A line for each figure of an audited document that does not parse (audited without
+    it)."""
+    return [
+        f"{document.path.parent / u.where}: {figure_name(u.quantity)} {u.text!r} does not "
+        "parse as a number; audited as not found"
         for u in document.unparsed
         if u.quantity != "roll"
     ]
-    return document
 
 
-def collect(paths: Sequence[str | Path]) -> tuple[list[Submission], list[str]]:
-    """The submissions under ``paths`` (files, or folders searched recursively) and one line
-    for each path or file that could not be read."""
+def _no_roll(document: Document) -> str:
+    bad = [u.text for u in document.unparsed if u.quantity == "roll"]
+    found = f"roll number {bad[0]!r} is not all digits" if bad else "no roll number"
+    return (
+        f"{document.path}: {found} (expected e.g. ROLL_NUMBER = 102303346 or "
+        "'Roll Number: 102303346'); not audited"
+    )
+
+
+FORMATS = {
+    ".pdf": "a PDF",
+    ".docx": "a Word document",
+    ".doc": "a Word document",
+    ".odt": "an OpenDocument text",
+    ".rtf": "a rich-text file",
+    ".html": "a web page",
+    ".htm": "a web page",
+    ".png": "an image",
+    ".jpg": "an image",
+    ".jpeg": "an image",
+    ".zip": "an archive",
+}
+
+
+def _area(folder: Path, root: Path | None) -> Path:
+    """Where a student's work is: the subfolder of the folder given that holds ``folder``
+    (a student's own folder, its subfolders too), else ``folder`` itself."""
+    if root is None or folder == root:
+        return folder
+    return root / folder.relative_to(root).parts[0]
+
+
+def collect(
+    paths: Sequence[str | Path],
+) -> tuple[list[Submission], list[str], list[str]]:
+    """The submissions under ``paths`` (files, or folders searched recursively), one line for
+    each path or file that could not be read, and one for each figure that did not parse.
+
+    A submission is the documents one roll is handed in as (`handed_in`) in one folder, or
+    in a student's folder and its subfolders when they hold that roll only. A file the audit
+    cannot read (a PDF, a Word document, a broken notebook) is one too, with the finding
+    "unreadable format", when its name or folder names a roll, or it is in a student's folder
+    below the folder given, that has no readable document; beside a readable one it is a
+    line in the errors (a text or notebook) or left alone (an image); a file no one's name
+    claims is a line in the errors."""
     errors: list[str] = []
-    groups: dict[tuple[Path, str, str], list[Document]] = defaultdict(list)
-    for file in _files(paths, errors):
-        document = _read(file, errors)
-        if document is not None:
-            groups[file.parent, document.roll, _named(file) or document.roll].append(document)
+    unparsed: list[str] = []
+    files = _files(paths, errors)
+    read = [(file, root, _read(file)) for file, root in files]
+    documents = [(f, root, d) for f, root, d in read if isinstance(d, Document)]
+    lengths = {len(r.roll) for *_, d in documents for r in _document_rolls(d)}
+    length = lengths.pop() if len(lengths) == 1 else None
+    found: set[Path | None] = {root for _, root, _ in documents}  # folders given with a file
+    whose = []
+    for file, root, document in documents:
+        rolls = _named_rolls(file, root, length) + _document_rolls(document)
+        if rolls:
+            whose.append((file, root, document, rolls, handed_in(rolls).roll))
+            unparsed += _unparsed(document)
+        else:
+            errors.append(_no_roll(document))
+    area_rolls: dict[Path, set[str]] = defaultdict(set)  # the rolls in each student's folder
+    for file, root, *_, roll in whose:
+        area_rolls[_area(file.parent, root)].add(roll)
+    groups: dict[tuple[Path, str], list[tuple[Document | Unreadable, list[NamedRoll]]]]
+    groups = defaultdict(list)
+    for file, root, document, rolls, roll in whose:
+        area = _area(file.parent, root)
+        folder = area if len(area_rolls[area]) == 1 else file.parent
+        groups[folder, roll].append((document, rolls))
+    for file, root, unreadable in read:
+        if isinstance(unreadable, Document):
+            continue
+        rolls = _named_rolls(file, root, length)
+        roll = handed_in(rolls).roll if rolls else ""
+        area = _area(file.parent, root)
+        beside = roll in area_rolls[area] if roll else bool(area_rolls[area])
+        if not beside and (roll or (root is not None and area != root)):
+            groups[area, roll].append((unreadable, rolls))  # all that roll handed in
+        elif file.suffix.lower() in SUFFIXES or root is None:  # an image beside is no matter
+            errors.append(f"{file}: {unreadable.reason}")
+        else:
+            continue
+        found.add(root)
+    errors += [
+        f"{path}: no submission in this folder (expected {_suffixes()})"
+        for path in map(Path, paths)
+        if path.is_dir() and path not in found
+    ]
+    return _submissions(groups), errors, unparsed
+
+
+def _submissions(groups: dict[tuple[Path, str], list]) -> list[Submission]:
+    """A submission for each group, named by its roll (folder/roll when two folders hold one
+    roll; its folder's name when no roll is known)."""
+    labels = [roll or folder.name for folder, roll in groups]
     submissions = []
-    for (folder, roll, named), documents in groups.items():
-        name = named if sum(n == named for _, _, n in groups) == 1 else f"{folder.name}/{named}"
-        submissions.append(Submission(name, roll, tuple(documents)))
-    return submissions, errors
-
-
-def _named(file: Path) -> str | None:
-    """The roll number a file's name gives (``102300125.ipynb``, ``lab6_102300125.md``): a
-    file whose name says another roll than its text is that student's, not merged into the
-    submission of the roll its text gives (named by the file's roll, audited by its text's)."""
-    found = re.findall(r"(?<!\d)\d{6,}(?!\d)", file.stem)
-    return found[0] if len(found) == 1 else None
+    for (folder, roll), items in groups.items():
+        label = roll or folder.name
+        name = label if labels.count(label) == 1 else f"{folder.name}/{label}"
+        named = {(r.by, r.roll): r for _, rolls in items for r in rolls}
+        submissions.append(
+            Submission(
+                name,
+                roll,
+                tuple(d for d, _ in items if isinstance(d, Document)),
+                tuple(named.values()),
+                tuple(d for d, _ in items if isinstance(d, Unreadable)),
+            )
+        )
+    return submissions
 
 
 def _suffixes() -> str:
     return ", ".join(sorted(SUFFIXES))
 
 
+SUPPORTED = ".ipynb (with its outputs), a notebook exported to .txt, .md or .py"
+
+
+def _roll_rows(submission: Submission) -> list[Row]:
+    """A row for each roll the submission names other than the one it is handed in as:
+    both rolls, where each is said, and whose submission it is."""
+    # the most trusted source of the roll it is handed in as
+    whose = next((r for r in _ordered(submission.rolls) if r.roll == submission.roll), None)
+    rows = []
+    for named in submission.rolls:
+        if whose is None or named.roll == submission.roll:
+            continue
+        says = "runs with ROLL_NUMBER =" if named.by == "code" else "gives roll"
+        source = ROLL_SOURCES[named.by].removesuffix(" ROLL_NUMBER").removesuffix("'s")
+        note = f"this is roll {submission.roll}'s submission, but {source} {says} {named.roll}"
+        if named.roll == EXAMPLE_ROLL:
+            note += " (the course's example notebook's)"
+        if named.by == "code":
+            note += (
+                f": its configuration and figures are roll {named.roll}'s; the rules are "
+                f"checked for roll {submission.roll}"
+            )
+        rows.append(
+            Row(
+                figure_name("roll"),
+                f"{named.roll} ({ROLL_SOURCES[named.by]})",
+                f"{submission.roll} ({ROLL_SOURCES[whose.by]}, {whose.where})",
+                "roll mismatch",
+                named.where,
+                note,
+            )
+        )
+    return rows
+
+
+def _unreadable_rows(submission: Submission) -> list[Row]:
+    return [
+        Row("document", u.path.name, SUPPORTED, "unreadable format", u.path.name,
+            f"{u.reason}: nothing of it can be audited")
+        for u in submission.unreadable
+    ]  # fmt: skip
+
+
+def _nothing_to_audit(documents: list[Document]) -> list[Row]:
+    """A row when no document reports a Part A figure: nothing it ran can be checked."""
+    if any(part_a_quantities(d) for d in documents):
+        return []
+    cleared = [d.path.name for d in documents if d.outputs_cleared]
+    note = (
+        f"{', '.join(cleared)}: code with not one line of output (outputs cleared), so no "
+        "figure it printed is left to reproduce"
+        if cleared
+        else "no document of it reports a loss, a gradient norm or a GRI"
+    )
+    where = ", ".join(d.path.name for d in documents)
+    return [
+        Row("Part A figures", None, "the losses, gradient norms and GRIs of runs 1 and 2",
+            "nothing to audit", where, note)
+    ]  # fmt: skip
+
+
+def _ran_rules(documents: list[Document], rules: LabConfig) -> LabConfig:
+    """The rules of the digits the code ran with: those it sets by hand, else its
+    ROLL_NUMBER's, else (no code) the roll's own. The values it states override them."""
+    digits = next((d.digits for d in documents if d.digits is not None), None)
+    if digits is not None:
+        return lab_config(digits.roll_ending)
+    code = next((d.code_roll.text for d in documents if d.code_roll is not None), None)
+    try:
+        return lab_config(code) if code is not None else rules
+    except RollNumberError:
+        return rules
+
+
+def _same_network(first: dict[str, object], second: dict[str, object]) -> bool:
+    return all(
+        first[k] == second[k]
+        if isinstance(first[k], str) or isinstance(second[k], str)
+        else math.isclose(float(first[k]), float(second[k]), rel_tol=1e-9)
+        for k in first
+    )
+
+
+def _digits_text(config: LabConfig) -> str:
+    return f"a = {config.a}, b = {config.b}, c = {config.c}"
+
+
+@functools.cache
+def _every_digits() -> tuple[LabConfig, ...]:
+    """The rules of every digits a, b, c (once a process)."""
+    return tuple(lab_config(f"{k:03d}") for k in range(1000))
+
+
+def _digits_giving(network: dict[str, object]) -> str:
+    """Whose configuration ``network`` is, by the digits a, b, c whose rules give it."""
+    configs = [c for c in _every_digits() if _same_network(network, c.network())]
+    if not configs:
+        return "a configuration no roll's rules give (no digits a, b, c)"
+    parts = []
+    for name in ("a", "b", "c"):
+        values = [str(v) for v in sorted({getattr(c, name) for c in configs})]
+        listed = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+        parts.append(f"{name} = {listed}")
+    return "the configuration of digits " + ", ".join(parts)
+
+
+def configuration_owner(config: LabConfig, roll: str, documents: list[Document]) -> str:
+    """Whose configuration the seed search trained, when not roll ``roll``'s own ("" when
+    it is): the digits the code sets by hand, its ROLL_NUMBER's, else the digits that give
+    it. A roll of the class that has it is named by the class audit."""
+    trained, rules = config.network(), lab_config(roll)
+    if _same_network(trained, rules.network()):
+        return ""
+    own = f"not roll {roll}'s ({_digits_text(rules)})"
+    digits = next((d.digits for d in documents if d.digits is not None), None)
+    typed = lab_config(digits.roll_ending) if digits is not None else None
+    if typed is not None and _same_network(trained, typed.network()):
+        return (
+            f"the configuration of digits {_digits_text(typed)}, which its code sets by hand "
+            f"({digits.where}: {digits.line_text}), {own}"
+        )
+    code = next((d.code_roll.text for d in documents if d.code_roll is not None), None)
+    if code not in (None, roll) and _same_network(trained, lab_config(code).network()):
+        return f"the configuration of roll {code} (its code's ROLL_NUMBER), {own}"
+    return f"{_digits_giving(trained)}, {own}"
+
+
 def audit_submission(
     submission: Submission, seed_range: tuple[int, int] = NOTEBOOK_SEEDS
 ) -> SubmissionAudit:
-    """Rules, the seed search of each document, and consistency, for one submission."""
+    """What was handed in (its rolls, whether it can be read and holds anything to check),
+    rules, the seed search of each document, and consistency, for one submission."""
+    handed = _roll_rows(submission)
+    if not submission.documents:
+        paths = tuple(u.path for u in submission.unreadable)
+        return SubmissionAudit(submission.name, submission.roll, paths, {}, (), (), (),
+                               handed_in=tuple(handed + _unreadable_rows(submission)))  # fmt: skip
     documents = list(submission.documents)
     try:
         rules_config = lab_config(submission.roll)
@@ -148,9 +459,10 @@ def audit_submission(
         rules = check_rules(documents, rules_config)
     reproduction: list[DocumentSeed] = []
     configuration: dict[str, float | int | str] = {}
+    owner = ""
     if rules_config is not None:
         try:
-            config = trained_configuration(documents, rules_config)
+            config = trained_configuration(documents, _ran_rules(documents, rules_config))
         except ConfigurationError as err:
             reproduction = [
                 DocumentSeed(d.path, None, "not searched", f"cannot train: {err}")
@@ -159,10 +471,14 @@ def audit_submission(
             ]
         else:
             configuration = config.network()
+            owner = configuration_owner(config, submission.roll, documents)
             losses = EpochOneLosses(range(seed_range[0], seed_range[1] + 1))
             searched = (search_seed(document, config, losses) for document in documents)
             reproduction = [result for result in searched if result is not None]
-    consistency = [row for document in documents for row in check_consistency(document)]
+    by_path = {result.path: result for result in reproduction}
+    consistency = [
+        row for d in documents for row in check_consistency(placed(d, by_path.get(d.path)))
+    ]
     return SubmissionAudit(
         submission.name,
         submission.roll,
@@ -172,6 +488,8 @@ def audit_submission(
         tuple(reproduction),
         tuple(consistency),
         {m.quantity: m.text for d in documents for m in reported(d)},
+        handed_in=tuple(handed + _nothing_to_audit(documents)),
+        configuration_owner=owner,
     )
 
 
@@ -193,7 +511,7 @@ def _stated(audit: SubmissionAudit, documents: tuple[Document, ...]) -> dict[str
     """The configuration a submission states (its most precise mentions)."""
     stated = {}
     for quantity in CONFIGURATION_COPIED:
-        mention = most_precise(m for d in documents for m in d.all(quantity))
+        mention = ran_value([m for d in documents for m in d.all(quantity)])
         if mention is not None and not isinstance(mention.value, str):
             stated[quantity] = float(mention.value)
     return stated
@@ -232,10 +550,38 @@ def class_findings(
                 f"its configuration ({_listed(stated)}) breaks roll {audit.roll}'s rules and is "
                 f"the configuration of roll {', '.join(sorted(theirs))} in this class"
             )
+    twice = _handed_in_twice(audits)
     return [
-        dataclasses.replace(a, class_findings=tuple(notes[a.name]), class_notes=tuple(told[a.name]))
+        dataclasses.replace(
+            a,
+            class_findings=tuple(notes[a.name]),
+            class_notes=tuple(told[a.name]),
+            handed_in=a.handed_in + tuple(twice[a.name]),
+        )
         for a in audits
     ]
+
+
+def _where(audit: SubmissionAudit) -> str:
+    return ", ".join(f"{p.parent.name}/{p.name}" for p in audit.documents)
+
+
+def _handed_in_twice(audits: list[SubmissionAudit]) -> dict[str, list[Row]]:
+    """A row on each submission of a roll that two or more submissions are handed in as,
+    naming the others."""
+    by_roll: dict[str, list[SubmissionAudit]] = defaultdict(list)
+    for audit in audits:
+        if audit.roll:
+            by_roll[audit.roll].append(audit)
+    rows: dict[str, list[Row]] = defaultdict(list)
+    for roll, same in by_roll.items():
+        for audit in same if len(same) > 1 else ():
+            others = "; ".join(f"{o.name} ({_where(o)})" for o in same if o is not audit)
+            rows[audit.name].append(
+                Row(figure_name("roll"), roll, None, "handed in twice", _where(audit),
+                    f"{len(same)} submissions are handed in as roll {roll}: also {others}")
+            )  # fmt: skip
+    return rows
 
 
 def _own_rules(audit: SubmissionAudit) -> bool:
@@ -294,7 +640,7 @@ def audit_paths(
 ) -> ClassAudit:
     """Audit every submission under ``paths``: one alone here, a class on a process pool with
     a progress bar (the sweeps' own, `sweep.run_many`)."""
-    submissions, errors = collect(paths)
+    submissions, errors, unparsed = collect(paths)
     audit = partial(audit_submission, seed_range=seed_range)
     if len(submissions) > 1:
         from tinygrad_lab.lab.sweep import run_many
@@ -302,4 +648,5 @@ def audit_paths(
         audits = run_many(submissions, workers=workers, progress=progress, fn=audit)
     else:
         audits = [audit(s) for s in submissions]
-    return ClassAudit(tuple(class_findings(audits, submissions)), tuple(errors), seed_range)
+    problems = [ReadError(e) for e in errors] + [ReadError(u, "figure") for u in unparsed]
+    return ClassAudit(tuple(class_findings(audits, submissions)), tuple(problems), seed_range)
