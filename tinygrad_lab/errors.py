@@ -82,12 +82,6 @@ def freed_graph(op: str) -> RuntimeError:
     )
 
 
-def wrong_gradient_dtype(grad: Any, op: str, i: int, dtype: Any) -> TypeError:
-    return TypeError(
-        f"{op}.backward returned a {grad.dtype} gradient for input {i}, which is {dtype}"
-    )
-
-
 def not_twice_differentiable(op: str) -> RuntimeError:
     return RuntimeError(
         f"{op}: backward with create_graph=True: this op saved a float array that is neither "

@@ -226,10 +226,9 @@ class Tensor(NumpyInterop, integrity.InPlace, TensorHooks, TensorDisplay):
 
         ``grad`` (PyTorch's ``gradient=``) is the gradient of some scalar with respect to this
         tensor (1 by default, for a one-element tensor). The graph's saved arrays are freed
-        afterwards unless ``retain_graph`` (by default ``create_graph``). With ``create_graph``
-        the backward is itself recorded: each ``.grad`` is then a Tensor in a graph.
-        All or nothing: a backward that fails part-way (in a hook, an op, a check) leaves every
-        ``.grad`` and the graph as they were."""
+        afterwards unless ``retain_graph`` (by default ``create_graph``); with ``create_graph``
+        the backward is itself recorded (each ``.grad`` a Tensor in a graph). All or nothing: a
+        backward that fails part-way leaves every ``.grad`` and the graph as they were."""
         seed = _seed(self, grad if gradient is None else gradient, create_graph)
         kept = _walk((self,), (seed,), None, create_graph, retain_graph)
         _commit(kept, seed)
@@ -289,8 +288,7 @@ def _visit(
 ) -> None:
     """Run ``node``'s op backward and add each input's gradient to ``grads``."""
     ctx = node._ctx
-    saved = ctx.saved_tensors
-    if saved is None:
+    if ctx.saved_tensors is None:
         raise errors.freed_graph(ctx.name)
     parents = ctx.parents
     if ctx._writes != integrity.writes:  # something was written in place since: checked,
@@ -378,11 +376,7 @@ def _fit(grad: Any, parent: Tensor, ctx: Function, i: int, create_graph: bool = 
         grad = unbroadcast(grad, parent.shape)
     if grad.shape != parent.shape:
         raise errors.wrong_gradient_shape(grad, ctx.name, i, parent.shape)
-    if create_graph:
-        if grad.dtype != parent.dtype:
-            raise errors.wrong_gradient_dtype(grad, ctx.name, i, parent.dtype)
-        return grad
-    return grad.astype(parent.dtype, copy=False)
+    return grad.to(parent.dtype) if create_graph else grad.astype(parent.dtype, copy=False)
 
 
 NO_INPUT = Tensor._new(np.empty(0), None)  # the parent of an optional input given as None
