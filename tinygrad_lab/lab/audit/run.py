@@ -242,29 +242,9 @@ def collect(
     claims is a line in the errors."""
     errors: list[str] = []
     unparsed: list[str] = []
-    files = _files(paths, errors)
-    read = [(file, root, _read(file)) for file, root in files]
-    documents = [(f, root, d) for f, root, d in read if isinstance(d, Document)]
-    lengths = {len(r.roll) for *_, d in documents for r in _document_rolls(d)}
-    length = lengths.pop() if len(lengths) == 1 else None
-    found: set[Path | None] = {root for _, root, _ in documents}  # folders given with a file
-    whose = []
-    for file, root, document in documents:
-        rolls = _named_rolls(file, root, length) + _document_rolls(document)
-        if rolls:
-            whose.append((file, root, document, rolls, handed_in(rolls).roll))
-            unparsed += _unparsed(document)
-        else:
-            errors.append(_no_roll(document))
-    area_rolls: dict[Path, set[str]] = defaultdict(set)  # the rolls in each student's folder
-    for file, root, *_, roll in whose:
-        area_rolls[_area(file.parent, root)].add(roll)
-    groups: dict[tuple[Path, str], list[tuple[Document | Unreadable, list[NamedRoll]]]]
-    groups = defaultdict(list)
-    for file, root, document, rolls, roll in whose:
-        area = _area(file.parent, root)
-        folder = area if len(area_rolls[area]) == 1 else file.parent
-        groups[folder, roll].append((document, rolls))
+    read = [(file, root, _read(file)) for file, root in _files(paths, errors)]
+    groups: Groups = defaultdict(list)
+    found, area_rolls, length = _group_documents(read, groups, errors, unparsed)
     for file, root, unreadable in read:
         if isinstance(unreadable, Document):
             continue
@@ -285,6 +265,37 @@ def collect(
         if path.is_dir() and path not in found
     ]
     return _submissions(groups), errors, unparsed
+
+
+Groups = dict[tuple[Path, str], list[tuple["Document | Unreadable", list[NamedRoll]]]]
+
+
+def _group_documents(
+    read: list, groups: Groups, errors: list[str], unparsed: list[str]
+) -> tuple[set[Path | None], dict[Path, set[str]], int | None]:
+    """Each readable document into ``groups`` by whose it is and where (a student's folder
+    holding one roll, else its own folder); the folders given that held one, the rolls in
+    each student's folder, and the class's roll length (None when the documents disagree)."""
+    documents = [(f, root, d) for f, root, d in read if isinstance(d, Document)]
+    lengths = {len(r.roll) for *_, d in documents for r in _document_rolls(d)}
+    length = lengths.pop() if len(lengths) == 1 else None
+    found: set[Path | None] = {root for _, root, _ in documents}  # folders given with a file
+    whose = []
+    for file, root, document in documents:
+        rolls = _named_rolls(file, root, length) + _document_rolls(document)
+        if rolls:
+            whose.append((file, root, document, rolls, handed_in(rolls).roll))
+            unparsed += _unparsed(document)
+        else:
+            errors.append(_no_roll(document))
+    area_rolls: dict[Path, set[str]] = defaultdict(set)  # the rolls in each student's folder
+    for file, root, *_, roll in whose:
+        area_rolls[_area(file.parent, root)].add(roll)
+    for file, root, document, rolls, roll in whose:
+        area = _area(file.parent, root)
+        folder = area if len(area_rolls[area]) == 1 else file.parent
+        groups[folder, roll].append((document, rolls))
+    return found, area_rolls, length
 
 
 def _submissions(groups: dict[tuple[Path, str], list]) -> list[Submission]:
@@ -457,24 +468,9 @@ def audit_submission(
         rules = [Row("roll number", submission.roll, None, "wrong", note=str(err))]
     else:
         rules = check_rules(documents, rules_config)
-    reproduction: list[DocumentSeed] = []
-    configuration: dict[str, float | int | str] = {}
-    owner = ""
+    reproduction, configuration, owner = [], {}, ""
     if rules_config is not None:
-        try:
-            config = trained_configuration(documents, _ran_rules(documents, rules_config))
-        except ConfigurationError as err:
-            reproduction = [
-                DocumentSeed(d.path, None, "not searched", f"cannot train: {err}")
-                for d in documents
-                if reported(d)
-            ]
-        else:
-            configuration = config.network()
-            owner = configuration_owner(config, submission.roll, documents)
-            losses = EpochOneLosses(range(seed_range[0], seed_range[1] + 1))
-            searched = (search_seed(document, config, losses) for document in documents)
-            reproduction = [result for result in searched if result is not None]
+        reproduction, configuration, owner = _search(submission, rules_config, seed_range)
     by_path = {result.path: result for result in reproduction}
     consistency = [
         row for d in documents for row in check_consistency(placed(d, by_path.get(d.path)))
@@ -491,6 +487,27 @@ def audit_submission(
         handed_in=tuple(handed + _nothing_to_audit(documents)),
         configuration_owner=owner,
     )
+
+
+def _search(
+    submission: Submission, rules_config: LabConfig, seed_range: tuple[int, int]
+) -> tuple[list[DocumentSeed], dict[str, float | int | str], str]:
+    """The seed search of each document, with the configuration the documents ran (and whose
+    it is, when not the roll's own); a configuration no network trains with is not searched."""
+    documents = list(submission.documents)
+    try:
+        config = trained_configuration(documents, _ran_rules(documents, rules_config))
+    except ConfigurationError as err:
+        reason = f"cannot train: {err}"
+        return (
+            [DocumentSeed(d.path, None, "not searched", reason) for d in documents if reported(d)],
+            {},
+            "",
+        )
+    owner = configuration_owner(config, submission.roll, documents)
+    losses = EpochOneLosses(range(seed_range[0], seed_range[1] + 1))
+    searched = (search_seed(document, config, losses) for document in documents)
+    return [r for r in searched if r is not None], config.network(), owner
 
 
 def _shared(first: SubmissionAudit, second: SubmissionAudit) -> list[str]:
