@@ -29,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None, help="repeats (default 5, quick 1)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument(
-        "--only", default="W1,W2,W3,W4,W5,W6,W7", help="comma-separated workloads, e.g. W1,W3"
+        "--only", default="W1,W2,W3,W4,W5,W6,W7,W8", help="comma-separated workloads, e.g. W1,W3"
     )
     parser.add_argument(
         "--keep-openblas-env",
@@ -40,9 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.threads < 1 or (args.repeats is not None and args.repeats < 1):
         parser.error("--threads and --repeats must be at least 1")
     args.only = [w.strip().upper() for w in args.only.split(",") if w.strip()]
-    unknown = sorted(set(args.only) - {"W1", "W2", "W3", "W4", "W5", "W6", "W7"})
+    unknown = sorted(set(args.only) - {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"})
     if unknown:
-        parser.error(f"--only: unknown workloads {unknown}; expected some of W1..W7")
+        parser.error(f"--only: unknown workloads {unknown}; expected some of W1..W8")
     args.repeats = args.repeats or (1 if args.quick else 5)
     return args
 
@@ -185,7 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     ensure_environment(args, argv)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import workloads
-    from workloads.harness import chain_table, memory_table, run_timing, timing_table
+    from workloads.harness import (
+        chain_table,
+        memory_table,
+        run_timing,
+        second_order_table,
+        timing_table,
+    )
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -213,6 +219,14 @@ def main(argv: list[str] | None = None) -> int:
             report[key] = {"title": workload.title, "contenders": results, "notes": workload.notes}
             tables.append(chain_table(key, results, workload.notes))
             targets += chain_targets(key, workload, results)
+        elif key in workloads.SECOND_ORDER:
+            workload = workloads.SECOND_ORDER[key](args.quick, args.threads)
+            log(f"{key}: {workload.title}")
+            results = workloads.run_second_order(workload, args.repeats, log)
+            report[key] = {"title": workload.title, "contenders": results}
+            tables.append(second_order_table(key, results))
+            targets += workloads.second_order_targets(key, results)
+            ok &= all(r.get("agrees", True) for r in results.values())
         else:
             workload = workloads.MEMORY[key](args.quick, args.threads)
             log(f"{key}: {workload.title}")

@@ -82,9 +82,9 @@ def check_second(fn, arrays: list, weights: np.ndarray, seed: int = 0) -> None:
     if not total.requires_grad:  # every first derivative is constant: the second is 0
         analytic = [np.zeros_like(a) for a in arrays]
     else:
-        analytic = [g.data for g in autograd.grad(total, tensors, allow_unused=True)]
+        analytic = autograd.grad(total, tensors, allow_unused=True)
         analytic = [
-            np.zeros_like(a) if g is None else g for a, g in zip(arrays, analytic, strict=True)
+            np.zeros_like(a) if g is None else g.data for a, g in zip(arrays, analytic, strict=True)
         ]
 
     def directional(*xs):  # sum(u · first derivative), by an ordinary backward

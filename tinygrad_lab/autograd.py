@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from tinygrad_lab.tensor import Tensor, _seed, _walk
 
 
@@ -24,7 +26,7 @@ def grad(
     An input that no output depends on is an error unless ``allow_unused``, when its gradient
     is None. The graph is freed unless ``retain_graph`` (by default ``create_graph``)."""
     outputs, inputs = _tensors(outputs, "outputs"), _tensors(inputs, "inputs")
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    if grad_outputs is None or isinstance(grad_outputs, Tensor | np.ndarray):  # one, not a list
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):

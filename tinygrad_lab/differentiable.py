@@ -6,6 +6,10 @@ ndarrays it computes numbers, as in every ordinary backward. Given Tensors it is
 forward computation of the engine, recorded as any other: its result is a Tensor in a graph,
 which the next backward goes through. Here the engine hands an op its Tensors: the gradient
 arriving, and as ``saved_tensors`` the Tensors that the arrays it saved are.
+
+Each node the backward records is marked ``backward_of = ctx`` (the forward node it
+differentiates), so that `draw_graph` and the trace can show the gradient's own graph apart from
+the forward graph. Only here: an ordinary backward marks nothing.
 """
 
 from __future__ import annotations
@@ -24,9 +28,26 @@ def recorded_backward(ctx: Any, node: Any, grad: Any, parents: tuple) -> Any:
     saved = ctx.saved_tensors
     ctx.saved_tensors = tuple(_in_graph(array, parents, node, ctx.name) for array in saved)
     try:
-        return ctx.backward(ctx, grad)
+        input_grads = ctx.backward(ctx, grad)
     finally:
         ctx.saved_tensors = saved
+    # What the backward recorded is numbered after every node it can reach that existed before:
+    # the gradient, the op's inputs and its output (made after its inputs).
+    start = max(node._ctx.seq, grad._ctx.seq if grad._ctx is not None else -1)
+    _mark(input_grads if type(input_grads) is tuple else (input_grads,), ctx, start)
+    return input_grads
+
+
+def _mark(input_grads: tuple, ctx: Any, start: int) -> None:
+    """Mark ``backward_of = ctx`` on each node under ``input_grads`` numbered after ``start``
+    (made by ``ctx``'s backward, and the ops it called), going no further down than those."""
+    stack = [g for g in input_grads if getattr(g, "_ctx", None) is not None]
+    while stack:
+        made = stack.pop()._ctx
+        if made is None or made.seq <= start or getattr(made, "backward_of", None) is not None:
+            continue
+        made.backward_of = ctx
+        stack.extend(made.parents)
 
 
 def _in_graph(array: Any, parents: tuple, node: Any, op: str) -> Any:

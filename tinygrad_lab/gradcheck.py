@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab.grad_mode import no_grad
+from tinygrad_lab.grad_mode import enable_grad, no_grad
 from tinygrad_lab.tensor import Tensor
 
 
@@ -102,7 +102,8 @@ def gradgradcheck(
 ) -> bool:
     """Check ``fn``'s second derivatives, as PyTorch's ``gradgradcheck``: `gradcheck` of the
     function ``(inputs, v) ↦ vᵀ ∂fn/∂inputs`` (a backward with ``create_graph=True``, for a
-    random ``v`` drawn from ``seed``), whose own backward is the backward of ``fn``'s backward.
+    random ``v`` drawn from ``seed``; that gradcheck's weights from ``seed + 1``), whose own
+    backward is the backward of ``fn``'s backward.
     Returns True, or raises `GradcheckError` naming ``fn``'s ops and the worst entry."""
     from tinygrad_lab import autograd
     from tinygrad_lab.ops.movement import concatenate
@@ -113,14 +114,19 @@ def gradgradcheck(
     out = fn(*inputs)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradgradcheck: fn must return a Tensor, got {type(out).__name__}")
+    if not out.requires_grad:
+        raise ValueError(
+            "gradgradcheck: fn's result does not depend on an input that requires grad"
+        )
     rng = np.random.default_rng(seed)
     v = Tensor(rng.standard_normal(out.shape), requires_grad=True)
 
     def first_derivatives(*args: Any) -> Tensor:
         *xs, cotangent = args
         wrt = [xs[i] for i in positions]
-        grads = autograd.grad(fn(*xs), wrt, cotangent, create_graph=True, allow_unused=True)
-        return concatenate([g.reshape(-1) for g in grads if g is not None])
+        with enable_grad():  # (gradcheck evaluates it in no_grad too: a backward needs a graph)
+            grads = autograd.grad(fn(*xs), wrt, cotangent, create_graph=True, allow_unused=True)
+            return concatenate([g.reshape(-1) for g in grads if g is not None])
 
     try:
         return gradcheck(first_derivatives, [*inputs, v], eps, atol, rtol, seed + 1)

@@ -9,6 +9,10 @@ keeps for backward.
 For the lab's network the trace reads like the notebook's backward loop: the loss first, then the
 output layer, then each hidden layer down to the first. Outside a trace nothing is recorded: the
 engine only checks one flag per op and one per backward node.
+
+A ``create_graph=True`` backward records what each node's backward computes: the trace keeps, for
+each node, the ops its backward made (``trace.recorded``, printed below the table), and in a later
+backward a node made that way reads "Mul (backward of Pow)".
 """
 
 from __future__ import annotations
@@ -68,14 +72,19 @@ class BackwardTrace:
         self._labels = module_labels(model)
         self.records: list[TraceRow] = []
         self.visit_order: dict[int, int] = {}  # id(ctx) -> order, for draw_graph
+        self.recorded: dict[int, list[str]] = {}  # order -> the ops its recorded backward made
 
     def _observe(self, node: Tensor, ctx: Function, grad: np.ndarray, input_grads: tuple) -> None:
         order = len(self.records) + 1
         self.visit_order[id(ctx)] = order
+        made = recorded_ops(ctx, input_grads)
+        if made:
+            self.recorded[order] = made
+        made_by = getattr(ctx, "backward_of", None)  # the op whose recorded backward made it
         self.records.append(
             TraceRow(
                 order=order,
-                op=ctx.name,
+                op=ctx.name if made_by is None else f"{ctx.name} (backward of {made_by.name})",
                 layer=_label(ctx.module, self._labels),
                 site=ctx.site or "?",
                 input_shapes=", ".join(shape_text(p.shape) for p in ctx.parents),
@@ -112,9 +121,19 @@ class BackwardTrace:
     def __str__(self) -> str:
         header, *body = self.rows()
         table = fixed_width_table(header, body, fmt=_cell)
-        return (
+        text = (
             f"{table}\n{len(body)} nodes; {self.total_saved_bytes:,} bytes were saved for backward"
         )
+        if self.recorded:  # a create_graph=True backward: the gradient graph it built
+            ops = (
+                f"#{order} {self.records[order - 1].op}: {', '.join(made)}"
+                for order, made in self.recorded.items()
+            )
+            text += (
+                "\nrecorded by create_graph=True (each node's backward made):\n  "
+                + "\n  ".join(ops)
+            )
+        return text
 
     def __repr__(self) -> str:
         return f"BackwardTrace({len(self.records)} nodes)"
@@ -122,6 +141,20 @@ class BackwardTrace:
     def _repr_markdown_(self) -> str:
         header, *body = self.rows()
         return markdown_table(header, body)
+
+
+def recorded_ops(ctx: Function, input_grads: tuple) -> list[str]:
+    """The names of the ops ``ctx``'s backward recorded (``create_graph=True``), in the order
+    it made them; [] after an ordinary backward (arrays, nothing recorded)."""
+    made: dict[int, Function] = {}
+    stack = [g._ctx for g in input_grads if isinstance(g, Tensor) and g._ctx is not None]
+    while stack:
+        op = stack.pop()
+        if id(op) in made or getattr(op, "backward_of", None) is not ctx:
+            continue
+        made[id(op)] = op
+        stack.extend(p._ctx for p in op.parents if p._ctx is not None)
+    return [op.name for op in sorted(made.values(), key=lambda op: op.seq)]
 
 
 def _cell(value: Any) -> str:

@@ -183,3 +183,25 @@ def memory_table(key: str, results: dict[str, Any]) -> str:
         )
     header = ["workload", "contender", "peak MiB at step", "peak growth", "retained / step"]
     return _table(header, rows)
+
+
+def second_order_table(key: str, results: dict[str, Any]) -> str:
+    rows = []
+    for name, r in results.items():
+        if r["skipped"]:
+            rows.append([key, name, "—", "—", "—", r["note"]])
+            continue
+        t, d = r["seconds"], r["relative_difference"]
+        agreement = "agrees" if r["agrees"] else "DISAGREES"
+        rows.append(
+            [
+                key,
+                name,
+                _time(t["gradient"]),
+                f"{_time(t['hvp'])} = {r['hvp_gradients']:.2f} gradients",
+                f"{_time(t['hessian'])} = {r['hessian_gradients']:.0f} gradients",
+                f"{agreement} (hvp {d['hvp']:.1e}, Hessian {d['hessian']:.1e})",
+            ]
+        )
+    header = ["workload", "contender", "gradient", "hvp", "full Hessian", "vs tinygrad_lab"]
+    return _table(header, rows)

@@ -53,6 +53,7 @@ BINARY = {  # ufunc: (what the Tensor computes instead, domains of the two opera
     np.minimum: (Tensor.minimum, "nonzero", "small"),
     np.logaddexp: (Tensor.logaddexp, "any", "any"),
     np.logaddexp2: (Tensor.logaddexp2, "any", "any"),
+    np.hypot: (Tensor.hypot, "nonzero", "any"),
     np.arctan2: (Tensor.atan2, "nonzero", "any"),
 }
 COMPARISONS = [np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal]

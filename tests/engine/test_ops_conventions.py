@@ -1,6 +1,6 @@
 """Where finite differences say nothing: the documented gradient at kinks (relu, leaky_relu, abs
-and clip at their corners) and ties (max/min), and numerical stability of the softmax family and
-sigmoid at large inputs."""
+and clip at their corners, where the second derivative is 0, as PyTorch's) and ties (max/min),
+and numerical stability of the softmax family and sigmoid at large inputs."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_lab import Tensor
+from tinygrad_lab import Tensor, autograd
 
 seeds = st.integers(0, 2**32 - 1)
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
@@ -47,6 +47,21 @@ def test_gradient_at_kinks_follows_the_documented_convention(name, shape, seed):
     x = small_integers(seed, shape)
     weights = np.random.default_rng(seed + 1).standard_normal(shape)
     np.testing.assert_array_equal(grad_of(op, x, weights), weights * derivative(x))
+
+
+@pytest.mark.parametrize("name", KINKS)
+@given(shape=shapes, seed=seeds)
+def test_second_derivative_at_kinks_is_zero_and_the_first_is_the_documented_one(name, shape, seed):
+    op, derivative = KINKS[name]
+    x = small_integers(seed, shape)
+    rng = np.random.default_rng(seed + 1)
+    weights, u = rng.standard_normal(shape), rng.standard_normal(shape)
+    t, w = Tensor(x, requires_grad=True), Tensor(weights, requires_grad=True)
+    (first,) = autograd.grad(op(t), t, w, create_graph=True)  # w · f'(x), recorded
+    np.testing.assert_array_equal(first.data, weights * derivative(x))
+    dx, dw = autograd.grad((first * Tensor(u)).sum(), [t, w], allow_unused=True)
+    assert dx is None or not np.any(dx.data)  # f'' = 0 (None: f' is a constant of x)
+    np.testing.assert_array_equal(dw.data, u * derivative(x))
 
 
 def test_relu_derivative_at_exactly_zero_is_zero():

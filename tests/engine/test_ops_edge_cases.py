@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from op_checks import draw_values
 
-from tinygrad_lab import Tensor, stack
+from tinygrad_lab import Tensor, autograd, stack
 from tinygrad_lab.reference.formulas import FORMULAS
 
 seeds = st.integers(0, 2**32 - 1)
@@ -266,6 +266,27 @@ def test_infinite_slope_gives_inf_quietly_and_0_where_no_gradient_arrives(name):
     op, point, sign = EDGES[name]
     out, grad = grads_of(op, np.full(3, point), weights=np.array([2.0, -1.0, 0.0]))
     np.testing.assert_array_equal(grad, [sign * np.inf, -sign * np.inf, 0.0])  # 0 · inf is 0
+
+
+POWERS_AT_0 = {  # name: (op, the op named in the error): exponents below 1, at x = 0
+    "sqrt": (Tensor.sqrt, "Sqrt"),
+    "x ** 0.25": (lambda t: t**0.25, "Pow"),
+    "x ** tensor 0.5": (lambda t: t ** Tensor([0.5]), "TensorPow"),
+    "x ** tensor 0 (slope 0, but x^-1 in its derivative)": (
+        lambda t: t ** Tensor([0.0]),
+        "TensorPow",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", POWERS_AT_0)
+@given(at=st.integers(0, 2), size=st.integers(3, 5))
+def test_a_recorded_backward_of_a_power_below_1_at_0_is_an_error_naming_the_op(name, at, size):
+    op, owner = POWERS_AT_0[name]
+    x = Tensor(np.where(np.arange(size) == at, 0.0, 1.5), requires_grad=True)
+    v = Tensor(np.ones(size), requires_grad=True)
+    with pytest.raises(ZeroDivisionError, match=rf"^{owner}: a backward with create_graph=True"):
+        autograd.grad(op(x), x, v, create_graph=True)
 
 
 # ------------------------------------------------------------------------- empty and 0-d

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from op_checks import central_differences, check, draw_values
 
-from tinygrad_lab import Tensor
+from tinygrad_lab import Tensor, autograd
 
 seeds = st.integers(0, 2**32 - 1)
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
@@ -65,6 +65,7 @@ BINARY = {  # name: (Tensor function, NumPy reference, domain of each operand)
     "minimum": (Tensor.minimum, np.minimum, "nonzero", "small"),
     "logaddexp": (Tensor.logaddexp, np.logaddexp, "any", "any"),
     "logaddexp2": (Tensor.logaddexp2, np.logaddexp2, "any", "any"),
+    "hypot": (Tensor.hypot, np.hypot, "nonzero", "any"),  # away from the origin's kink
     "atan2": (Tensor.atan2, np.arctan2, "nonzero", "any"),  # y away from the cut y = 0, x < 0
     "arctan2": (Tensor.arctan2, np.arctan2, "nonzero", "any"),
 }
@@ -83,7 +84,7 @@ def test_binary_math_broadcasts_and_matches_finite_differences(name, swap, pair,
     check(fn, ref, left, right, seed=seed)
 
 
-@pytest.mark.parametrize("name", ["maximum", "minimum", "logaddexp", "atan2"])
+@pytest.mark.parametrize("name", ["maximum", "minimum", "logaddexp", "hypot", "atan2"])
 def test_binary_math_takes_numbers_and_arrays_as_constants(name):
     fn, ref, domain, _ = BINARY[name]
     x = draw_values(np.random.default_rng(1), (2, 3), domain)
@@ -162,6 +163,26 @@ def test_atan2_at_the_origin_has_zero_gradient_not_nan():
     assert out.data[0] == 0.0 and y.grad[0] == 0.0 and x.grad[0] == 0.0
 
 
+@pytest.mark.parametrize("name", ["atan2", "hypot"])
+def test_atan2_and_hypot_at_the_origin_have_zero_first_and_second_derivatives_not_nan(name):
+    y, x = Tensor([0.0], requires_grad=True), Tensor([0.0], requires_grad=True)
+    with np.errstate(all="raise"):
+        dy, dx = autograd.grad(getattr(y, name)(x), [y, x], create_graph=True)
+        assert dy.item() == 0.0 and dx.item() == 0.0
+        second = autograd.grad(dy + dx, [y, x], allow_unused=True)
+    assert all(g is None or g.item() == 0.0 for g in second)
+
+
+def test_hypot_of_tiny_and_huge_points_has_the_exact_value_and_gradient():
+    for scale in (1e-200, 1e200):  # x² + y² would underflow or overflow
+        x, y = Tensor([3.0 * scale], requires_grad=True), Tensor([4.0 * scale], True)
+        out = x.hypot(y)
+        out.sum().backward()
+        np.testing.assert_allclose(out.data, [5.0 * scale], rtol=1e-15)
+        np.testing.assert_allclose(x.grad, [0.6], rtol=1e-15)
+        np.testing.assert_allclose(y.grad, [0.8], rtol=1e-15)
+
+
 def test_atan2_of_tiny_and_huge_points_has_the_exact_gradient():
     for scale in (1e-200, 1e200):  # x² + y² would underflow or overflow
         y, x = Tensor([3.0 * scale], requires_grad=True), Tensor([4.0 * scale], True)
@@ -183,6 +204,20 @@ def test_maximum_and_minimum_share_the_gradient_of_a_tie_equally(name, ahead, sh
     np.testing.assert_array_equal(a.grad + b.grad, weights)  # the whole gradient, once
 
 
+@pytest.mark.parametrize(("name", "ahead"), [("maximum", operator.gt), ("minimum", operator.lt)])
+@given(shape=shapes, seed=seeds)
+def test_maximum_and_minimum_have_zero_second_derivative_also_at_ties(name, ahead, shape, seed):
+    rng = np.random.default_rng(seed)
+    x, y = (rng.integers(-1, 2, shape).astype(np.float64) for _ in range(2))  # ties are common
+    weights, u = rng.standard_normal(shape), rng.standard_normal(shape)
+    a, b, w = (Tensor(v, requires_grad=True) for v in (x, y, weights))
+    da, db = autograd.grad(getattr(a, name)(b), [a, b], w, create_graph=True)
+    np.testing.assert_array_equal(da.data, weights * (ahead(x, y) + 0.5 * (x == y)))
+    dx, dy, dw = autograd.grad((da * Tensor(u)).sum(), [a, b, w], allow_unused=True)
+    assert dx is None and dy is None  # the first derivative is a constant of x and y
+    np.testing.assert_array_equal(dw.data, u * (ahead(x, y) + 0.5 * (x == y)))
+
+
 def test_asin_and_acos_at_plus_minus_one_have_an_infinite_slope_as_pytorch():
     for name, sign in (("asin", 1.0), ("acos", -1.0)):
         x = Tensor([-1.0, 1.0], requires_grad=True)
@@ -199,6 +234,20 @@ def test_logaddexp_of_large_values_is_finite_and_its_gradient_a_softmax():
     np.testing.assert_allclose(out.data, [1000 + np.log(2), 0.0])
     np.testing.assert_allclose(x.grad, [0.5, 0.0])
     np.testing.assert_allclose(y.grad, [0.5, 1.0])
+
+
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+def test_logaddexp_at_infinities_has_the_limit_gradients_and_a_zero_second_derivative(name):
+    x = Tensor([np.inf, np.inf, -np.inf, 1.0, -np.inf], requires_grad=True)
+    y = Tensor([np.inf, 2.0, -np.inf, np.inf, 0.5], requires_grad=True)
+    dx, dy = autograd.grad(getattr(x, name)(y), [x, y], Tensor(np.ones(5)), create_graph=True)
+    np.testing.assert_array_equal(dx.data, [0.5, 1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(dy.data[:4], [0.5, 0.0, 0.0, 1.0])
+    assert dy.data[4] == 1.0  # e^0.5 / e^0.5: x is -inf, so y has it all
+    second = autograd.grad((dx * dx).sum() + dy.sum(), [x, y])
+    for g in second:  # 0 at the infinite entries (constants there), and no NaN anywhere
+        assert not np.isnan(g.data).any()
+        np.testing.assert_array_equal(g.data[:4], 0.0)
 
 
 def test_the_numeric_gradient_of_logaddexp2_is_two_to_the_difference():

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from op_checks import check, draw_values
 
-from tinygrad_lab import Tensor
+from tinygrad_lab import Tensor, autograd
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -139,6 +139,38 @@ def test_cumsum_and_cumprod_with_zeros_match_numpy_and_finite_differences(name, 
         with_zeros(seed, shape),
         seed=seed,
     )
+
+
+@given(shape_axis=shape_and_scan_axis(), seed=seeds)
+def test_cumprod_third_derivative_with_zeros_matches_differences_of_the_second(shape_axis, seed):
+    """At a zero, the product of the other entries has derivatives of every order (in the entries
+    before it, and the other zeros): the recorded second derivative, differentiated again."""
+    shape, axis = shape_axis
+    x0 = with_zeros(seed, shape)
+    rng = np.random.default_rng(seed + 1)
+    w, u, v = (rng.standard_normal(s) for s in (np.cumprod(x0, axis=axis).shape, shape, shape))
+
+    def derivative(total, x, create_graph=False):  # 0 where total is a constant of x
+        if not total.requires_grad:  # (lines of one or two entries)
+            return Tensor(np.zeros(shape))
+        return autograd.grad(total, [x], create_graph=create_graph)[0]
+
+    def second(values, create_graph):  # d/dx (u · d sum(w · cumprod(x))/dx)
+        x = Tensor(values.copy(), requires_grad=True)
+        (first,) = autograd.grad(x.cumprod(axis=axis), [x], Tensor(w), create_graph=True)
+        return x, derivative((first * Tensor(u)).sum(), x, create_graph)
+
+    x, g = second(x0, True)
+    third = derivative((g * Tensor(v)).sum(), x)
+    # cumprod is linear in each entry, and so are its derivatives: central differences are
+    # exact for any step, and a step of 0.01 keeps rounding (divided by the step) small
+    numeric = np.zeros(shape)
+    for index in np.ndindex(shape):
+        step = np.zeros(shape)
+        step[index] = 0.01
+        up, down = (np.sum(v * second(x0 + s, False)[1].data) for s in (step, -step))
+        numeric[index] = (up - down) / 0.02
+    np.testing.assert_allclose(third.data, numeric, rtol=1e-6, atol=1e-8)
 
 
 def test_cumprod_gradient_around_zeros_is_exact_and_never_nan():

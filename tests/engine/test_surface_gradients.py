@@ -127,6 +127,7 @@ def test_repeat_interleave_repeats_each_entry_as_numpys_repeat(shape, seed, data
 def test_clone_is_a_copy_in_the_graph(shape, seed):
     x = draw_values(np.random.default_rng(seed), shape)
     check(lambda t: t.clone() * 3.0, lambda a: a * 3.0, x, seed=seed)
+    check(lambda t: t.clone() * t, lambda a: a * a, x, seed=seed)  # (a second derivative: 2)
 
 
 @given(shape=shapes, seed=seeds)
@@ -141,6 +142,19 @@ def test_float_casts_to_float32_and_passes_the_gradient_back_in_float64(shape, s
     np.testing.assert_array_equal(x.grad, w.astype(np.float32).astype(np.float64))
     back = out.double()
     assert back.dtype == np.float64 and back.grad_fn.name == "Cast"
+
+
+@given(shape=shapes, seed=seeds)
+def test_a_cast_is_differentiated_twice_and_each_derivative_keeps_the_inputs_dtype(shape, seed):
+    rng = np.random.default_rng(seed)
+    a, v, u = (rng.uniform(-2, 2, shape).astype(np.float32) for _ in range(3))
+    x = Tensor(a, requires_grad=True)
+    (first,) = tl.autograd.grad(x.double() ** 3, x, Tensor(v), create_graph=True)
+    assert first.dtype == np.float32
+    np.testing.assert_allclose(first.data, 3 * a.astype(np.float64) ** 2 * v, rtol=1e-6)
+    (second,) = tl.autograd.grad((first * Tensor(u)).sum(), x)
+    assert second.dtype == np.float32
+    np.testing.assert_allclose(second.data, 6 * a.astype(np.float64) * v * u, rtol=1e-5, atol=1e-6)
 
 
 # ------------------------------------------------------------------------- picking entries
@@ -399,6 +413,8 @@ EQUATIONS = {  # equation: shapes of its operands
     "bi,ij,bj->b": [(2, 3), (3, 4), (2, 4)],  # a bilinear form, three operands
     "ij,ij->ij": [(1, 3), (2, 3)],  # a size 1 stretched
     "ijk->kj": [(2, 3, 2)],  # i summed over, only in the operand
+    "iij->j": [(3, 3, 2)],  # a diagonal, summed over
+    ",ij->ij": [(), (2, 3)],  # a number times a matrix
 }
 
 

@@ -342,12 +342,26 @@ def test_numpys_functions_on_a_tensor_are_the_ops_with_numpys_meaning():
         "permute_dims": (np.permute_dims(t, (1, 0)), x.T),
         "ravel": (np.ravel(t), np.ravel(x)),
         "expand_dims": (np.expand_dims(t, (0, 3)), np.expand_dims(x, (0, 3))),
+        "moveaxis": (np.moveaxis(t[None], [0, 2], [2, 0]), np.moveaxis(x[None], [0, 2], [2, 0])),
+        "flip": (np.flip(t, -1), np.flip(x, -1)),
+        "flip all": (np.flip(t), np.flip(x)),
+        "broadcast_to": (np.broadcast_to(t, (4, 2, 3)), np.broadcast_to(x, (4, 2, 3))),
+        "atleast_1d": (np.atleast_1d(np.sum(t)), np.atleast_1d(np.sum(x))),
     }
     for name, (ours, numpys) in cases.items():
         assert isinstance(ours, Tensor) and ours.requires_grad, name
         np.testing.assert_allclose(ours.data, numpys, rtol=1e-12, err_msg=name)
     np.sum(t * t).backward()
     np.testing.assert_array_equal(t.grad, 2 * x)
+
+
+def test_numpys_zeros_like_and_ones_like_of_a_tensor_are_constant_tensors():
+    t = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    for function, value in ((np.zeros_like, 0.0), (np.ones_like, 1.0)):
+        made = function(t)
+        assert isinstance(made, Tensor) and not made.requires_grad and made.dtype == np.float32
+        np.testing.assert_array_equal(made.data, np.full((2, 3), value))
+    assert np.zeros_like(t, dtype=np.float64).dtype == np.float64
 
 
 def test_numpys_functions_refuse_what_they_do_not_take_by_name():

@@ -24,7 +24,10 @@ def test_json_holds_every_reported_figure_as_numbers(capsys):
     code, out, _ = run(capsys, "lab", "--roll", ROLL, "--seed", "5", "--epochs", "30", "--json")
     assert code == 0
     results = json.loads(out)
-    assert results == json.loads(json.dumps(compute_lab(LabRun.from_roll(ROLL, 5, 30)).to_json()))
+    # one run's command checks λmax against the full Hessian ("hessian")
+    expected = compute_lab(LabRun.from_roll(ROLL, 5, 30), ("a", "hessian", "b")).to_json()
+    assert results == json.loads(json.dumps(expected))
+    assert results["curvature"]["run1"]["hessian_check"]["agrees"]
     run1 = results["part_a"]["run1"]
     assert set(run1["losses"]) == {"1", "30"}
     assert isinstance(run1["gri"], float) and isinstance(run1["grad_norm_first"], float)

@@ -43,6 +43,7 @@ def test_the_json_has_the_documented_keys_in_order():
         "memory",
         "part_a",
         "q2",
+        "curvature",
         "part_b",
     ]
     assert list(document["config"]) == [

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from op_checks import check
 
-from tinygrad_lab import Tensor, gradcheck, nn, reference
+from tinygrad_lab import Tensor, autograd, gradcheck, gradgradcheck, nn, reference
 from tinygrad_lab.lab.check import check_lab
 from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.reference import NotAnMLPError
@@ -85,11 +85,12 @@ def test_activation_method_matches_its_formula_and_finite_differences(name, shap
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
-def test_activation_layer_is_its_method_and_passes_gradcheck(name):
+def test_activation_layer_is_its_method_and_passes_gradcheck_and_gradgradcheck(name):
     method, make, _, kinks = ACTIVATIONS[name]
     x = Tensor(values_away_from(kinks, 0, (3, 5)), requires_grad=True)
     np.testing.assert_array_equal(make()(x).data, method(x).data)
     assert gradcheck(make(), [x])
+    assert gradgradcheck(make(), [x])
     assert make()(x.data).shape == (3, 5)  # an array is taken as a constant, as by ReLU
 
 
@@ -103,19 +104,36 @@ def test_activation_keeps_float32_in_forward_and_backward(name):
     assert x.grad.dtype == np.float32
 
 
-KINK_SLOPES = {  # name: (Tensor function, kink points, the derivative there, PyTorch's)
-    "relu6 at 0 and 6 (as relu at 0)": (Tensor.relu6, [0.0, 6.0], [0.0, 0.0]),
-    "hardswish at -3 and 3 (the flat pieces')": (Tensor.hardswish, [-3.0, 3.0], [0.0, 1.0]),
-    "elu at 0 (alpha, the left slope)": (lambda t: t.elu(alpha=0.5), [0.0], [0.5]),
+KINK_SLOPES = {  # name: (Tensor function, kink points, the first and second derivatives there,
+    # PyTorch's: the second is that of the piece whose slope is taken)
+    "relu6 at 0 and 6 (as relu at 0)": (Tensor.relu6, [0.0, 6.0], [0.0, 0.0], [0.0, 0.0]),
+    "hardswish at -3 and 3 (the flat pieces')": (
+        Tensor.hardswish,
+        [-3.0, 3.0],
+        [0.0, 1.0],
+        [0.0, 0.0],
+    ),
+    "elu at 0 (alpha, the left slope)": (lambda t: t.elu(alpha=0.5), [0.0], [0.5], [0.5]),
 }
 
 
 @pytest.mark.parametrize("name", KINK_SLOPES)
 def test_derivative_at_a_kink_is_pytorchs(name):
-    fn, points, slopes = KINK_SLOPES[name]
+    fn, points, slopes, _ = KINK_SLOPES[name]
     x = Tensor(points, requires_grad=True)
     fn(x).sum().backward()
     np.testing.assert_array_equal(x.grad, slopes)
+
+
+@pytest.mark.parametrize("name", KINK_SLOPES)
+def test_second_derivative_at_a_kink_is_pytorchs(name):
+    fn, points, slopes, second = KINK_SLOPES[name]
+    x, v = Tensor(points, requires_grad=True), Tensor(np.ones(len(points)), requires_grad=True)
+    (first,) = autograd.grad(fn(x), x, v, create_graph=True)  # v · f'(x)
+    np.testing.assert_array_equal(first.data, slopes)
+    dx, dv = autograd.grad(first.sum(), [x, v], allow_unused=True)  # dx None: f' constant
+    np.testing.assert_array_equal(np.zeros(len(points)) if dx is None else dx.data, second)
+    np.testing.assert_array_equal(dv.data, slopes)
 
 
 @pytest.mark.parametrize("name", ["softplus", "gelu", "gelu tanh", "silu", "elu", "mish"])

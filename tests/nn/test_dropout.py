@@ -1,6 +1,6 @@
 """Dropout: its mask is exactly the documented draw from the given generator (so a run is
-reproducible), its gradient equals central finite differences (float64), it keeps the expected
-value, eval() turns it off, and it keeps float32."""
+reproducible), its first and second derivatives equal central finite differences (float64), it
+keeps the expected value, eval() turns it off, and it keeps float32."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_lab import Tensor, gradcheck, nn, ops
+from tinygrad_lab import Tensor, gradcheck, gradgradcheck, nn, ops
 
 seeds = st.integers(0, 2**32 - 1)
 shapes = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5)
@@ -24,10 +24,11 @@ def test_dropout_mask_is_the_generators_draw_and_survivors_are_scaled(shape, p, 
 
 
 @given(shape=shapes, p=probabilities, seed=seeds)
-def test_dropout_gradient_matches_finite_differences(shape, p, seed):
+def test_dropout_first_and_second_derivatives_match_finite_differences(shape, p, seed):
     x = Tensor(np.random.default_rng(seed ^ 1).uniform(-2, 2, shape), requires_grad=True)
     # a fresh generator from the same seed at every call: the same mask each time
     assert gradcheck(lambda x: ops.Dropout.apply(x, p=p, rng=np.random.default_rng(seed)), [x])
+    assert gradgradcheck(lambda x: ops.Dropout.apply(x, p=p, rng=np.random.default_rng(seed)), [x])
 
 
 def test_the_same_seed_gives_the_same_masks_and_each_call_a_new_one():
@@ -69,7 +70,7 @@ def test_dropout_keeps_float32_in_forward_and_backward():
     x = Tensor(np.ones((8, 8), np.float32), requires_grad=True)
     out = nn.Dropout(0.5, rng=0)(x)
     assert out.dtype == np.float32
-    assert out.grad_fn.saved_tensors[0].dtype == np.float32
+    assert out.grad_fn.saved_tensors[0].dtype == bool  # the mask kept: one byte an entry
     assert ops.Dropout.backward(out.grad_fn, np.ones((8, 8), np.float32)).dtype == np.float32
 
 

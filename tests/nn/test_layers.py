@@ -9,7 +9,7 @@ from conv_helpers import conv_cases, loop_conv1d, loop_conv2d, pytorch_side, too
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_lab import Tensor, gradcheck, nn, ops
+from tinygrad_lab import Tensor, autograd, gradcheck, gradgradcheck, nn, ops
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -141,7 +141,28 @@ def test_conv2d_op_matches_a_direct_loop_convolution_and_finite_differences(case
     expected = loop_conv2d(x.data, w.data, b.data if case["bias"] else None, **settings)
     out = ops.Conv2d.apply(x, *params, **settings)
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
-    gradcheck(lambda x, *ps: ops.Conv2d.apply(x, *ps, **settings), [x, *params])
+    assert gradcheck(lambda x, *ps: ops.Conv2d.apply(x, *ps, **settings), [x, *params])
+    assert gradgradcheck(lambda x, *ps: ops.Conv2d.apply(x, *ps, **settings), [x, *params])
+
+
+@given(case=conv_cases())
+def test_conv2d_backward_ops_are_themselves_twice_differentiable(case):
+    """The gradients at x (a transposed convolution) and at w (a correlation) for an upstream
+    v, recorded, checked to second order: through their backward (a convolution and each
+    other) and those backward's own."""
+    rng = np.random.default_rng(case["seed"])
+    x = Tensor(rng.standard_normal((case["batch"], case["in_channels"], *case["size"])), True)
+    shape = (case["out_channels"], case["in_channels"] // case["groups"], *case["kernel"])
+    w = Tensor(rng.standard_normal(shape), requires_grad=True)
+    settings = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
+    v = Tensor(rng.standard_normal(ops.Conv2d.apply(x, w, **settings).shape), True)
+    for wrt in (0, 1):  # the input's gradient, then the weights'
+
+        def gradient(x, w, v, wrt=wrt):
+            out = ops.Conv2d.apply(x, w, **settings)
+            return autograd.grad(out, [x, w], v, create_graph=True)[wrt]
+
+        assert gradgradcheck(gradient, [x, w, v])
 
 
 def unread(n, k, s, p, d, out):
@@ -214,7 +235,8 @@ def test_conv1d_floors_as_pytorch_and_matches_a_loop_and_finite_differences(case
     bias = layer.bias.data if case["bias"] else None
     expected = loop_conv1d(x.data, layer.weight.data, bias, s, p, d, case["groups"])
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
-    gradcheck(lambda x, *params: layer(x), [x, *layer.parameters()])
+    assert gradcheck(lambda x, *params: layer(x), [x, *layer.parameters()])
+    assert gradgradcheck(lambda x, *params: layer(x), [x, *layer.parameters()])
 
 
 def test_conv1d_input_must_be_n_c_l():

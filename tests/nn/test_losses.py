@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 from op_checks import check
 
 import tinygrad_lab.nn.functional as F
-from tinygrad_lab import Tensor, nn
+from tinygrad_lab import Tensor, gradgradcheck, nn, ops
 
 seeds = st.integers(0, 2**32 - 1)
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
@@ -305,6 +305,65 @@ def test_cross_entropy_is_nll_of_the_log_softmax_over_classes(
         layer(logits, target).data,
         F.cross_entropy(logits, target, weight, reduction=reduction).data,
     )
+
+
+def regression_inputs(name, rng, shape):
+    """``(input, target, weight)`` inside each loss's domain, away from its kinks."""
+    if name == "bce":
+        return rng.uniform(0.05, 0.95, shape), rng.uniform(0, 1, shape), rng.uniform(0.1, 2, shape)
+    if name == "bce_with_logits":
+        return rng.normal(size=shape), rng.uniform(0, 1, shape), rng.uniform(0.1, 2, shape)
+    return (*differences(rng, shape, kinks=(0.7,)), None)
+
+
+REGRESSION_LOSSES = {  # each differentiable in its input and its target
+    "mse": lambda a, b, w, r: F.mse_loss(a, b, reduction=r),
+    "l1": lambda a, b, w, r: F.l1_loss(a, b, reduction=r),
+    "huber": lambda a, b, w, r: F.huber_loss(a, b, reduction=r, delta=0.7),
+    "smooth_l1": lambda a, b, w, r: F.smooth_l1_loss(a, b, reduction=r, beta=0.7),
+    "bce": lambda a, b, w, r: F.binary_cross_entropy(a, b, w, reduction=r),
+    "bce_with_logits": lambda a, b, w, r: F.binary_cross_entropy_with_logits(
+        a, b, w, reduction=r, pos_weight=w
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REGRESSION_LOSSES)
+@pytest.mark.parametrize("reduction", REDUCE)
+@given(shape=shapes, seed=seeds)
+def test_regression_losses_are_twice_differentiable_in_input_target_and_cotangent(
+    name, reduction, shape, seed
+):
+    """`gradgradcheck`: the first derivative against finite differences in the input, the
+    target and the cotangent (which `check`'s constant cotangent does not vary)."""
+    x, y, w = regression_inputs(name, np.random.default_rng(seed), shape)
+    a, b = Tensor(x, requires_grad=True), Tensor(y, requires_grad=True)
+    loss = REGRESSION_LOSSES[name]
+    assert gradgradcheck(lambda a, b: loss(a, b, w, reduction), [a, b], seed=seed)
+
+
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), seed=seeds)
+def test_batched_mse_is_twice_differentiable_in_prediction_target_and_cotangent(shape, seed):
+    x, y = differences(np.random.default_rng(seed), shape)
+    a, b = Tensor(x, requires_grad=True), Tensor(y, requires_grad=True)
+    assert gradgradcheck(lambda a, b: ops.MSE.apply(a, b, batched=True), [a, b], seed=seed)
+
+
+@pytest.mark.parametrize("reduction", REDUCE)
+@given(case=class_cases(), seed=seeds, weighted=st.booleans())
+def test_class_losses_are_twice_differentiable_in_scores_and_cotangent(
+    reduction, case, seed, weighted
+):
+    """NLL (linear in its scores: only the cotangent varies its gradient) and cross-entropy,
+    the fused node for (N, C) logits with a mean, through the log-softmax otherwise."""
+    input_shape, target_shape, classes = case
+    rng = np.random.default_rng(seed)
+    target = class_targets(rng, target_shape, classes, -100, False)
+    weight = rng.uniform(0.1, 2.0, classes) if weighted else None
+    scores = Tensor(rng.normal(size=input_shape), requires_grad=True)
+    for loss in (F.nll_loss, F.cross_entropy):
+        fn = lambda z, loss=loss: loss(z, target, weight, reduction=reduction)  # noqa: E731
+        assert gradgradcheck(fn, [scores], seed=seed)
 
 
 def test_a_mean_over_no_counted_target_is_an_error_not_nan():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_lab import Tensor, nn, no_grad
+from tinygrad_lab import Tensor, autograd, nn, no_grad
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -150,6 +150,29 @@ def test_full_backward_hook_on_a_tuple_gives_each_outputs_gradient(
         dx = dx + (2 * expect_b * x.data * w if expect_b is not None else 0)
         np.testing.assert_allclose(grad_input[0].data, dx, rtol=1e-12)
         np.testing.assert_allclose(x.grad, dx, rtol=1e-12)
+
+
+@given(seed=seeds, width=st.integers(1, 4), inputs_need_grad=st.booleans())
+def test_full_backward_hooks_fire_once_in_a_recorded_backward_that_differentiates_again(
+    seed, width, inputs_need_grad
+):
+    """backward(create_graph=True) through a hooked module of two outputs: the hook fires once
+    with both gradients, and w.grad is a Tensor whose own gradient is the second derivative."""
+    rng = np.random.default_rng(seed)
+    layer = Pair(width, rng)
+    seen = []
+    layer.register_full_backward_hook(lambda m, gin, gout: seen.append(gout))
+    x = Tensor(rng.normal(size=width), requires_grad=inputs_need_grad)
+    a, b, _ = layer(x)
+    (a * a + b).backward(np.ones(width), create_graph=True)
+    assert len(seen) == 1 and seen[0][2] is None
+    np.testing.assert_allclose(seen[0][0].data, 2 * a.data, rtol=1e-12)
+    np.testing.assert_array_equal(seen[0][1].data, np.ones(width))
+    xv, w = x.data, layer.w.data
+    # each entry: x²w² + x²w, so d/dw = 2x²w + x², and d²/dw² = 2x²
+    np.testing.assert_allclose(layer.w.grad.data, 2 * xv**2 * w + xv**2, rtol=1e-12)
+    (second,) = autograd.grad(layer.w.grad, [layer.w], Tensor(np.ones(width)))
+    np.testing.assert_allclose(second.data, 2 * xv**2, rtol=1e-12)
 
 
 def test_tuple_outputs_keep_their_values_and_the_parameters_their_gradients():

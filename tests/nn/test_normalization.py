@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_lab.nn.functional as F
-from tinygrad_lab import Tensor, gradcheck, nn, no_grad, ops
+from tinygrad_lab import Tensor, gradcheck, gradgradcheck, nn, no_grad, ops
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -51,6 +51,7 @@ def test_batch_norm_in_training_matches_a_loop_and_finite_differences(case):
     expected = loop_batch_norm(x.data, layer.weight.data, layer.bias.data, layer.eps)
     np.testing.assert_allclose(layer(x).data, expected, rtol=1e-10, atol=1e-12)
     assert gradcheck(lambda x, *params: layer(x), [x, layer.weight, layer.bias])
+    assert gradgradcheck(lambda x, *params: layer(x), [x, layer.weight, layer.bias])
 
 
 @given(case=batch_norm_cases())
@@ -66,6 +67,7 @@ def test_batch_norm_in_evaluation_uses_the_running_statistics_and_matches_differ
     )
     np.testing.assert_allclose(layer(x).data, expected, rtol=1e-10, atol=1e-12)
     assert gradcheck(lambda x, *params: layer(x), [x, layer.weight, layer.bias])
+    assert gradgradcheck(lambda x, *params: layer(x), [x, layer.weight, layer.bias])
 
 
 @given(case=batch_norm_cases(), momentum=st.floats(0.0, 1.0))

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tinygrad_lab import Tensor, gradcheck, nn, ops
+from tinygrad_lab import Tensor, autograd, gradcheck, gradgradcheck, nn, ops
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -135,6 +135,7 @@ def test_max_pool_has_pytorchs_size_matches_a_loop_and_finite_differences(case):
     assert out.shape[2:] == case["outputs"] == layer.output_size(*case["shape"][2:])
     np.testing.assert_array_equal(out.data, loop_pool(x.data, case, "max"))
     assert gradcheck(layer, [x])
+    assert gradgradcheck(layer, [x])
     out.backward(np.random.default_rng(case["seed"]).standard_normal(out.shape))
     assert np.all(x.grad[:, :, ~covered(case, x.shape)] == 0)  # no window reads them
 
@@ -148,8 +149,30 @@ def test_avg_pool_has_pytorchs_size_matches_a_loop_and_finite_differences(case):
     expected = loop_pool(x.data, case, "avg")
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
     assert gradcheck(layer, [x])
+    assert gradgradcheck(layer, [x])
     out.backward(np.random.default_rng(case["seed"]).standard_normal(out.shape))
     assert np.all(x.grad[:, :, ~covered(case, x.shape)] == 0)  # no window reads them
+
+
+@given(
+    kind_case=st.sampled_from(["max", "avg"]).flatmap(
+        lambda kind: pool_cases(kind).map(lambda case: (kind, case))
+    )
+)
+def test_a_poolings_backward_is_itself_twice_differentiable(kind_case):
+    """The gradient at x for an upstream v (the scatter to the windows, recorded) checked to
+    second order: through the scatter's backward (the gather) and the gather's (the scatter)."""
+    kind, case = kind_case
+    assume(not (kind == "max" and reads_padding_only(case)))
+    layer = make_layer(case, kind)
+    rng = np.random.default_rng(case["seed"])
+    x = Tensor(distinct_values(rng, case["shape"]), True)
+    v = Tensor(rng.standard_normal(layer(x).shape), requires_grad=True)
+
+    def gradient(x, v):
+        return autograd.grad(layer(x), [x], v, create_graph=True)[0]
+
+    assert gradgradcheck(gradient, [x, v])
 
 
 @given(

@@ -75,8 +75,26 @@ def test_chain_and_memory_workloads_are_reported(quick_run) -> None:
         assert list(r["by_steps"]) == ["50", "100", "200"]
         assert all(row["peak_bytes"] > 0 for row in r["by_steps"].values())
     workloads_with_targets = {t["workload"] for t in report["targets"]}
-    assert workloads_with_targets == {"W1", "W2", "W3", "W4", "W5", "W6", "W7"}
+    assert workloads_with_targets == {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"}
     assert "| W4 " in proc.stdout and "| W5 " in proc.stdout
+
+
+def test_second_order_is_reported_in_gradients_time_and_agrees_with_torch(quick_run) -> None:
+    proc, report = quick_run
+    contenders = report["W8"]["contenders"]
+    ours = contenders["tinygrad_lab"]
+    assert ours["agrees"] and ours["relative_difference"] == {"hvp": 0.0, "hessian": 0.0}
+    for name, r in contenders.items():
+        if r["skipped"]:
+            assert name == "torch" and "torch" in r["note"]
+            continue
+        assert r["agrees"], (name, r)
+        assert r["hvp_gradients"] == r["seconds"]["hvp"] / r["seconds"]["gradient"] > 0
+        assert any(
+            line.startswith("| W8 ") and f"| {name} " in line for line in proc.stdout.splitlines()
+        )
+    (target,) = [t for t in report["targets"] if t["workload"] == "W8"]
+    assert target["ratio"] == ours["hvp_gradients"] and "≤ 5 gradients" in target["what"]
 
 
 W7_CONSTANTS = {  # the per-op floor's chains: tinygrad_lab's contender -> torch's on the same chain

@@ -462,7 +462,9 @@ def _run(args: argparse.Namespace, runs: list[LabRun], roster: Roster | None) ->
         raise UsageError("--rolls needs --out DIR for the per-roll folders and class summary")
     out = _check_out(args.out)
     _check_plots(args)
-    results = _run_all(args, runs, partial(compute_lab, parts=PARTS[args.command]))
+    # the full Hessian's check of λmax costs a backward a parameter: one run's report has it
+    check = ("hessian",) if len(runs) == 1 and roster is None else ()
+    results = _run_all(args, runs, partial(compute_lab, parts=PARTS[args.command] + check))
     options = {"json": args.json, "plots": not args.no_plots}
     if roster is not None:
         outputs.write_class(results, out, roster=roster, **options)

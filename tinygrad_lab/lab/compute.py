@@ -23,13 +23,15 @@ from tinygrad_lab.lab.analysis import (
     gradient_verdict,
     learned,
 )
+from tinygrad_lab.lab.curvature import AGREEMENT, Curvature, absent, measure_curvature
 from tinygrad_lab.lab.part_a import RunResult, StressResult, TrainingObserver, run_stress_test
 from tinygrad_lab.lab.part_b import PartBResult, run_part_b
 from tinygrad_lab.lab.rules import LabConfig, LabRun
 from tinygrad_lab.tensor import Tensor
 from tinygrad_lab.trace import memory_by_layer
 
-PARTS = ("a", "b")
+PARTS = ("a", "b")  # by default; "hessian" too checks λmax against the full Hessian
+CURVATURE_RUNS = ("run1", "run2")  # the runs before and after the break: λmax at their ends
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class LabResult:
     memory: dict[str, MemoryTable] | None = None  # run name -> the table after its training
     q2: AffineFold | None = None  # the trained run-2 network folded into one affine map
     part_b: PartBResult | None = None
+    # run name -> λmax of the loss's Hessian at its trained weights, against 2 / lr
+    curvature: dict[str, Curvature] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object: every figure as a number, None where undefined."""
@@ -66,6 +70,8 @@ class LabResult:
             out["part_a"] = _part_a_json(self.part_a)
         if self.q2 is not None:
             out["q2"] = _q2_json(self.q2)
+        if self.curvature is not None:
+            out["curvature"] = {name: _curvature_json(c) for name, c in self.curvature.items()}
         if self.part_b is not None:
             out["part_b"] = asdict(self.part_b)
         return clean(out)
@@ -73,16 +79,18 @@ class LabResult:
 
 class _Measurements(TrainingObserver):
     """What the lab measures on the trained network besides the stress test's figures: each
-    run's memory table, and Q2's fold of the trained run-2 network (when it trained to the
-    end: a diverged network has nothing to fold)."""
+    run's memory table, Q2's fold of the trained run-2 network (when it trained to the
+    end: a diverged network has nothing to fold), and the loss's curvature (λmax) at the end
+    of runs 1 and 2."""
 
-    def __init__(self, epochs: int) -> None:
-        self.epochs = epochs
+    def __init__(self, run: LabRun, hessian_check: bool) -> None:
+        self.run, self.epochs, self.hessian_check = run, run.epochs, hessian_check
         self.memory: dict[str, MemoryTable] = {}
         self.fold: AffineFold | None = None
+        self.curvature: dict[str, Curvature] = {}
 
     def run_started(self, name: str, model: nn.Sequential, X: np.ndarray, y: np.ndarray) -> None:
-        self.X, self.epochs_done = X, 0
+        self.X, self.y, self.epochs_done = X, y, 0
 
     def epoch_done(self, name: str, epoch: int, model: nn.Sequential, loss: float) -> None:
         self.epochs_done = epoch
@@ -92,6 +100,8 @@ class _Measurements(TrainingObserver):
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged network's bytes count too
             self.memory[name] = MemoryTable(**memory_by_layer(model, Tensor(self.X)))
         model.train()
+        if name in CURVATURE_RUNS:
+            self.curvature[name] = self._curvature(name, model)
         if name != "run2":
             return
         if self.epochs_done < self.epochs:  # training stopped at the first non-finite loss
@@ -103,14 +113,28 @@ class _Measurements(TrainingObserver):
         else:
             self.fold = affine_fold(model, self.X)
 
+    def _curvature(self, name: str, model: nn.Sequential) -> Curvature:
+        lr = self.run.config.learning_rate
+        if self.epochs_done < self.epochs:
+            size = sum(p.size for p in model.parameters())
+            reason = (
+                f"{name}'s training diverged at epoch {self.epochs_done + 1}, so there are no "
+                "trained weights to measure the curvature at"
+            )
+            return absent(lr, size, reason)
+        return measure_curvature(model, self.X, self.y, lr, self.run.seed, self.hessian_check)
+
 
 def compute_lab(run: LabRun, parts: tuple[str, ...] = PARTS) -> LabResult:
-    """Run the lab's parts (``"a"``: Part A and Q2; ``"b"``: Part B) for ``run``."""
+    """Run the lab's parts (``"a"``: Part A, Q2 and the curvature λmax; ``"hessian"``: with
+    ``"a"``, the full Hessian's eigenvalues beside λmax, one backward a parameter, seconds: the
+    command line adds it for a single run; ``"b"``: Part B) for ``run``."""
     result = LabResult(run)
     if "a" in parts:
-        measured = _Measurements(run.epochs)
+        measured = _Measurements(run, "hessian" in parts)
         result.part_a = run_stress_test(run, measured)
         result.memory, result.q2 = measured.memory, measured.fold
+        result.curvature = measured.curvature
     if "b" in parts:
         result.part_b = run_part_b(run.config)
     return result
@@ -182,6 +206,22 @@ def _q2_json(fold: AffineFold) -> dict[str, Any]:
         "weight": None if fold.weight is None else fold.weight.tolist(),
         "bias": None if fold.bias is None else fold.bias.tolist(),
         "absent_reason": fold.absent_reason,
+    }
+
+
+def _curvature_json(c: Curvature) -> dict[str, Any]:
+    return {
+        "learning_rate": c.learning_rate,
+        "stability_limit": c.stability_limit,
+        "lambda_max": c.lambda_max,
+        "stable": c.stable,
+        "headroom": c.headroom,
+        "parameters": c.parameters,
+        "power_iteration": None if c.power is None else asdict(c.power),
+        "hessian_check": None
+        if c.check is None
+        else {**asdict(c.check), "agrees": c.check.agrees, "tolerance": AGREEMENT},
+        "absent_reason": c.absent_reason,
     }
 
 

@@ -138,7 +138,8 @@ register("silu", SiLU, layer=True)
 
 
 class ELU(Function):
-    """x where x > 0, else α (eˣ - 1). The derivative at 0 is α, the left one (as PyTorch)."""
+    """x where x > 0, else α (eˣ - 1). The derivative at 0 is α, the left one, and so is the
+    second derivative there (α eˣ at 0), as PyTorch's."""
 
     @staticmethod
     def forward(ctx, x, alpha=1.0):
@@ -158,7 +159,8 @@ register("elu", ELU, layer=True)
 
 
 class ReLU6(Function):
-    """min(max(x, 0), 6). The derivative is 0 at both kinks, 0 and 6 (as ReLU's at 0)."""
+    """min(max(x, 0), 6). The derivative is 0 at both kinks, 0 and 6 (as ReLU's at 0); the
+    second derivative is 0 everywhere (as PyTorch's)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -176,7 +178,8 @@ register("relu6", ReLU6, layer=True, dead_below_zero=True)
 
 class Hardswish(Function):
     """x · relu6(x + 3) / 6. At the kinks PyTorch's derivative: 0 at -3 and 1 at 3 (the slope
-    of the flat piece beyond each, as in PyTorch 2)."""
+    of the flat piece beyond each, as in PyTorch 2), and its second derivative there: 0 (1/3
+    strictly between)."""
 
     @staticmethod
     def forward(ctx, x):

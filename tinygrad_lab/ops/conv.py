@@ -4,7 +4,9 @@ Every kH×kW window of the padded input becomes a column, and the convolution is
 product of the weights with those columns. The columns are built for a few images at a time
 (about a megabyte of them), so they stay in the cache while they are multiplied; in the NCHW
 layout the products land where the output and the gradients live, with no transposed copy. The
-op saves only its input and weights: backward builds the columns again, cheaply.
+op saves only its input and weights: backward builds the columns again, cheaply. Its backward
+is two ops (`Conv2dInputGrad`, `Conv2dWeightGrad`) whose own backward are convolutions, so
+it is differentiable any number of times.
 
 The output's sides are PyTorch's, floored: windows need not tile the input, and the rows and
 columns no window reaches get a zero gradient. `conv_output_size` is the one home of the
@@ -19,9 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from tinygrad_lab.differentiable import call
 from tinygrad_lab.tensor import Function
 
-__all__ = ["Conv2d", "ConvGeometry", "OutputSizeError", "conv_output_size"]
+__all__ = ["Conv2d", "Conv2dInputGrad", "Conv2dWeightGrad", "ConvGeometry", "OutputSizeError"]
+__all__ += ["conv_output_size"]
 
 CHUNK_BYTES = 1 << 20  # columns built at once: they should fit in the cache
 
@@ -139,17 +143,23 @@ def _columns(windows: np.ndarray, g: ConvGeometry) -> np.ndarray:
     return grouped.transpose(0, 1, 2, 5, 6, 3, 4).reshape(n, g.groups, -1, oh * ow)
 
 
-def _chunks(windows: np.ndarray) -> list[slice]:
-    """The images in groups whose columns take about `CHUNK_BYTES`."""
-    n = len(windows)
-    step = max(1, CHUNK_BYTES // max(windows[:1].size * windows.itemsize, 1))
+def _chunks(n: int, image_bytes: int) -> list[slice]:
+    """The ``n`` images in groups whose columns (``image_bytes`` each) take about
+    `CHUNK_BYTES`."""
+    step = max(1, CHUNK_BYTES // max(image_bytes, 1))
     return [slice(k, k + step) for k in range(0, n, step)]
+
+
+def _column_bytes(windows: np.ndarray) -> int:
+    return windows[:1].size * windows.itemsize
 
 
 class Conv2d(Function):
     """``conv2d(x, w, b)``: x (N, C, H, W), w (O, C / groups, kH, kW), b (O,); stride, padding
     and dilation are ints or (height, width) pairs. The output side is floored, as in PyTorch;
-    a side < 1 is an `OutputSizeError`."""
+    a side < 1 is an `OutputSizeError`. Its backward is two ops, each linear in both of its
+    inputs, whose own backward are convolutions: `Conv2dInputGrad` (a transposed convolution)
+    and `Conv2dWeightGrad` (a correlation of the input with the gradient)."""
 
     @staticmethod
     def forward(ctx, x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -161,7 +171,7 @@ class Conv2d(Function):
         weights = w.reshape(groups, o // groups, -1)  # (groups, O/groups, C/groups · kH · kW)
         windows = _windows(_pad(x, g.padding), g)
         out = np.empty((n, groups, o // groups, g.out[0] * g.out[1]), np.result_type(x, w))
-        for chunk in _chunks(windows):  # out = W @ columns, a few images at a time
+        for chunk in _chunks(n, _column_bytes(windows)):  # out = W @ columns, a few at a time
             np.matmul(weights, _columns(windows[chunk], g), out=out[chunk])
         out = out.reshape(n, o, *g.out)
         if b is not None:
@@ -174,26 +184,76 @@ class Conv2d(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         g, needs = ctx.geometry, ctx.needs_input_grad
-        n, o = x.shape[0], w.shape[0]
+        dx = call(Conv2dInputGrad, grad, w, geometry=g, input_shape=x.shape) if needs[0] else None
+        dw = call(Conv2dWeightGrad, x, grad, geometry=g, weight_shape=w.shape) if needs[1] else None
+        db = grad.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
+        return (dx, dw) if len(needs) == 2 else (dx, dw, db)
+
+
+def _convolve(x, w, g: ConvGeometry):
+    """``conv2d(x, w)`` with ``g``'s settings, no bias: recorded on Tensors."""
+    settings = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
+    return call(Conv2d, x, w, groups=g.groups, **settings)
+
+
+class Conv2dInputGrad(Function):
+    """The gradient at a convolution's input from ``grad`` at its output (N, O, OH, OW) and the
+    weights ``w``: a transposed convolution, each window sending Wᵀ·grad back to the pixels it
+    covered. It is linear in each input: ⟨T(grad, w), h⟩ = ⟨grad, conv(h, w)⟩ = ⟨w, C(h, grad)⟩,
+    so its backward is a convolution and a `Conv2dWeightGrad`."""
+
+    @staticmethod
+    def forward(ctx, grad, w, geometry, input_shape):
+        g, (n, c, h, wd) = geometry, input_shape
+        o = w.shape[0]
+        ctx.geometry = g
+        ctx.save_for_backward(grad, w)
         weights = w.reshape(g.groups, o // g.groups, -1)
         # the size spelled out, not -1: an empty batch (n = 0) has a gradient of size 0
         grads = np.ascontiguousarray(grad).reshape(n, g.groups, o // g.groups, g.out[0] * g.out[1])
-        xp = _pad(x, g.padding)
-        windows = _windows(xp, g)
-        dw = np.zeros_like(weights) if needs[1] else None
-        dxp = np.zeros_like(xp) if needs[0] else None
-        for chunk in _chunks(windows):
-            columns, gc = _columns(windows[chunk], g), grads[chunk]
-            if needs[1]:  # Σ over images and positions of gradient ⊗ window
-                dw += np.matmul(gc, columns.swapaxes(-1, -2)).sum(axis=0)
-            if needs[0]:  # each window sends Wᵀ·gradient back to the pixels it covered
-                _add_columns(dxp[chunk], np.matmul(weights.swapaxes(-1, -2), gc), g)
-        db = grad.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
-        dx = None if dxp is None else dxp[:, :, g.padding[0] : dxp.shape[2] - g.padding[0]]
-        if dx is not None:
-            dx = dx[:, :, :, g.padding[1] : dxp.shape[3] - g.padding[1]]
-        dw = None if dw is None else dw.reshape(w.shape)
-        return (dx, dw) if len(needs) == 2 else (dx, dw, db)
+        (ph, pw), dtype = g.padding, np.result_type(grad, w)
+        dxp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype)
+        image_bytes = c * g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1] * dtype.itemsize
+        for chunk in _chunks(n, image_bytes):  # each window sends Wᵀ·grad back to its pixels
+            _add_columns(dxp[chunk], np.matmul(weights.swapaxes(-1, -2), grads[chunk]), g)
+        return dxp[:, :, ph : ph + h, pw : pw + wd]
+
+    @staticmethod
+    def backward(ctx, h):
+        grad, w = ctx.saved_tensors
+        g, needs = ctx.geometry, ctx.needs_input_grad
+        dgrad = _convolve(h, w, g) if needs[0] else None
+        dw = call(Conv2dWeightGrad, h, grad, geometry=g, weight_shape=w.shape) if needs[1] else None
+        return dgrad, dw
+
+
+class Conv2dWeightGrad(Function):
+    """The gradient at a convolution's weights from its input ``x`` and ``grad`` at its output:
+    the correlation Σ over images and positions of grad ⊗ window. It is linear in each input:
+    ⟨C(x, grad), k⟩ = ⟨grad, conv(x, k)⟩ = ⟨x, T(grad, k)⟩, so its backward is a
+    `Conv2dInputGrad` and a convolution."""
+
+    @staticmethod
+    def forward(ctx, x, grad, geometry, weight_shape):
+        g, n, o = geometry, x.shape[0], weight_shape[0]
+        ctx.geometry = g
+        ctx.save_for_backward(x, grad)
+        grads = np.ascontiguousarray(grad).reshape(n, g.groups, o // g.groups, g.out[0] * g.out[1])
+        windows = _windows(_pad(x, g.padding), g)
+        dw = np.zeros(
+            (g.groups, o // g.groups, int(np.prod(weight_shape[1:]))), np.result_type(x, grad)
+        )
+        for chunk in _chunks(n, _column_bytes(windows)):  # Σ of gradient ⊗ window
+            dw += np.matmul(grads[chunk], _columns(windows[chunk], g).swapaxes(-1, -2)).sum(axis=0)
+        return dw.reshape(weight_shape)
+
+    @staticmethod
+    def backward(ctx, k):
+        x, grad = ctx.saved_tensors
+        g, needs = ctx.geometry, ctx.needs_input_grad
+        dx = call(Conv2dInputGrad, grad, k, geometry=g, input_shape=x.shape) if needs[0] else None
+        dgrad = _convolve(x, k, g) if needs[1] else None
+        return dx, dgrad
 
 
 def _pad(x: np.ndarray, padding: Pair) -> np.ndarray:

@@ -17,11 +17,11 @@ class Dropout(Function):
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         keep = rng.random(x.shape) >= p
         scale = 0.0 if p == 1 else 1 / (1 - p)
-        mask = keep * x.dtype.type(scale)  # zeros and 1/(1-p), in x's dtype
-        ctx.save_for_backward(mask)
-        return x * mask
+        ctx.scale = x.dtype.type(scale)  # (in x's dtype: float32 stays float32)
+        ctx.save_for_backward(keep)  # a bool mask: a constant to a second derivative (0)
+        return x * (keep * ctx.scale)
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved_tensors
-        return grad * mask  # d(x·mask)/dx = mask
+        (keep,) = ctx.saved_tensors
+        return grad * (keep * ctx.scale)  # d(x·mask)/dx = mask: zeros and 1/(1-p)

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lab import differentiable
+from tinygrad_lab.ops.movement import Expand
 from tinygrad_lab.tensor import Function, Tensor
 
 __all__ = ["Einsum", "einsum"]
@@ -32,7 +34,7 @@ def _explicit(equation: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], 
         t.replace("...", broadcast[len(broadcast) - n :]) for t, n in zip(terms, spans, strict=True)
     ]
     for term, shape in zip(terms, shapes, strict=True):
-        if len(term) != len(shape) or not term.isalpha():
+        if len(term) != len(shape) or not (term.isalpha() or term == ""):  # "": a number
             raise ValueError(
                 f"Einsum: {equation!r}: subscripts {term!r} (letters, and ... for the rest) do "
                 f"not fit an operand of shape {shape}"
@@ -49,7 +51,8 @@ class Einsum(Function):
     ``"ij,jk->ik"`` (a matrix product) the gradients are ``einsum("ik,jk->ij", grad, b)``
     (``grad @ bᵀ``) and ``einsum("ij,ik->jk", a, grad)`` (``aᵀ @ grad``). A letter that only
     that operand has was summed over: its gradient is the same all along it (broadcast); a
-    letter repeated in it (``"ii->i"``, a diagonal) gets the gradient on that diagonal only."""
+    letter repeated in it (``"ii->i"``, a diagonal) gets the gradient on that diagonal only.
+    Given Tensors, these einsums are recorded: the backward is differentiable again."""
 
     @staticmethod
     def forward(ctx, *operands, equation):
@@ -66,8 +69,9 @@ class Einsum(Function):
         )
 
 
-def _operand_gradient(ctx: Einsum, grad: np.ndarray, operands: tuple, i: int) -> np.ndarray:
-    """d(out)/d(operand i), applied to ``grad``: an einsum of the gradient and the others."""
+def _operand_gradient(ctx: Einsum, grad: Any, operands: tuple, i: int) -> Any:
+    """d(out)/d(operand i), applied to ``grad``: an einsum of the gradient and the others (on
+    Tensors, the einsum op: so the gradient is differentiable again)."""
     term, x = ctx.terms[i], operands[i]
     others = [t for j, t in enumerate(ctx.terms) if j != i]
     letters = "".join(dict.fromkeys(term))  # each letter once, in order
@@ -77,13 +81,23 @@ def _operand_gradient(ctx: Einsum, grad: np.ndarray, operands: tuple, i: int) ->
     g = np.einsum(f"{','.join([ctx.output, *others])}->{kept}", grad, *rest)
     # the letters only this operand has: the same gradient all along them
     sizes = [g.shape[kept.index(c)] if c in kept else x.shape[term.index(c)] for c in letters]
-    ones = [n if c in kept else 1 for c, n in zip(letters, sizes, strict=True)]
-    g = np.broadcast_to(g.reshape(ones), sizes)
+    if kept != letters:
+        ones = [n if c in kept else 1 for c, n in zip(letters, sizes, strict=True)]
+        g = differentiable.call(Expand, g.reshape(ones), shape=tuple(sizes))
     if letters == term:
         return g
-    out = np.zeros([sizes[letters.index(c)] for c in term], dtype=g.dtype)
-    np.einsum(f"{term}->{letters}", out)[...] = g  # a writable view of the diagonal
-    return out
+    # a letter repeated in the term: the gradient on that diagonal only, 0 off it. Each repeat
+    # gets a letter of its own, tied to the first by an identity matrix (a constant)
+    free = iter(c for c in string.ascii_letters if c not in term)
+    spread, eyes = "", []
+    for position, c in enumerate(term):
+        if term.index(c) == position:
+            spread += c
+        else:
+            spread += next(free)
+            eyes.append((c + spread[-1], np.eye(x.shape[position], dtype=x.dtype)))
+    subscripts = ",".join([letters, *(s for s, _ in eyes)])
+    return np.einsum(f"{subscripts}->{spread}", g, *(e for _, e in eyes))
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:

@@ -1,5 +1,9 @@
 """Element-wise ops. Binary ops broadcast as NumPy does; the engine sums their gradients back to
-each input's shape, so a backward here returns gradients in the broadcast shape."""
+each input's shape, so a backward here returns gradients in the broadcast shape.
+
+Every backward runs on ndarrays and, under ``create_graph=True``, on Tensors (it is then
+recorded, so it can be differentiated again). A mask or a piecewise-constant slope is taken
+from the values, ``np.asarray(x)``: a constant to the next derivative, as in PyTorch."""
 
 from __future__ import annotations
 
@@ -88,15 +92,16 @@ class Mul(Function):
 register("mul", Mul)
 
 
-def _no_new_nan(result: np.ndarray, *factors: Any) -> np.ndarray:
+def _no_new_nan(result: Any, *factors: Any) -> Any:
     """A gradient formula's ``result``, with 0 wherever it is NaN though none of its ``factors``
     was: there it computed 0 · inf or 0 / 0 (a gradient of 0 arriving at an infinite slope,
-    x⁰ at x = 0, a power x^±inf that vanishes), whose limit is 0. A NaN given stays NaN."""
-    made = np.isnan(result)
+    x⁰ at x = 0, a power x^±inf that vanishes), whose limit is 0. A NaN given stays NaN.
+    (Arrays or Tensors: the mask comes from the values, the 0 is a constant.)"""
+    made = np.isnan(np.asarray(result))
     if not made.any():
         return result
     for factor in factors:
-        made &= ~np.isnan(factor)
+        made &= ~np.isnan(np.asarray(factor))
     return np.where(made, 0.0, result)
 
 
@@ -107,6 +112,20 @@ def _no_zero_divisor(op: str, divisor: np.ndarray, what: str = "the divisor") ->
             f"{op}: {what} (shape {divisor.shape}) has "
             f"{divisor.size - np.count_nonzero(divisor)} zero entries"
         )
+
+
+def _recordable(op: str, x: Any, exponent: Any) -> None:
+    """A recorded backward (given Tensors: ``create_graph=True``) computes p·x^(p-1), which
+    divides by x where p < 1: at x = 0 its derivative is infinite or undefined (PyTorch gives
+    inf or NaN there). An error naming the op, instead of the inner division's."""
+    if isinstance(x, Tensor):
+        zero = (np.asarray(x) == 0) & (np.asarray(exponent) < 1)
+        if zero.any():
+            raise ZeroDivisionError(
+                f"{op}: a backward with create_graph=True differentiates x^p at x = 0 with an "
+                f"exponent below 1 ({np.count_nonzero(zero)} entries of shape {zero.shape}), "
+                "where its slope p·x^(p-1) divides by zero; keep x away from 0 there"
+            )
 
 
 class Div(Function):
@@ -144,7 +163,8 @@ register("neg", Neg)
 class Pow(Function):
     """``x ** exponent`` for a number exponent. An infinite exponent gives IEEE's (and NumPy's
     and PyTorch's) values, also for a negative base (``(-2) ** inf = inf``); a NaN one gives NaN
-    (but ``1 ** nan = 1``, as NumPy and PyTorch)."""
+    (but ``1 ** nan = 1``, as NumPy and PyTorch). A backward with ``create_graph=True`` refuses
+    x = 0 for an exponent in (0, 1) (`_recordable`)."""
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -166,6 +186,7 @@ class Pow(Function):
             return grad * (p * x ** (p - 1))  # d(x^p)/dx = p x^(p-1)
         # p < 1: the slope is infinite at x = 0; p = ±inf: it is ±inf · x^(±inf - 1), which is
         # ±inf · 0 where x^p vanishes. Each 0 · inf is taken as 0, its limit (not NaN)
+        _recordable("Pow", x, p)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _no_new_nan(grad * _no_new_nan(p * x ** (p - 1), p, x), grad, x, p)
 
@@ -182,7 +203,8 @@ register("pow", Pow, method=power)
 
 class TensorPow(Function):
     """``x ** y`` where the exponent is a tensor too. Where y = 0 the gradient of x is 0 (x⁰ is
-    constant, also at x = 0: not 0 · inf), as for a number exponent and as PyTorch."""
+    constant, also at x = 0: not 0 · inf), as for a number exponent and as PyTorch. A backward
+    with ``create_graph=True`` refuses x = 0 where y < 1 (`_recordable`)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -204,6 +226,7 @@ class TensorPow(Function):
         # for y = ±inf, a gradient of 0 at an infinite slope, x^y = 0 for x = inf
         with np.errstate(divide="ignore", invalid="ignore"):
             if ctx.needs_input_grad[0]:  # d(x^y)/dx = y x^(y-1)
+                _recordable("TensorPow", x, y)
                 dx = _no_new_nan(grad * _no_new_nan(y * x ** (y - 1), x, y), grad, x, y)
             if ctx.needs_input_grad[1]:  # d(x^y)/dy = x^y ln x
                 dy = _no_new_nan(grad * _no_new_nan(out * np.log(x), x, y), grad, x, y)
@@ -244,6 +267,9 @@ register("log", Log, ufunc=np.log)
 
 
 class Sqrt(Function):
+    """√x. Its slope is infinite at 0 (inf, or 0 where no gradient arrives); a backward with
+    ``create_graph=True`` refuses x = 0 (`_recordable`)."""
+
     @staticmethod
     def forward(ctx, x):
         _require(x >= 0, "Sqrt", "sqrt needs inputs >= 0", x)
@@ -254,6 +280,7 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        _recordable("Sqrt", out, 0.5)  # (√x = 0 exactly where x = 0)
         with np.errstate(divide="ignore", invalid="ignore"):  # at 0: inf, or 0 where grad is 0
             return _no_new_nan(grad / (2 * out), grad, out)  # d(√x)/dx = 1/(2√x)
 
@@ -262,7 +289,8 @@ register("sqrt", Sqrt, ufunc=np.sqrt)
 
 
 class Abs(Function):
-    """|x|; the gradient at 0 is 0 (``sign(0) = 0``), as in PyTorch."""
+    """|x|; the gradient at 0 is 0 (``sign(0) = 0``), as in PyTorch. Its second derivative is
+    0, at 0 too (as PyTorch's)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -272,14 +300,15 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * np.sign(x)  # d|x|/dx = sign(x)
+        return grad * np.sign(np.asarray(x))  # d|x|/dx = sign(x), a constant to the next one
 
 
 register("abs", Abs, ufunc=(np.absolute, np.fabs))
 
 
 class ReLU(Function):
-    """max(x, 0). Its derivative at exactly 0 is taken as 0, as in the course notebook."""
+    """max(x, 0). Its derivative at exactly 0 is taken as 0, as in the course notebook. Its
+    second derivative is 0, at 0 too (as PyTorch's)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -290,15 +319,16 @@ class ReLU(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         # 1 where x > 0, else 0 (0 at x = 0): the notebook's (z > 0).astype(float), which is also
-        # faster than multiplying by the bool mask directly
-        return grad * (x > 0).astype(grad.dtype)
+        # faster than multiplying by the bool mask directly; from x's values, a constant
+        return grad * (np.asarray(x) > 0).astype(grad.dtype)
 
 
 register("relu", ReLU, layer=True, dead_below_zero=True, nonnegative=True)
 
 
 class LeakyReLU(Function):
-    """x where x > 0, else negative_slope * x (slope used at exactly 0)."""
+    """x where x > 0, else negative_slope * x (slope used at exactly 0). Its second derivative
+    is 0, at 0 too (as PyTorch's)."""
 
     # np.where costs ten times its arithmetic on data of mixed signs (a branch an element);
     # for the usual slopes the same values come branch-free: max(x, s·x) is x or s·x when
@@ -316,11 +346,12 @@ class LeakyReLU(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         s = ctx.negative_slope
+        positive = np.asarray(x) > 0  # (from x's values: the slope is a constant)
         if (1 - s) + s == 1:
-            slope = (x > 0) * (1 - s)
+            slope = positive * (1 - s)
             slope += s
         else:
-            slope = np.where(x > 0, 1.0, s)
+            slope = np.where(positive, 1.0, s)
         return grad * slope  # 1 where x > 0, else the slope
 
 
@@ -364,7 +395,8 @@ register("tanh", Tanh, ufunc=np.tanh, layer=True)
 
 
 class Clip(Function):
-    """Clamp to [low, high]; the gradient passes where low <= x <= high (bounds included)."""
+    """Clamp to [low, high]; the gradient passes where low <= x <= high (bounds included). Its
+    second derivative is 0, at the bounds too (as PyTorch's)."""
 
     @staticmethod
     def forward(ctx, x, low=None, high=None):
@@ -376,7 +408,7 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x = np.asarray(ctx.saved_tensors[0])  # (x's values: the mask is a constant)
         inside = np.ones(x.shape, dtype=bool)
         if ctx.low is not None:
             inside &= x >= ctx.low

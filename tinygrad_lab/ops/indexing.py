@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab import grad_mode, integrity
+from tinygrad_lab import differentiable, grad_mode, integrity
 from tinygrad_lab.numpy_interop import plain_index
-from tinygrad_lab.ops.movement import dim_index, is_basic
+from tinygrad_lab.ops.movement import AddAt, dim_index, is_basic
 from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function, Tensor
 
@@ -58,9 +58,8 @@ class Gather(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.add.at(out, ctx.positions, grad)  # each pick sends its gradient to its entry
-        return out
+        # each pick sends its gradient to its entry (a pick's gradient: picked back)
+        return differentiable.call(AddAt, grad, index=ctx.positions, shape=ctx.shape)
 
 
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
@@ -216,8 +215,9 @@ class IndexPut(Function):
         needs = ctx.needs_input_grad
         dx = dvalue = None
         if needs[0]:  # a written entry no longer depends on x: d/dx = 0 there, 1 elsewhere
-            dx = grad.copy()
-            dx[ctx.index] = 0
+            kept = np.ones(grad.shape, dtype=bool)
+            kept[ctx.index] = False
+            dx = np.where(kept, grad, 0)
         if needs[1]:  # d/dvalue = 1 at the entries it wrote (the engine sums a broadcast one)
             dvalue = grad[ctx.index] if ctx.won is None else grad[ctx.index] * ctx.won
             if dvalue.ndim < len(ctx.value_shape):  # a value with leading 1s NumPy dropped

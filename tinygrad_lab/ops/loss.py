@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygrad_lab.differentiable import call
+from tinygrad_lab.ops.reduce import Softmax
 from tinygrad_lab.tensor import Function
 
 __all__ = ["MSE", "CrossEntropy"]
@@ -26,22 +28,24 @@ class MSE(Function):
         if batched and prediction.ndim == 0:
             raise ValueError("MSE: batched=True needs a leading axis of problems; got a scalar")
         error = prediction - target
-        ctx.save_for_backward(error)
+        ctx.save_for_backward(prediction, target)  # (the error is computed again in backward)
         ctx.batched = batched
         if batched:  # each problem's errors added as one flat array's are
             square = (error**2).reshape(len(error), -1)
-            return np.add.reduce(square, axis=1) / square.shape[1]
-        return np.add.reduce(error**2, axis=None) / error.size  # np.mean's own two steps
+            ctx.count = square.shape[1]
+            return np.add.reduce(square, axis=1) / ctx.count
+        ctx.count = error.size
+        return np.add.reduce(error**2, axis=None) / ctx.count  # np.mean's own two steps
 
     @staticmethod
     def backward(ctx, grad):
-        (error,) = ctx.saved_tensors
+        prediction, target = ctx.saved_tensors
+        error = prediction - target
         # 2·error/N, as the notebook writes it (its bits, when grad is the implied 1)
         if ctx.batched:  # grad (S,): problem s's 2·grad[s]·error/N
-            d = (2 * grad).reshape((-1,) + (1,) * (error.ndim - 1)) * error
-            d /= error[0].size
+            d = (2 * grad).reshape((-1,) + (1,) * (error.ndim - 1)) * error / ctx.count
         else:
-            d = (2 * grad) * error / error.size
+            d = (2 * grad) * error / ctx.count
         return d, (-d if ctx.needs_input_grad[1] else None)
 
 
@@ -71,15 +75,15 @@ class CrossEntropy(Function):
         z = logits - logits.max(axis=1, keepdims=True)
         log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         rows = np.arange(len(labels))
-        ctx.save_for_backward(log_probs, labels)
+        ctx.save_for_backward(logits, labels)
         return -log_probs[rows, labels].mean()
 
     @staticmethod
     def backward(ctx, grad):
-        log_probs, labels = ctx.saved_tensors
-        d = np.exp(log_probs)  # softmax
-        d[np.arange(len(labels)), labels] -= 1  # d(-log p_t)/dz = softmax - onehot(t)
-        return d * (grad / len(labels)), None
+        logits, labels = ctx.saved_tensors
+        onehot = labels[:, None] == np.arange(logits.shape[1])  # a mask: a constant
+        # d(-log p_t)/dz = softmax - onehot(t); softmax an op, so that it is differentiated again
+        return (call(Softmax, logits, axis=1) - onehot) * (grad / len(labels)), None
 
 
 # ------------------------------------------------------------------------- PyTorch's losses
@@ -121,26 +125,28 @@ def _difference(op: str, input: np.ndarray, target: np.ndarray) -> np.ndarray:  
 
 class L1(Function):
     """|input - target|, reduced. Its slope is sign(input - target), 0 where they are equal
-    (PyTorch's choice at the kink)."""
+    (PyTorch's choice at the kink); its second derivative is 0, as PyTorch's (sign's slope)."""
 
     @staticmethod
     def forward(ctx, input, target, reduction="mean"):  # noqa: A002
         diff = _difference("L1", input, target)
         _check_reduction("L1", reduction, diff.size)
         ctx.reduction, ctx.total = reduction, diff.size
-        ctx.save_for_backward(np.sign(diff))
+        ctx.save_for_backward(input, target)
         return _reduce(np.abs(diff), reduction, diff.size)
 
     @staticmethod
     def backward(ctx, grad):
-        (slope,) = ctx.saved_tensors
-        d = _spread(grad, ctx.reduction, ctx.total) * slope  # d|x - y|/dx = sign(x - y)
+        x, y = ctx.saved_tensors
+        slope = np.sign(x - y)  # d|x - y|/dx = sign(x - y)
+        d = _spread(grad, ctx.reduction, ctx.total) * slope
         return d, (-d if ctx.needs_input_grad[1] else None)
 
 
 class Huber(Function):
     """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta), of d = input - target, reduced:
-    quadratic near the target, linear (slope ±delta) beyond delta."""
+    quadratic near the target, linear (slope ±delta) beyond delta. Its second derivative is 1
+    where |d| <= delta (at ±delta, `Clip`'s derivative at its edges), 0 beyond."""
 
     @staticmethod
     def forward(ctx, input, target, reduction="mean", delta=1.0):  # noqa: A002
@@ -151,20 +157,22 @@ class Huber(Function):
         size = np.abs(diff)
         small = size < delta
         losses = np.where(small, 0.5 * diff * diff, delta * (size - 0.5 * delta))
-        ctx.reduction, ctx.total = reduction, diff.size
-        ctx.save_for_backward(np.where(small, diff, delta * np.sign(diff)))  # the slope
+        ctx.reduction, ctx.total, ctx.delta = reduction, diff.size, delta
+        ctx.save_for_backward(input, target)
         return _reduce(losses, reduction, diff.size)
 
     @staticmethod
     def backward(ctx, grad):
-        (slope,) = ctx.saved_tensors
-        d = _spread(grad, ctx.reduction, ctx.total) * slope  # d, or ±delta beyond delta
+        x, y = ctx.saved_tensors
+        slope = np.clip(x - y, -ctx.delta, ctx.delta)  # d, or ±delta beyond delta
+        d = _spread(grad, ctx.reduction, ctx.total) * slope
         return d, (-d if ctx.needs_input_grad[1] else None)
 
 
 class SmoothL1(Function):
     """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta, of d = input - target, reduced: the
-    Huber loss divided by beta (slope ±1 beyond beta); beta = 0 is the L1 loss."""
+    Huber loss divided by beta (slope ±1 beyond beta); beta = 0 is the L1 loss. Its second
+    derivative is 1/beta where |d| <= beta (`Clip`'s derivative at its edges), 0 beyond."""
 
     @staticmethod
     def forward(ctx, input, target, reduction="mean", beta=1.0):  # noqa: A002
@@ -174,19 +182,19 @@ class SmoothL1(Function):
         _check_reduction("SmoothL1", reduction, diff.size)
         size = np.abs(diff)
         if beta == 0:  # (no quadratic part: the L1 loss, without dividing by 0)
-            losses, slope = size, np.sign(diff)
+            losses = size
         else:
-            small = size < beta
-            losses = np.where(small, 0.5 * diff * diff / beta, size - 0.5 * beta)
-            slope = np.where(small, diff / beta, np.sign(diff))
-        ctx.reduction, ctx.total = reduction, diff.size
-        ctx.save_for_backward(slope)
+            losses = np.where(size < beta, 0.5 * diff * diff / beta, size - 0.5 * beta)
+        ctx.reduction, ctx.total, ctx.beta = reduction, diff.size, beta
+        ctx.save_for_backward(input, target)
         return _reduce(losses, reduction, diff.size)
 
     @staticmethod
     def backward(ctx, grad):
-        (slope,) = ctx.saved_tensors
-        d = _spread(grad, ctx.reduction, ctx.total) * slope  # d/beta, or ±1 beyond beta
+        x, y = ctx.saved_tensors
+        diff = x - y  # the slope: d/beta, or ±1 beyond beta (the sign, for beta = 0)
+        slope = np.sign(diff) if ctx.beta == 0 else np.clip(diff / ctx.beta, -1, 1)
+        d = _spread(grad, ctx.reduction, ctx.total) * slope
         return d, (-d if ctx.needs_input_grad[1] else None)
 
 
@@ -226,27 +234,38 @@ class BinaryCrossEntropy(Function):
             )
         weight = _weight("BinaryCrossEntropy", "weight", weight, input)
         _check_reduction("BinaryCrossEntropy", reduction, input.size)
-        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
-            log_p = np.maximum(np.log(input), -100)
-            log_q = np.maximum(np.log1p(-input), -100)
+        log_p, log_q = _clamped_logs(input)
         losses = -(target * log_p + (1 - target) * log_q)
         if weight is not None:
             losses = losses * weight
-        ctx.reduction, ctx.total = reduction, input.size
-        ctx.save_for_backward(input, target, log_p, log_q, weight)
+        ctx.reduction, ctx.total, ctx.weight = reduction, input.size, weight  # (a constant)
+        ctx.save_for_backward(input, target)
         return _reduce(losses, reduction, input.size)
 
     @staticmethod
     def backward(ctx, grad):
-        x, y, log_p, log_q, weight = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         g = _spread(grad, ctx.reduction, ctx.total)
-        if weight is not None:
-            g = g * weight
+        if ctx.weight is not None:
+            g = g * ctx.weight
         # dl/dx = (x - y) / (x(1 - x)), its denominator kept >= 1e-12 as PyTorch's backward
         # keeps it (so the gradient stays finite at 0 and 1); dl/dy = log(1 - x) - log(x)
         dx = g * (x - y) / np.maximum(x * (1 - x), 1e-12)
-        dy = g * (log_q - log_p) if ctx.needs_input_grad[1] else None
+        dy = None
+        if ctx.needs_input_grad[1]:
+            log_p, log_q = _clamped_logs(x)
+            dy = g * (log_q - log_p)
         return dx, dy
+
+
+def _clamped_logs(p):
+    """log(p) and log(1 - p), each at least -100 (PyTorch's clamp: -100, not -inf, at 0 and
+    1). Each log is taken of a stand-in (1, or 0 for log1p) where it would be -inf, so that it
+    is never -inf on arrays nor an error on Tensors; `np.where` then puts -100 there."""
+    inside_p, inside_q = p > 0, p < 1
+    log_p = np.where(inside_p, np.maximum(np.log(np.where(inside_p, p, 1)), -100), -100)
+    log_q = np.where(inside_q, np.maximum(np.log1p(-np.where(inside_q, p, 0)), -100), -100)
+    return log_p, log_q
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -265,27 +284,34 @@ class BinaryCrossEntropyWithLogits(Function):
         weight = _weight(op, "weight", weight, input)
         pos_weight = _weight(op, "pos_weight", pos_weight, input)
         _check_reduction(op, reduction, input.size)
-        softplus_neg = np.maximum(-input, 0) + np.log1p(np.exp(-np.abs(input)))  # log(1 + e^-x)
+        softplus_neg = _softplus_neg(input)
         log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
         losses = (1 - target) * input + log_weight * softplus_neg
         if weight is not None:
             losses = losses * weight
         ctx.reduction, ctx.total = reduction, input.size
-        ctx.save_for_backward(input, target, softplus_neg, weight, pos_weight)
+        ctx.weight, ctx.pos_weight = weight, pos_weight  # (constants)
+        ctx.save_for_backward(input, target)
         return _reduce(losses, reduction, input.size)
 
     @staticmethod
     def backward(ctx, grad):
-        x, y, softplus_neg, weight, pos_weight = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         g = _spread(grad, ctx.reduction, ctx.total)
-        if weight is not None:
-            g = g * weight
-        p = 1 if pos_weight is None else pos_weight
+        if ctx.weight is not None:
+            g = g * ctx.weight
+        p = 1 if ctx.pos_weight is None else ctx.pos_weight
+        softplus_neg = _softplus_neg(x)
         sigmoid_neg = np.exp(-x - softplus_neg)  # sigmoid(-x) = e^-softplus(x), never overflows
         # dl/dx = (1 - y) - (1 + (p - 1)y)·sigmoid(-x); dl/dy = (p - 1)·softplus(-x) - x
         dx = g * ((1 - y) - (1 + (p - 1) * y) * sigmoid_neg)
         dy = g * ((p - 1) * softplus_neg - x) if ctx.needs_input_grad[1] else None
         return dx, dy
+
+
+def _softplus_neg(x):
+    """softplus(-x) = log(1 + e^-x), in a form that never overflows."""
+    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
 def check_class_targets(
@@ -341,17 +367,16 @@ class NLL(Function):
                 "NLL: no target counts (each is ignore_index, or of a class of weight 0): the "
                 "mean of no losses is undefined"
             )
-        ctx.reduction, ctx.total, ctx.shape = reduction, total, input.shape
-        ctx.save_for_backward(labels, weights.astype(input.dtype, copy=False))
+        ctx.reduction, ctx.total = reduction, total
+        ctx.weights = weights.astype(input.dtype, copy=False)  # (a constant)
+        # which class each loss picked, as a mask of the input's shape (classes on axis 1)
+        classes_axis = np.arange(classes).reshape((classes,) + (1,) * (input.ndim - 2))
+        ctx.save_for_backward(np.expand_dims(labels, min(1, labels.ndim)) == classes_axis)
         return _reduce(-weights * picked, reduction, total).astype(input.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        labels, weights = ctx.saved_tensors
-        shape = ctx.shape
-        moved = shape[:1] + shape[2:] + shape[1:2] if len(shape) >= 2 else shape
-        d = np.zeros(moved, dtype=weights.dtype)
+        (chosen,) = ctx.saved_tensors
         # dl/dinput[.., t] = -weight[t]; 0 for every other class
-        picked = -weights * _spread(grad, ctx.reduction, ctx.total)
-        np.put_along_axis(d, labels[..., None], picked[..., None], axis=-1)
-        return (np.moveaxis(d, -1, 1) if len(shape) >= 2 else d), None
+        picked = -ctx.weights * _spread(grad, ctx.reduction, ctx.total)
+        return chosen * picked.reshape(picked.shape[:1] + (1,) + picked.shape[1:]), None

@@ -1,9 +1,12 @@
 """Element-wise math beyond `elementwise`'s arithmetic: trigonometric and hyperbolic functions,
-more logarithms and exponentials, and the binary ``maximum``, ``minimum``, ``logaddexp`` and
-``atan2``. PyTorch's names (`Tensor` also has NumPy's, ``arcsin`` and so on, as aliases). As in
-`elementwise`, an input outside an op's domain is an error, never a NaN."""
+more logarithms and exponentials, and the binary ``maximum``, ``minimum``, ``logaddexp``,
+``hypot`` and ``atan2``. PyTorch's names (`Tensor` also has NumPy's, ``arcsin`` and so on, as
+aliases). As in `elementwise`, an input outside an op's domain is an error, never a NaN. Each
+backward is written with ops, so it can be differentiated again (``create_graph=True``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +39,7 @@ __all__ = [
     "Minimum",
     "LogAddExp",
     "LogAddExp2",
+    "Hypot",
     "Atan2",
 ]
 
@@ -398,13 +402,15 @@ class Sign(Function):
 register("sign", Sign, ufunc=np.sign)
 
 
-def _tie_share(ahead: np.ndarray, tied: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """``grad`` where one input is ahead, half of it where both tie, 0 where it is behind."""
+def _tie_share(ahead: np.ndarray, tied: np.ndarray, grad: Any) -> Any:
+    """``grad`` where one input is ahead, half of it where both tie, 0 where it is behind (the
+    masks come from the values: constants, so the second derivative is 0)."""
     return grad * (ahead + 0.5 * tied).astype(grad.dtype, copy=False)
 
 
 class Maximum(Function):
-    """The larger of x and y, entry by entry. A tie shares the gradient equally, as `Max`."""
+    """The larger of x and y, entry by entry. A tie shares the gradient equally, as `Max`. Its
+    second derivative is 0 (as PyTorch's; at a tie it is undefined)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -413,7 +419,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
+        x, y = (np.asarray(v) for v in ctx.saved_tensors)  # only their order matters
         tied, needs = x == y, ctx.needs_input_grad
         # d max(x, y)/dx = 1 where x > y, 0 where x < y, ½ at a tie (and the same for y)
         dx = _tie_share(x > y, tied, grad) if needs[0] else None
@@ -425,7 +431,8 @@ register("maximum", Maximum, ufunc=np.maximum)
 
 
 class Minimum(Function):
-    """The smaller of x and y, entry by entry. A tie shares the gradient equally, as `Min`."""
+    """The smaller of x and y, entry by entry. A tie shares the gradient equally, as `Min`. Its
+    second derivative is 0 (as PyTorch's; at a tie it is undefined)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -434,7 +441,7 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
+        x, y = (np.asarray(v) for v in ctx.saved_tensors)  # only their order matters
         tied, needs = x == y, ctx.needs_input_grad
         # d min(x, y)/dx = 1 where x < y, 0 where x > y, ½ at a tie (and the same for y)
         dx = _tie_share(x < y, tied, grad) if needs[0] else None
@@ -445,20 +452,19 @@ class Minimum(Function):
 register("minimum", Minimum, ufunc=np.minimum)
 
 
-def _weights(x, y, out, exp) -> tuple[np.ndarray, np.ndarray]:
+def _weights(x: Any, y: Any, out: Any, exp: Any) -> tuple[Any, Any]:
     """eˣ / (eˣ + eʸ) and eʸ / (eˣ + eʸ) as exp(x - out) and exp(y - out) (``exp`` is exp2 for
     base 2): logsumexp's gradient, with its limits where ``out`` is infinite (x - out would be
-    inf - inf): each +inf input an equal share, two -inf inputs none."""
-    infinite = np.isinf(out)
+    inf - inf): each +inf input an equal share, two -inf inputs none (constants there, so that
+    no NaN reaches a second derivative either)."""
+    infinite = np.isinf(np.asarray(out))
     if not infinite.any():
         return exp(x - out), exp(y - out)
-    up_x, up_y = (x == np.inf).astype(out.dtype), (y == np.inf).astype(out.dtype)
-    ups = np.maximum(up_x + up_y, 1)  # (no +inf where out is -inf: both inputs are -inf)
-    with np.errstate(invalid="ignore"):  # inf - inf where out is infinite: not used
-        return (
-            np.where(infinite, up_x / ups, exp(x - out)),
-            np.where(infinite, up_y / ups, exp(y - out)),
-        )
+    up_x, up_y = (np.asarray(v) == np.inf for v in (x, y))
+    ups = np.maximum(up_x.astype(out.dtype) + up_y, 1)  # (no +inf where out is -inf)
+    with np.errstate(invalid="ignore"):  # inf - inf where out is infinite: replaced by 0
+        dx, dy = np.where(infinite, 0, x - out), np.where(infinite, 0, y - out)
+    return np.where(infinite, up_x / ups, exp(dx)), np.where(infinite, up_y / ups, exp(dy))
 
 
 class LogAddExp(Function):
@@ -504,9 +510,42 @@ class LogAddExp2(Function):
 register("logaddexp2", LogAddExp2, ufunc=np.logaddexp2)
 
 
+def _direction(x: Any, y: Any, r: Any) -> tuple[Any, Any, Any]:
+    """``x``, ``y`` and their distance ``r`` from the origin, ready to divide by ``r``: at the
+    origin, which has no direction, constants 0, 0 and 1 (so the gradients of `Hypot` and
+    `Atan2` are 0 there, and their derivatives too)."""
+    origin = np.asarray(r) == 0
+    if not origin.any():
+        return x, y, r
+    return np.where(origin, 0, x), np.where(origin, 0, y), np.where(origin, 1, r)
+
+
+class Hypot(Function):
+    """√(x² + y²), computed without overflow or underflow of the squares (PyTorch's and NumPy's
+    ``hypot``). At the origin, which has no direction, the gradient is taken as 0, and its
+    derivatives too (PyTorch: NaN)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = np.hypot(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, r = _direction(*ctx.saved_tensors)
+        needs = ctx.needs_input_grad
+        # ∂√(x² + y²)/∂x = x / √(x² + y²), and the same for y
+        return (grad * (x / r) if needs[0] else None), (grad * (y / r) if needs[1] else None)
+
+
+register("hypot", Hypot, ufunc=np.hypot)
+
+
 class Atan2(Function):
     """The angle of the point (x, y), ``atan2(y, x)`` in (-π, π] (the first input is y, as in
-    NumPy and PyTorch). At the origin, which has no direction, the gradient is taken as 0."""
+    NumPy and PyTorch). At the origin, which has no direction, the gradient is taken as 0, and
+    its derivatives too (PyTorch: NaN)."""
 
     @staticmethod
     def forward(ctx, y, x):
@@ -516,8 +555,7 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx, grad):
         y, x = ctx.saved_tensors
-        r = np.hypot(x, y)  # |(x, y)| without overflow or underflow of x² + y²
-        r = r + (r == 0)  # the origin: divide 0 by 1, so its gradient is 0
+        x, y, r = _direction(x, y, np.hypot(x, y))  # (hypot: no overflow of x² + y²)
         needs = ctx.needs_input_grad
         dy = grad * (x / r) / r if needs[0] else None  # ∂atan2(y, x)/∂y = x / (x² + y²)
         dx = grad * (-y / r) / r if needs[1] else None  # ∂atan2(y, x)/∂x = -y / (x² + y²)

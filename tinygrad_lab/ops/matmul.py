@@ -29,10 +29,20 @@ def sum_rows(a: np.ndarray) -> np.ndarray:
     add the rows one after another into W running sums, so they agree exactly; einsum's loop
     costs a fraction of the reduction's (this sum was the costliest NumPy call of the lab's
     epoch). Otherwise NumPy's reduction orders the additions its own way (pairwise for one
-    column): keep it."""
+    column): keep it. A Tensor (a recorded backward) takes its ``sum``."""
+    if type(a) is not np.ndarray:
+        return a.sum(axis=0)
     if a.ndim == 2 and a.shape[1] > 1 and a.flags.c_contiguous:
         return np.einsum("ij->j", a)
     return np.add.reduce(a, axis=0)
+
+
+def _sum_rows_of_layers(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=1, keepdims=True)`` of stacked layers (S, N, W): `sum_rows`, layer by layer."""
+    if type(a) is not np.ndarray:
+        return a.sum(axis=1, keepdims=True)
+    wide = a.shape[2] > 1 and a.flags.c_contiguous
+    return (np.einsum("sij->sj", a) if wide else np.add.reduce(a, axis=1))[:, None, :]
 
 
 class MatMul(Function):
@@ -112,9 +122,7 @@ class Affine(Function):
                 return dx, dw
             if not needs[2]:
                 return dx, dw, None
-            wide = grad.shape[2] > 1 and grad.flags.c_contiguous  # as sum_rows, layer by layer
-            db = np.einsum("sij->sj", grad) if wide else np.add.reduce(grad, axis=1)
-            return dx, dw, db[:, None, :]
+            return dx, dw, _sum_rows_of_layers(grad)
         dx = grad @ w.T if needs[0] else None  # the notebook's dA = dZ Wᵀ
         if x.ndim != 2:  # not one batch axis: dW and db sum over every leading axis
             x, grad = x.reshape(-1, x.shape[-1]), grad.reshape(-1, grad.shape[-1])

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from tinygrad_lab.tensor import Function
 
 __all__ = ["ModuleOutput"]
@@ -18,8 +16,11 @@ class ModuleOutput(Function):
 
     @staticmethod
     def forward(ctx, x, anchor):
+        ctx.save_for_backward(anchor)
         return x
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, np.zeros(())  # d(x)/dx = 1; the anchor takes no part in the value
+        (anchor,) = ctx.saved_tensors
+        # d(x)/dx = 1; the anchor takes no part in the value: 0 (an array or, recorded, a Tensor)
+        return grad, anchor * 0

@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lab import differentiable
 from tinygrad_lab.numpy_interop import plain_index
 from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function, Tensor
 
-__all__ = ["Reshape", "Permute", "Expand", "Repeat", "GetItem", "Concatenate", "Stack", "Pad"]
+__all__ = ["Reshape", "Permute", "Expand", "Repeat", "GetItem", "AddAt", "Concatenate", "Stack"]
+__all__ += ["Pad"]
 __all__ += ["ModuleInput", "getitem", "cat", "concatenate", "concat", "stack"]
 
 
@@ -310,12 +312,28 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        if is_basic(ctx.index):
-            out[ctx.index] = grad
+        # each picked entry's gradient goes back to where it was picked from
+        return differentiable.call(AddAt, grad, index=ctx.index, shape=ctx.shape)
+
+
+class AddAt(Function):
+    """``values`` added into zeros of ``shape`` at ``index``, as ``np.add.at``: an entry picked
+    several times gets the sum. The backward of `GetItem` (and `Gather`); its own backward picks
+    the entries back, a `GetItem`."""
+
+    @staticmethod
+    def forward(ctx, values, index, shape):
+        ctx.index = index
+        out = np.zeros(shape, dtype=values.dtype)
+        if is_basic(index):
+            out[index] = values
         else:
-            np.add.at(out, ctx.index, grad)  # unbuffered: repeated indices accumulate
+            np.add.at(out, index, values)  # unbuffered: repeated indices accumulate
         return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index]
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -335,8 +353,12 @@ class Concatenate(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        cuts = np.cumsum(ctx.sizes)[:-1]
-        return tuple(np.split(grad, cuts, axis=ctx.axis))
+        # each input's gradient is its slice of the output's, along the axis
+        before = (slice(None),) * (ctx.axis % grad.ndim)
+        ends = np.cumsum(ctx.sizes)
+        return tuple(
+            grad[(*before, slice(end - n, end))] for n, end in zip(ctx.sizes, ends, strict=True)
+        )
 
 
 class Stack(Function):

@@ -78,6 +78,14 @@ def _moved(x, mean, var, running_mean, running_var, momentum) -> list:
     return moves
 
 
+def _normalized(x, axes, eps):
+    """``(x̂, 1/√(var + eps))`` of ``x`` with its own mean and (biased) variance over ``axes``:
+    forward's, and backward's again from ``x`` (so that it is differentiated again)."""
+    centered, _, var = _batch_statistics(x, axes)
+    inv_std = 1 / np.sqrt(var + eps)
+    return centered * inv_std, inv_std
+
+
 def _through_statistics(g, x_hat, inv_std, axes):
     """The gradient at x of x̂ = (x - mean) / √(var + eps) with the mean and (biased) variance
     taken over ``axes``, from ``g``, the gradient at x̂. x̂ depends on x through the mean and
@@ -107,26 +115,32 @@ class BatchNorm(Function):
         eps=1e-5,
     ):
         _check(x, weight, bias, running_mean, running_var, training)
-        axes, moves = (0, *range(2, x.ndim)), []
+        axes, moves, shape = (0, *range(2, x.ndim)), [], _channel_shape(x)
         if training:
             centered, mean, var = _batch_statistics(x, axes)
             moves = _moved(x, mean, var, running_mean, running_var, momentum)
-        else:
-            shape = _channel_shape(x)
-            centered, var = x - running_mean.reshape(shape), running_var.reshape(shape)
+        else:  # the running statistics, as they are now: constants, kept for backward
+            ctx.mean, var = running_mean.reshape(shape).copy(), running_var.reshape(shape)
+            centered = x - ctx.mean
         inv_std = 1 / np.sqrt(var + eps)
         x_hat = centered * inv_std
-        out = x_hat * weight.reshape(inv_std.shape) + bias.reshape(inv_std.shape)
+        out = x_hat * weight.reshape(shape) + bias.reshape(shape)
         for running, moved in moves:  # last: nothing after this can fail, all or nothing
             running[...] = moved
-        ctx.axes, ctx.training = axes, training
-        ctx.save_for_backward(x_hat, inv_std, weight)
+        ctx.axes, ctx.training, ctx.eps = axes, training, eps
+        if not training:
+            ctx.inv_std = inv_std
+        ctx.save_for_backward(x, weight)  # (x̂ is computed again in backward)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x_hat, inv_std, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         needs, axes = ctx.needs_input_grad, ctx.axes
+        if ctx.training:
+            x_hat, inv_std = _normalized(x, axes, ctx.eps)
+        else:
+            x_hat, inv_std = (x - ctx.mean) * ctx.inv_std, ctx.inv_std
         dx = None
         if needs[0]:
             g = grad * weight.reshape(inv_std.shape)  # the gradient at x̂
@@ -152,25 +166,24 @@ class LayerNorm(Function):
             if param is not None and param.shape != shape:
                 raise ValueError(f"LayerNorm: {name} {param.shape} must be {shape}")
         axes = tuple(range(x.ndim - len(shape), x.ndim))
-        centered, _, var = _batch_statistics(x, axes)
-        inv_std = 1 / np.sqrt(var + eps)
-        x_hat = centered * inv_std
+        x_hat, _ = _normalized(x, axes, eps)
         out = x_hat if weight is None else x_hat * weight
         if bias is not None:
             out = out + bias
-        ctx.axes = axes
-        ctx.save_for_backward(x_hat, inv_std, weight)
+        ctx.axes, ctx.eps = axes, eps
+        ctx.save_for_backward(x, weight)  # (x̂ is computed again in backward)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x_hat, inv_std, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         needs, axes = ctx.needs_input_grad, ctx.axes
-        outer = tuple(range(grad.ndim - len(axes)))  # the axes of the examples
+        x_hat, inv_std = _normalized(x, axes, ctx.eps)
         dx = None
         if needs[0]:
             g = grad if weight is None else grad * weight  # the gradient at x̂
             dx = _through_statistics(g, x_hat, inv_std, axes)
-        dweight = (grad * x_hat).sum(axis=outer) if needs[1] else None  # dy/dweight = x̂
-        dbias = grad.sum(axis=outer) if needs[2] else None  # dy/dbias = 1
+        # per example; the engine sums them over the examples (the parameters broadcast)
+        dweight = grad * x_hat if needs[1] else None  # dy/dweight = x̂
+        dbias = grad if needs[2] else None  # dy/dbias = 1
         return dx, dweight, dbias

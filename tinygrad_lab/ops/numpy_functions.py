@@ -19,7 +19,7 @@ import numpy as np
 from tinygrad_lab.numpy_interop import ARRAY_FUNCTIONS
 from tinygrad_lab.ops.einsum import einsum
 from tinygrad_lab.ops.indexing import where
-from tinygrad_lab.ops.movement import cat, dim_index, stack
+from tinygrad_lab.ops.movement import Expand, cat, dim_index, stack
 from tinygrad_lab.tensor import Tensor
 
 __all__: list[str] = []
@@ -108,6 +108,48 @@ def _transpose(a: Any, axes: Any = None, *, name: str) -> Tensor:
 @numpy_function(np.swapaxes)
 def _swapaxes(a: Any, axis1: int, axis2: int, *, name: str) -> Tensor:
     return _tensor(a).transpose(axis1, axis2)
+
+
+@numpy_function(np.moveaxis)
+def _moveaxis(a: Any, source: Any, destination: Any, *, name: str) -> Tensor:
+    a = _tensor(a)
+    sources = (source,) if np.ndim(source) == 0 else tuple(source)
+    destinations = (destination,) if np.ndim(destination) == 0 else tuple(destination)
+    if len(sources) != len(destinations):
+        raise ValueError(f"{name}: source {source} and destination {destination} differ in length")
+    moved = [dim_index(name, d, a.ndim) for d in sources]
+    places = [dim_index(name, d, a.ndim) for d in destinations]
+    order = [d for d in range(a.ndim) if d not in moved]
+    for place, axis in sorted(zip(places, moved, strict=True)):  # NumPy's own way
+        order.insert(place, axis)
+    return a.permute(*order)
+
+
+@numpy_function(np.flip)
+def _flip(m: Any, axis: Any = None, *, name: str) -> Tensor:
+    m = _tensor(m)
+    axes = range(m.ndim) if axis is None else (axis,) if np.ndim(axis) == 0 else axis
+    flipped = {dim_index(name, d, m.ndim) for d in axes}
+    return m[tuple(slice(None, None, -1 if d in flipped else 1) for d in range(m.ndim))]
+
+
+@numpy_function(np.atleast_1d)
+def _atleast_1d(arys: tuple, *, name: str) -> Any:
+    ones = tuple(a.reshape(1) if a.ndim == 0 else a for a in map(_tensor, arys))
+    return ones[0] if len(ones) == 1 else ones
+
+
+@numpy_function(np.broadcast_to)
+def _broadcast_to(array: Any, shape: Any, *, name: str) -> Tensor:
+    shape = (shape,) if np.ndim(shape) == 0 else tuple(shape)
+    return Expand.apply(_tensor(array), shape=tuple(int(n) for n in shape))
+
+
+@numpy_function(np.zeros_like, np.ones_like)
+def _like(a: Any, dtype: Any = None, *, name: str) -> Tensor:
+    """A constant, outside the graph (its values do not depend on ``a``'s), as PyTorch's."""
+    fill = np.zeros_like if name == "np.zeros_like" else np.ones_like
+    return Tensor(fill(np.asarray(getattr(a, "_data", a)), dtype))
 
 
 @numpy_function(np.squeeze)

@@ -17,10 +17,12 @@ from numbers import Integral
 
 import numpy as np
 
+from tinygrad_lab.differentiable import call
 from tinygrad_lab.ops.conv import side_size
 from tinygrad_lab.tensor import Function
 
-__all__ = ["MaxPool2d", "AvgPool2d", "check_divisor", "check_pool_settings", "pool_output_size"]
+__all__ = ["MaxPool2d", "AvgPool2d", "ScatterWindows", "GatherWindows", "check_divisor"]
+__all__ += ["check_pool_settings", "pool_output_size"]
 
 Pair = tuple[int, int]
 
@@ -126,61 +128,108 @@ def _pad(x: np.ndarray, g: PoolGeometry, value: float) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph + eh), (pw, pw + ew)), constant_values=value)
 
 
-def _offsets(xp: np.ndarray, g: PoolGeometry) -> list[tuple[tuple[slice, ...], np.ndarray]]:
-    """For each offset (i, j) within a window, the (N, C, OH, OW) view of the padded input that
-    holds entry (i, j) of every window, with its index into ``xp``. Pooling is then element-wise
-    work on kH·kW such views: far faster in NumPy than reducing the small window axes."""
+def _indexes(g: PoolGeometry) -> list[tuple[slice, ...]]:
+    """For each offset (i, j) within a window, the index of the (N, C, OH, OW) strided view of
+    the padded input that holds entry (i, j) of every window. Pooling is then element-wise
+    work on kH·kW such views (no copy): far faster in NumPy than reducing small window axes."""
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = g.kernel, g.stride, g.dilation, g.out
-    views = []
+    indexes = []
     for i in range(kh):
         for j in range(kw):
             rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
             cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            index = (slice(None), slice(None), rows, cols)
-            views.append((index, xp[index]))
-    return views
+            indexes.append((slice(None), slice(None), rows, cols))
+    return indexes
 
 
-def _gather(ctx: Function, indexes: list[tuple], shares: list[np.ndarray]) -> np.ndarray:
-    """The input's gradient: each offset's share (N, C, OH, OW) sent back to the pixels it was
-    read from (``indexes``, as `_offsets` gives them), summed where windows overlap; the
-    padding's gradient is cut off, and pixels no window read keep 0."""
-    (n, c, h, w), g = ctx.input_shape, ctx.geometry
-    (ph, pw), (eh, ew) = g.padding, g.overhang
-    dxp = np.zeros((n, c, h + 2 * ph + eh, w + 2 * pw + ew), dtype=shares[0].dtype)
-    for index, share in zip(indexes, shares, strict=True):
-        dxp[index] += share
+def _window_sums(x: np.ndarray, g: PoolGeometry, divisor, masks=None) -> np.ndarray:
+    """Each window's sum of the input (its entries where ``masks``, one per offset, are
+    true), divided by ``divisor``: average pooling, and the gather of a max pooling's
+    gradient. The padding counts as 0."""
+    xp = _pad(x, g, 0.0)
+    views = [xp[index] for index in _indexes(g)]
+    if masks is not None:
+        views = [won * view for won, view in zip(masks, views, strict=True)]
+    total = views[0].copy()
+    for view in views[1:]:
+        total += view
+    return total / divisor
+
+
+def _scatter(grad: np.ndarray, g: PoolGeometry, input_shape, divisor, masks=None) -> np.ndarray:
+    """`_window_sums`' adjoint: each window's ``grad / divisor`` sent back to the entries it
+    read (those where ``masks`` are true), summed where windows overlap; the padding's share
+    is cut off, and entries no window read get 0."""
+    (n, c, h, w), (ph, pw), (eh, ew) = input_shape, g.padding, g.overhang
+    share = grad / divisor
+    dxp = np.zeros((n, c, h + 2 * ph + eh, w + 2 * pw + ew), dtype=share.dtype)
+    for k, index in enumerate(_indexes(g)):
+        dxp[index] += share if masks is None else masks[k] * share
     return dxp[:, :, ph : ph + h, pw : pw + w]
+
+
+class ScatterWindows(Function):
+    """A pooling's backward as an op: `_scatter` of the gradient to the windows' entries (all
+    of them, or the maxima where ``masks``). It is linear in the gradient; its own backward
+    is the gather, `GatherWindows`, with the same windows, divisor and masks."""
+
+    @staticmethod
+    def forward(ctx, grad, geometry, input_shape, divisor, masks=None):
+        ctx.settings = {"geometry": geometry, "divisor": divisor, "masks": masks}
+        return _scatter(grad, geometry, input_shape, divisor, masks)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return call(GatherWindows, grad, **ctx.settings)
+
+
+class GatherWindows(Function):
+    """`_window_sums` as an op: with no ``masks``, average pooling; with masks, the gather of
+    a max pooling's gradient from its maxima. Its backward is `ScatterWindows`."""
+
+    @staticmethod
+    def forward(ctx, x, geometry, divisor, masks=None):
+        ctx.settings = {"geometry": geometry, "divisor": divisor, "masks": masks}
+        ctx.input_shape = x.shape
+        return _window_sums(x, geometry, divisor, masks)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return call(ScatterWindows, grad, input_shape=ctx.input_shape, **ctx.settings)
 
 
 class MaxPool2d(Function):
     """Largest entry of each window (padding never wins: it is -inf). Ties share the gradient
-    equally, as `Max` does: each of k tied maxima of a window gets grad / k."""
+    equally, as `Max` does: each of k tied maxima of a window gets grad / k. Its backward
+    sends the gradient to the maxima (`ScatterWindows`); the second derivative is 0 (as
+    PyTorch's), the maxima being fixed wherever the maximum is differentiable."""
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride=None, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
         settings = _tuples(kernel_size, stride, padding, dilation)
         g = PoolGeometry.of(ctx.name, x.shape, *settings, bool(ceil_mode))
-        ctx.geometry, ctx.input_shape = g, x.shape
+        ctx.geometry = g
         xp = _pad(x, g, -np.inf)
-        views = [view for _, view in _offsets(xp, g)]
+        views = [xp[index] for index in _indexes(g)]
         out = views[0].copy()
         for view in views[1:]:
             np.maximum(out, view, out=out)
-        ctx.save_for_backward(xp, out)
+        ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        xp, out = ctx.saved_tensors
-        offsets = _offsets(xp, ctx.geometry)
-        winners = [view == out for _, view in offsets]
-        count = np.zeros(out.shape, dtype=grad.dtype)  # how many entries tie for the maximum
+        x, out = (np.asarray(t) for t in ctx.saved_tensors)  # (values: the maxima are fixed)
+        g = ctx.geometry
+        xp = _pad(x, g, -np.inf)
+        winners = [xp[index] == out for index in _indexes(g)]
+        count = np.zeros(out.shape, dtype=out.dtype)  # how many entries tie for the maximum
         for won in winners:
             count += won
-        share = grad / count
         # d max/dx = 1 at the window's maximum (1/k each for k ties), 0 elsewhere
-        return _gather(ctx, [index for index, _ in offsets], [won * share for won in winners])
+        return call(
+            ScatterWindows, grad, geometry=g, input_shape=x.shape, divisor=count, masks=winners
+        )
 
 
 @functools.lru_cache(maxsize=1024)  # the same every step; callers never write into it
@@ -215,19 +264,15 @@ class AvgPool2d(Function):
         settings = _tuples(kernel_size, stride, padding, (1, 1))
         g = PoolGeometry.of(ctx.name, x.shape, *settings, bool(ceil_mode))
         check_divisor(ctx.name, divisor_override)
-        ctx.geometry, ctx.input_shape = g, x.shape
-        offsets = _offsets(_pad(x, g, 0.0), g)
-        total = offsets[0][1].copy()
-        for _, view in offsets[1:]:
-            total += view
         if divisor_override is not None:
             divisor = divisor_override
         else:
-            divisor = _divisor(g, *x.shape[2:], bool(count_include_pad)).astype(total.dtype)
-        ctx.indexes, ctx.divisor = [index for index, _ in offsets], divisor  # no array of x kept
-        return total / divisor
+            divisor = _divisor(g, *x.shape[2:], bool(count_include_pad)).astype(x.dtype)
+        ctx.geometry, ctx.input_shape, ctx.divisor = g, x.shape, divisor  # no array of x kept
+        return _window_sums(x, g, divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        share = grad / ctx.divisor  # d mean/dx = 1/divisor for each entry of the window
-        return _gather(ctx, ctx.indexes, [share] * len(ctx.indexes))
+        # d mean/dx = 1/divisor for each entry of the window; its backward is average pooling
+        settings = {"geometry": ctx.geometry, "input_shape": ctx.input_shape}
+        return call(ScatterWindows, grad, divisor=ctx.divisor, **settings)

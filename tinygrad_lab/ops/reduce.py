@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lab import differentiable
 from tinygrad_lab.ops.registry import register
 from tinygrad_lab.tensor import Function, Tensor
 
@@ -112,15 +113,18 @@ def _extreme(ctx, x, axis, keepdims, reduce) -> np.ndarray:
     ctx.axes, ctx.keepdims = _axes(ctx.name, axis, x.ndim), _keep(ctx.name, keepdims)
     if any(x.shape[a] == 0 for a in ctx.axes):
         raise ValueError(f"{ctx.name}: cannot reduce an empty axis of shape {x.shape}")
-    out = reduce(x, axis=ctx.axes, keepdims=True)
+    out = reduce(x, axis=ctx.axes, keepdims=ctx.keepdims)
     ctx.save_for_backward(x, out)
-    return out if ctx.keepdims else np.squeeze(out, ctx.axes)
+    return out
 
 
 def _share(ctx, grad) -> np.ndarray:
     """Backward of Max and Min: each of k tied extremes gets grad / k, the others nothing. In a
-    group holding NaN, NaN is the extreme (as in NumPy): its NaNs share the gradient (PyTorch)."""
-    x, out = ctx.saved_tensors
+    group holding NaN, NaN is the extreme (as in NumPy): its NaNs share the gradient (PyTorch).
+    Which entries win is a constant (``np.asarray``: the values, given Tensors too): the second
+    derivative is 0, as PyTorch's."""
+    x, out = (np.asarray(t) for t in ctx.saved_tensors)
+    out = _expand(out, ctx.axes, ctx.keepdims)
     winners = x == out
     count = winners.sum(axis=ctx.axes, keepdims=True)
     if not count.all():  # only a group whose extreme is NaN has no entry equal to it
@@ -130,7 +134,8 @@ def _share(ctx, grad) -> np.ndarray:
 
 
 class Max(Function):
-    """Largest entry. Ties share the gradient equally: each of k tied maxima gets grad / k."""
+    """Largest entry. Ties share the gradient equally: each of k tied maxima gets grad / k. Its
+    second derivative is 0 (which entry wins is a constant), as PyTorch's."""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -145,7 +150,8 @@ register("amax", Max)
 
 
 class Min(Function):
-    """Smallest entry. Ties share the gradient equally, as in ``Max``."""
+    """Smallest entry. Ties share the gradient equally, and its second derivative is 0, as in
+    ``Max``."""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -235,15 +241,15 @@ class LogSumExp(Function):
         ctx.axes = _axes("LogSumExp", axis, x.ndim, empty_is_all=False)
         ctx.keepdims = keepdims = _keep("LogSumExp", keepdims)
         z, m = _shifted(x, ctx.axes)
-        e, total = _exp_sum(z, ctx.axes)
-        out = m + np.log(total)  # -inf + 0 in a row of -inf, or an empty one
-        ctx.save_for_backward(e / total)
+        out = m + np.log(_exp_sum(z, ctx.axes)[1])  # -inf + 0 in a row of -inf, or an empty one
+        ctx.save_for_backward(x)
         return out if keepdims else np.squeeze(out, ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
-        (s,) = ctx.saved_tensors
-        return s * _expand(grad, ctx.axes, ctx.keepdims)  # d(lse)/dx = softmax
+        (x,) = ctx.saved_tensors
+        s = differentiable.call(Softmax, x, axis=ctx.axes)  # recomputed: d(lse)/dx = softmax
+        return s * _expand(grad, ctx.axes, ctx.keepdims)
 
 
 register("logsumexp", LogSumExp)
@@ -312,21 +318,24 @@ def _degrees_of_freedom(op: str, shape, axes, value: float, name: str = "correct
 
 class Std(Function):
     """Standard deviation, ``√(Σ (x - mean)² / (n - correction))``, as one node. Where it is 0
-    (every entry of a group equal) its gradient is taken as 0, not 0/0 = NaN (PyTorch: NaN)."""
+    (every entry of a group equal) it has no derivative: the gradient is taken as 0, not 0/0 =
+    NaN, and the second derivative as if the std were 1 (PyTorch: NaN for both)."""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, correction=1):
         ctx.axes, ctx.keepdims = _axes("std", axis, x.ndim), _keep("std", keepdims)
         ctx.dof = _degrees_of_freedom("std", x.shape, ctx.axes, correction)
         deviation = x - x.mean(axis=ctx.axes, keepdims=True)
-        std = np.sqrt((deviation * deviation).sum(axis=ctx.axes, keepdims=True) / ctx.dof)
-        ctx.save_for_backward(deviation, std)
-        return std if ctx.keepdims else np.squeeze(std, ctx.axes)
+        std = np.sqrt((deviation * deviation).sum(axis=ctx.axes, keepdims=ctx.keepdims) / ctx.dof)
+        ctx.save_for_backward(x, std)
+        return std
 
     @staticmethod
     def backward(ctx, grad):
-        deviation, std = ctx.saved_tensors
-        safe = ctx.dof * (std + (std == 0))  # a zero std divides a zero deviation by 1
+        x, std = ctx.saved_tensors
+        deviation = x - x.mean(axis=ctx.axes, keepdims=True)  # recomputed from the input
+        std = _expand(std, ctx.axes, ctx.keepdims)
+        safe = ctx.dof * np.where(std == 0, 1, std)  # a zero std divides a zero deviation by 1
         # d std/dx_i = (x_i - mean) / ((n - correction) · std)
         return deviation * (_expand(grad, ctx.axes, ctx.keepdims) / safe)
 
@@ -390,7 +399,9 @@ class Norm(Function):
     of the entries over those axes (``p=2`` over a matrix's two axes is its Frobenius norm).
     ``p`` may also be inf (the largest ``|x|``; ties share the gradient, as `Max`), -inf (the
     smallest) or 0 (how many entries are not 0; gradient 0). Where the norm is 0, and at an
-    entry 0 for p < 1, the gradient is taken as 0 (PyTorch: 0, and NaN for p < 1)."""
+    entry 0 for p < 1, the gradient is taken as 0 (PyTorch: 0, and NaN for p < 1). The second
+    derivative is 0 for p = inf, -inf and 0 (its sign and which entry wins are constants), as
+    PyTorch's."""
 
     @staticmethod
     def forward(ctx, x, p=2.0, axis=None, keepdims=False):
@@ -404,22 +415,28 @@ class Norm(Function):
             out = np.sum(x != 0, axis=ctx.axes, keepdims=True).astype(x.dtype)
         else:
             out = np.sum(size**p, axis=ctx.axes, keepdims=True) ** (1 / p)
+        out = out if ctx.keepdims else np.squeeze(out, ctx.axes)
         ctx.save_for_backward(x, out)
-        return out if ctx.keepdims else np.squeeze(out, ctx.axes)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        grad, p = _expand(grad, ctx.axes, ctx.keepdims), ctx.p
-        if p == 0:  # a count does not change when an entry moves a little
+        if ctx.p == 0:  # a count does not change when an entry moves a little
             return np.zeros_like(x)
-        if np.isinf(p):  # d max|x|/dx_i = sign(x_i) at the extreme, shared by ties
-            winners = np.abs(x) == out
-            return grad * np.sign(x) * winners / winners.sum(axis=ctx.axes, keepdims=True)
+        grad, out, p = (
+            _expand(grad, ctx.axes, ctx.keepdims),
+            _expand(out, ctx.axes, ctx.keepdims),
+            ctx.p,
+        )
+        sign = np.sign(np.asarray(x))  # a constant (the values, given Tensors too): slope 0
+        if np.isinf(p):  # d max|x|/dx_i = sign(x_i) at the extreme, shared by ties (a constant)
+            winners = np.abs(np.asarray(x)) == np.asarray(out)
+            return grad * (sign * winners / winners.sum(axis=ctx.axes, keepdims=True))
         # d‖x‖_p/dx_i = sign(x_i) (|x_i| / ‖x‖_p)^(p-1): x_i/‖x‖ for p=2, sign(x_i) for p=1
         ratio = np.abs(x) / np.where(out == 0, 1, out)  # a zero norm: every entry is 0
-        slope = np.power(ratio, p - 1, out=np.zeros_like(ratio), where=ratio > 0)
-        return grad * np.sign(x) * slope
+        slope = np.where(ratio > 0, ratio, 1) ** (p - 1)  # (x_i = 0: sign 0, and no 0^(p-1))
+        return grad * sign * slope
 
 
 def norm(x: Tensor, p: float | str = "fro", axis=None, keepdims: bool = False) -> Tensor:

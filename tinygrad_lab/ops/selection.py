@@ -120,7 +120,8 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
 
 class Median(Function):
     """The median of every entry: the lower of the two middle ones for an even count, as
-    PyTorch (NumPy's ``median`` averages them); NaN if there is one. Ties share the gradient."""
+    PyTorch (NumPy's ``median`` averages them); NaN if there is one. Ties share the gradient;
+    the second derivative is 0, as `Max`'s."""
 
     @staticmethod
     def forward(ctx, x):
@@ -128,9 +129,9 @@ class Median(Function):
             raise ValueError("Median: the median of no entries is undefined")
         ctx.axes, ctx.keepdims = _axes("Median", None, x.ndim), False
         flat = np.sort(x, axis=None)  # NaN sorts last: the median is NaN if the last is
-        out = flat[-1] if np.isnan(flat[-1]) else flat[(x.size - 1) // 2]
-        ctx.save_for_backward(x, np.full((1,) * x.ndim, out))
-        return np.asarray(out)
+        out = np.asarray(flat[-1] if np.isnan(flat[-1]) else flat[(x.size - 1) // 2])
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):

@@ -3,7 +3,9 @@
 Tensors are boxes (parameters with a blue border, leaves dashed, the output doubled), ops are
 grey ovals, edges run in data-flow order. With ``grads=True`` every tensor's fill shows its
 gradient norm on a log scale from pale (vanishing) to dark red (largest), so a vanishing gradient
-reads as a graph fading towards its inputs.
+reads as a graph fading towards its inputs. The graph of a gradient that
+``backward(create_graph=True)`` built is drawn apart from the forward graph, one cluster
+"backward of <op>" per op whose backward made its nodes (`walk.mark_gradient`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import graphviz
@@ -24,6 +27,7 @@ from tinygrad_lab.viz.walk import (
     assign_layers,
     collapse_layers,
     graph_nodes,
+    mark_gradient,
 )
 
 # ColorBrewer YlOrRd: luminance falls monotonically from the first colour to the last.
@@ -31,6 +35,7 @@ GRAD_RAMP = ("#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026")
 VALUES_MAX_SIZE = 100_000  # values=True summarises tensors up to this many elements
 DEFAULT_MAX_NODES = 300
 RANKDIRS = ("TB", "LR", "BT", "RL")
+GRADIENT_COLOR = "#b2182b"  # the border and title of the gradient graph's clusters
 
 _STYLE = {
     "op": dict(shape="ellipse", style="filled", fillcolor="#e6e6e6", color="#8c8c8c"),
@@ -118,6 +123,10 @@ def draw_graph(
     - ``trace``: a ``BackwardTrace`` (nodes numbered in the order backward visited them), or
       any ``{op, tensor or its id(): number}``; numbered nodes get a ``#n`` prefix;
     - ``rankdir``: graphviz direction, ``"TB"`` (top to bottom) or ``"LR"``, ...
+
+    A gradient made with ``create_graph=True`` is drawn in a cluster "gradient graph", apart
+    from the cluster "forward graph"; in it, what each op's backward recorded is in a cluster
+    "backward of <op>" (numbered in forward order when several ops share a name).
     """
     trace = getattr(trace, "visit_order", trace)  # a BackwardTrace numbers its visits
     _check_options(tensor, model, layers or collapse, max_nodes, trace, rankdir)
@@ -148,6 +157,7 @@ def _shown(
     """The nodes and edges to draw (layers assigned, collapsed, within the budget), and the
     model's children that the layer view clusters by."""
     nodes, edges = graph_nodes(tensor)
+    mark_gradient(nodes)
     if grads and not any(n.kind == "tensor" and n.obj.grad is not None for n in nodes):
         raise ValueError(
             "draw_graph: grads=True, but no tensor of the graph has a gradient: call backward() "
@@ -169,8 +179,75 @@ def _declare(
     labeler: _Labeler,
     scale: GradScale,
 ) -> None:
-    """Declare every node: those of a layer inside that layer's cluster, the others at the top."""
+    """Declare every node. When a ``create_graph=True`` backward built part of the graph, the
+    forward graph and the gradient graph are two clusters (in the latter, one cluster per
+    forward op whose backward made the nodes); leaves stay outside both, next to their op."""
     beside = _side_inputs(nodes)
+    if not any(node.gradient for node in nodes):
+        _declare_layers(graph, nodes, children, beside, labeler, scale)
+        return
+    part: dict[int, str] = {}  # id(node) -> "top", "forward" or "gradient"
+    for node in nodes:
+        top = node.kind == "more" or (node.kind == "tensor" and node.obj._ctx is None)
+        part[id(node)] = "top" if top else "gradient" if node.gradient else "forward"
+    for node in nodes:  # a leaf drawn beside an op (on its rank) goes where that op goes
+        if id(node) in beside:
+            part[id(node)] = part[id(beside[id(node)])]
+    _emit(graph, [n for n in nodes if part[id(n)] == "top"], beside, labeler, scale)
+    forward = [n for n in nodes if part[id(n)] == "forward"]
+    if forward:
+        with graph.subgraph(name="cluster_forward") as sub:
+            sub.attr(label="forward graph", labeljust="l", style="rounded", color="#8c8c8c")
+            _declare_layers(sub, forward, children, beside, labeler, scale)
+    with graph.subgraph(name="cluster_gradient") as sub:
+        sub.attr(label="gradient graph", labeljust="l", style="rounded")
+        sub.attr(color=GRADIENT_COLOR, fontcolor=GRADIENT_COLOR)
+        gradient = [n for n in nodes if part[id(n)] == "gradient"]
+        _declare_backwards(sub, gradient, beside, labeler, scale)
+
+
+def _declare_backwards(
+    graph: graphviz.Digraph,
+    nodes: list[Node],
+    beside: dict[int, Node],
+    labeler: _Labeler,
+    scale: GradScale,
+) -> None:
+    """The gradient graph's nodes: those an op's backward made in a cluster "backward of <op>"
+    per forward op, the others (sums of gradients, ...) beside them. Several ops of one name
+    are numbered in the order the forward pass made them: "backward of Mul (2)"."""
+    groups: dict[int, list[Node]] = {}  # id(forward op) -> the nodes its backward made
+    for node in nodes:  # (a leaf drawn beside an op goes where that op goes)
+        made_by = beside[id(node)].backward_of if id(node) in beside else node.backward_of
+        groups.setdefault(id(made_by), []).append(node)
+    _emit(graph, groups.pop(id(None), []), beside, labeler, scale)
+    origins = sorted((_made_by(members) for members in groups.values()), key=attrgetter("seq"))
+    names = [origin.name for origin in origins]
+    for index, origin in enumerate(origins):
+        members = groups[id(origin)]
+        label = f"backward of {names[index]}"
+        if names.count(names[index]) > 1:  # several ops of that name: number them in order
+            label += f" ({names[: index + 1].count(names[index])})"
+        with graph.subgraph(name=f"cluster_backward_{index}") as sub:
+            sub.attr(label=label, labeljust="l", style="dashed,rounded", color=GRADIENT_COLOR)
+            sub.attr(fontcolor=GRADIENT_COLOR)
+            _emit(sub, members, beside, labeler, scale)
+
+
+def _made_by(members: list[Node]) -> Any:
+    """The forward op whose backward made a group of the gradient graph's nodes."""
+    return next(node.backward_of for node in members if node.backward_of is not None)
+
+
+def _declare_layers(
+    graph: graphviz.Digraph,
+    nodes: list[Node],
+    children: list[tuple[str, Module]],
+    beside: dict[int, Node],
+    labeler: _Labeler,
+    scale: GradScale,
+) -> None:
+    """Declare ``nodes``: those of a layer inside that layer's cluster, the others at the top."""
     clusters: dict[str, list[Node]] = {name: [] for name, _ in children}
     top: list[Node] = []
     for node in nodes:

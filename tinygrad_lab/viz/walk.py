@@ -24,6 +24,8 @@ class Node:
     layer: str | None = None  # name of the model child that made it (layer view)
     members: list[Node] = field(default_factory=list)  # what a "layer" node stands for
     hidden: int = 0  # how many nodes a "more" node stands for
+    gradient: bool = False  # part of a gradient's graph, recorded by backward(create_graph=True)
+    backward_of: Any = None  # the forward op whose recorded backward made it, if one did
 
 
 Edge = tuple[Node, Node]
@@ -65,6 +67,29 @@ def graph_nodes(root: Tensor) -> tuple[list[Node], list[Edge]]:
 def tensors(root: Tensor) -> Iterator[Tensor]:
     """Every tensor of the graph under ``root``, inputs first."""
     return (obj for obj in data_flow_order(root) if isinstance(obj, Tensor))
+
+
+# -------------------------------------------------------------------------- gradient graph
+def mark_gradient(nodes: list[Node]) -> None:
+    """Set ``gradient`` and ``backward_of`` on the nodes a ``create_graph=True`` backward built.
+
+    An op is in the gradient's graph when an op's recorded backward made it (``backward_of``,
+    marked by `tinygrad_lab.differentiable`), or when every input of it that requires grad is
+    a gradient (the sums of gradients that backward adds, and what is computed from gradients
+    alone); a tensor goes with the op that made it. Leaves belong to neither graph.
+    """
+    seen: dict[int, Node] = {}  # id(tensor or op) -> its node
+    for node in nodes:  # data-flow order: an op after its inputs, just before its output
+        seen[id(node.obj)] = node
+        if node.kind == "op":
+            node.backward_of = getattr(node.obj, "backward_of", None)
+            inputs = [seen[id(p)] for p in node.obj.parents if p.requires_grad]
+            node.gradient = node.backward_of is not None or (
+                bool(inputs) and all(i.gradient for i in inputs)
+            )
+        elif node.kind == "tensor" and node.obj._ctx is not None:
+            op = seen[id(node.obj._ctx)]
+            node.gradient, node.backward_of = op.gradient, op.backward_of
 
 
 # ----------------------------------------------------------------------------- layer view
