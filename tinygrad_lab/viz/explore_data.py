@@ -345,6 +345,7 @@ def histogram(array: np.ndarray, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
     if not math.isfinite(mean):  # the sum overflowed; the mean of finite entries is finite
         scale = max(abs(low), abs(high))
         mean = float((finite / scale).mean() * scale)
+    mean = min(max(mean, low), high)  # (rounding can put the mean of equal values an ulp out)
     return out | {"counts": [int(c) for c in counts], "min": low, "max": high, "mean": mean}
 
 
