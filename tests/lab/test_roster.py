@@ -149,7 +149,8 @@ def test_a_column_an_output_already_has_is_prefixed(tmp_path):
 
 
 def xlsx(path, rows):
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # (the test extra's: the .xlsx reader's own dependency, never skipped)
+
     book = openpyxl.Workbook()
     for row in rows:
         book.active.append(row)
