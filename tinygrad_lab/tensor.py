@@ -264,7 +264,7 @@ def _walk(roots: tuple, seeds: tuple, wanted: Any, create_graph: bool, retain: A
     kept: list[tuple[Tensor, Any]] = []  # (tensor, grad) to store in tensor.grad
     visited: list[Tensor] = []
     observed = grad_mode.switched and (state.anomaly or bool(state.backward_observers))
-    with grad_mode.enable_grad() if create_graph else contextlib.nullcontext():
+    with grad_mode.enable_grad() if create_graph else _AS_IS:
         while waiting:
             node = heapq.heappop(waiting)[1]
             grad = grads.pop(node)
@@ -379,6 +379,7 @@ def _fit(grad: Any, parent: Tensor, ctx: Function, i: int, create_graph: bool = 
     return grad.to(parent.dtype) if create_graph else grad.astype(parent.dtype, copy=False)
 
 
+_AS_IS = contextlib.nullcontext()  # (one, reused: the first-order backward's context)
 NO_INPUT = Tensor._new(np.empty(0), None)  # the parent of an optional input given as None
 NO_INPUT.name = "None"
 

@@ -35,7 +35,8 @@ class MSE(Function):
             ctx.count = square.shape[1]
             return np.add.reduce(square, axis=1) / ctx.count
         ctx.count = error.size
-        return np.add.reduce(error**2, axis=None) / ctx.count  # np.mean's own two steps
+        # np.mean's own two steps, as a 0-d array (a NumPy scalar would be converted later)
+        return np.asarray(np.add.reduce(error**2, axis=None) / ctx.count)
 
     @staticmethod
     def backward(ctx, grad):
