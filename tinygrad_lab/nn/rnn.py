@@ -371,7 +371,8 @@ class _Layer(_Recurrent):
         x = _as_tensor(input)
         batched, given = self._check(x, hx)
         if not batched:  # one sequence: a batch of one, taken off again at the end
-            x = x.reshape(x.shape[0], 1, self.input_size)
+            one = (1, x.shape[0]) if self.batch_first else (x.shape[0], 1)  # (batch_first: N, L)
+            x = x.reshape(*one, self.input_size)
             given = tuple(None if s is None else s.reshape(self.num_layers, 1, -1) for s in given)
         if self.batch_first:
             batch, length = x.shape[:2]
