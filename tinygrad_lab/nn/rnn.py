@@ -405,13 +405,14 @@ class _Layer(_Recurrent):
             ops.Stack.apply(*(s[j] for s in last_states), axis=0)
             for j in range(self._state_count())
         )
-        unrolled = Unrolled(self, tuple(outputs), tuple(map(tuple, steps)), tuple(before))
-        for made in (output, *finals):
-            if made._ctx is not None:
-                made._ctx.unrolled = unrolled
+        stacked = (output, *finals)
         if not batched:
             output = output.reshape(length, self.hidden_size)
             finals = tuple(s.reshape(self.num_layers, self.hidden_size) for s in finals)
+        unrolled = Unrolled(self, tuple(outputs), tuple(map(tuple, steps)), tuple(before))
+        for made in {*stacked, output, *finals}:  # (unbatched: the stacks and their reshapes)
+            if made._ctx is not None:
+                made._ctx.unrolled = unrolled
         return output, finals
 
     def extra_repr(self) -> str:
