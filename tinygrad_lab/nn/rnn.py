@@ -243,7 +243,8 @@ class _Cell(_Recurrent):
             given.append(state if batched else state.reshape(1, self.hidden_size))
         if not batched:
             x = x.reshape(1, self.input_size)
-        zeros = np.zeros((x.shape[0], self.hidden_size), np.result_type(x.dtype, self.weight_ih))
+        dtype = np.result_type(x.dtype, self.weight_ih.dtype)
+        zeros = np.zeros((x.shape[0], self.hidden_size), dtype)
         state = tuple(Tensor(zeros) if s is None else s for s in given)
         out = self._step(x, state, self._prepare())
         return out if batched else tuple(s.reshape(self.hidden_size) for s in out)
@@ -494,10 +495,26 @@ class LSTM(_Layer):
 
     gates, mode = 4, "LSTM"
 
-    def __init__(self, *args: Any, proj_size: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        *,
+        rng: Any = None,
+        dtype: Any = np.float64,
+    ) -> None:
         if proj_size:
             raise NotImplementedError(f"LSTM: proj_size={proj_size!r} is not implemented here")
-        super().__init__(*args, **kwargs)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            rng=rng, dtype=dtype,
+        )  # fmt: skip
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:  # noqa: A002
         output, (h_n, c_n) = self._run(input, _pair(self._title(), hx))
