@@ -185,3 +185,25 @@ def test_explorer_names_each_ops_time_step() -> None:
         t = steps.get(id(drawn[node_id]))
         if op["op"] != "Sum":  # (the loss, made outside the layer)
             assert op["layer"] == ("LSTM" if t is None else f"LSTM t={t}"), op
+
+
+@pytest.mark.needs_dot
+def test_explorer_page_draws_one_cluster_per_time_step() -> None:
+    """The explorer's graph is draw_graph's, laid out by dot: its SVG has the step clusters."""
+    from tinygrad_lab.viz.explore import graph_svg
+
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = nn.RNN(2, 3, rng=0)
+            self.head = nn.Linear(3, 1, rng=1)
+
+        def forward(self, x):
+            return self.head(self.rnn(x)[0])
+
+    model = Model()
+    with record_sites():
+        loss = model(np.ones((4, 1, 2))).sum()
+    svg = graph_svg(recorded(loss, model))
+    titles = re.findall(r">t = (\d+)</text>", svg)
+    assert titles == ["1", "2", "3", "4"]
