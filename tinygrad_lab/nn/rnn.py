@@ -142,7 +142,7 @@ class _Recurrent(Module):
     initialisation, the weights prepared for the time loop, and the input checks."""
 
     gates = 1  # G: how many blocks of H rows each weight holds
-    mode = "RNN"
+    mode = "RNN_TANH"  # PyTorch's name of the recurrence: RNN_TANH, RNN_RELU, LSTM, GRU
 
     def _arguments(self, input_size: Any, hidden_size: Any, bias: Any) -> None:
         name = type(self).__name__
