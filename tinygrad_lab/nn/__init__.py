@@ -22,6 +22,7 @@ from tinygrad_lab.nn.module import Module, Parameter
 from tinygrad_lab.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_lab.nn.pooling import AvgPool2d, MaxPool2d
 from tinygrad_lab.nn.recorder import GradientRecorder, LayerLabel, Record
+from tinygrad_lab.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "Conv2d",
@@ -45,6 +46,7 @@ __all__ += ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "LayerNorm", "
 __all__ += ["Conv1d"]
 __all__ += ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss"]
 __all__ += ["MSELoss", "NLLLoss", "SmoothL1Loss"]  # losses
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]  # recurrent
 __all__ += activations.__all__
 
 
