@@ -9,6 +9,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import graphviz
 import numpy as np
 import pytest
 from needs import graphviz_pure
@@ -97,6 +98,10 @@ def test_graphviz_pure_refuses_pdf_naming_the_system_package(monkeypatch, tmp_pa
     with pytest.raises(GraphvizNotFoundError, match=r"needs graphviz's own `dot`.*SVG and PNG"):
         render(graph, tmp_path / "g.pdf")
     assert os.listdir(tmp_path) == ["bin"]
+    # through the graphviz package (and commands built on it) PDF asks for `dot` by name
+    assert [str(a) for a in layout_command("dot", "pdf")] == ["dot", "-Kdot", "-Tpdf"]
+    with pytest.raises(graphviz.ExecutableNotFound):
+        graph.pipe(format="pdf")
 
 
 def test_with_neither_the_error_names_both_ways_to_get_one(monkeypatch, tmp_path):

@@ -22,6 +22,11 @@ FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 SOURCE_SUFFIXES = (".dot", ".gv")  # the DOT text itself, no `dot` needed
 PURE = "graphviz-pure"  # the command graphviz-pure's wheel installs (it never installs a `dot`)
 PURE_FORMATS = ("svg", "png")  # of FORMATS', what graphviz-pure writes (no PDF yet)
+# every format graphviz-pure 0.2 writes (`graphviz-pure -T?`); for any other, `dot` is needed
+PURE_WRITES = frozenset(
+    "canon dot dot_json gv jpe jpeg jpg json json0 plain plain-ext png svg xdot xdot1.2 xdot1.4 "
+    "xdot_json".split()
+)
 INSTALL_HINT = (
     "install the system package graphviz (Debian/Ubuntu: `apt-get install graphviz`, "
     "macOS: `brew install graphviz`, conda: `conda install graphviz`), "
@@ -42,12 +47,14 @@ def layout_program() -> str | None:
 _GRAPHVIZ_COMMAND = dot_command.command
 
 
-def layout_command(*args, **kwargs) -> list:
-    """The ``graphviz`` package's command line for ``dot`` (its arguments), run by graphviz-pure
-    when the system has no ``dot``. ``-q``: graphviz-pure, like ``dot`` built without a text
-    layout library, warns on stderr about every non-ASCII character's width (×, ·, ‖)."""
-    cmd = _GRAPHVIZ_COMMAND(*args, **kwargs)
-    if shutil.which("dot") is None and (pure := shutil.which(PURE)) is not None:
+def layout_command(engine: str, format_: str, **kwargs) -> list:
+    """The ``graphviz`` package's command line for ``dot``, run by graphviz-pure when the system
+    has no ``dot`` and graphviz-pure writes ``format_`` (for PDF the command stays ``dot``, so
+    that the ``graphviz`` package's `graphviz.ExecutableNotFound` says ``dot`` is missing).
+    ``-q``: graphviz-pure, like ``dot`` built without a text layout library, warns on stderr
+    about every non-ASCII character's width (×, ·, ‖)."""
+    cmd = _GRAPHVIZ_COMMAND(engine, format_, **kwargs)
+    if shutil.which("dot") is None and format_ in PURE_WRITES and (pure := shutil.which(PURE)):
         return [pure, "-q", *cmd[1:]]
     return cmd
 
