@@ -110,8 +110,10 @@ def test_the_site_hook_runs_every_python_block_and_leaves_the_others():
             src_uri = "engine.md"
 
     text = '```python\nx = 1\n```\n```py\nshown\n```\n```python exec="on" html="1"\nprint(1)\n```\n'
+    text += "```python\nprint(x)\n```\n"
     out = on_page_markdown(text, Page())
-    assert '```python exec="on" source="above" result="text" session="engine.md"\n' in out
+    assert '```python exec="on" source="above" session="engine.md"\nx = 1\n' in out
+    assert '```python exec="on" source="above" result="text" session="engine.md"\nprint(x)' in out
     assert '```python exec="on" html="1" session="engine.md"\n' in out
     assert "```py\nshown" in out
     assert python_blocks_of(out) == python_blocks_of(text)

@@ -24,8 +24,25 @@ PURE = "graphviz-pure"  # the command graphviz-pure's wheel installs (it never i
 PURE_FORMATS = ("svg", "png")  # of FORMATS', what graphviz-pure writes (no PDF yet)
 # every format graphviz-pure 0.2 writes (`graphviz-pure -T?`); for any other, `dot` is needed
 PURE_WRITES = frozenset(
-    "canon dot dot_json gv jpe jpeg jpg json json0 plain plain-ext png svg xdot xdot1.2 xdot1.4 "
-    "xdot_json".split()
+    [
+        "canon",
+        "dot",
+        "dot_json",
+        "gv",
+        "jpe",
+        "jpeg",
+        "jpg",
+        "json",
+        "json0",
+        "plain",
+        "plain-ext",
+        "png",
+        "svg",
+        "xdot",
+        "xdot1.2",
+        "xdot1.4",
+        "xdot_json",
+    ]
 )
 INSTALL_HINT = (
     "install the system package graphviz (Debian/Ubuntu: `apt-get install graphviz`, "
