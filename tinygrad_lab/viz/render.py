@@ -22,28 +22,9 @@ FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 SOURCE_SUFFIXES = (".dot", ".gv")  # the DOT text itself, no `dot` needed
 PURE = "graphviz-pure"  # the command graphviz-pure's wheel installs (it never installs a `dot`)
 PURE_FORMATS = ("svg", "png")  # of FORMATS', what graphviz-pure writes (no PDF yet)
-# every format graphviz-pure 0.2 writes (`graphviz-pure -T?`); for any other, `dot` is needed
-PURE_WRITES = frozenset(
-    [
-        "canon",
-        "dot",
-        "dot_json",
-        "gv",
-        "jpe",
-        "jpeg",
-        "jpg",
-        "json",
-        "json0",
-        "plain",
-        "plain-ext",
-        "png",
-        "svg",
-        "xdot",
-        "xdot1.2",
-        "xdot1.4",
-        "xdot_json",
-    ]
-)
+# every format graphviz-pure 0.2 writes, as `graphviz-pure -T?` lists them; others need `dot`
+_PURE_T = "canon dot dot_json gv jpe jpeg jpg json json0 plain plain-ext png svg xdot xdot1.2 "
+PURE_WRITES = frozenset((_PURE_T + "xdot1.4 xdot_json").split())
 INSTALL_HINT = (
     "install the system package graphviz (Debian/Ubuntu: `apt-get install graphviz`, "
     "macOS: `brew install graphviz`, conda: `conda install graphviz`), "
