@@ -33,7 +33,8 @@ INSTALL_HINT = (
 
 
 class GraphvizNotFoundError(RuntimeError):
-    """Neither graphviz's ``dot`` nor graphviz-pure is on PATH, so a graph cannot be laid out."""
+    """No program on PATH lays the graph out in the format asked: neither graphviz's ``dot`` nor
+    graphviz-pure, or graphviz-pure alone for a format only ``dot`` writes (PDF)."""
 
 
 def layout_program() -> str | None:
