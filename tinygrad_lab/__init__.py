@@ -44,7 +44,7 @@ from tinygrad_lab.ops.movement import cat, concat, concatenate, stack
 from tinygrad_lab.serialization import load, save
 from tinygrad_lab.tensor import Function, Tensor
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place: setup.cfg reads it (version = attr: ...)
 
 # Loaded on first access (PEP 562): the tool modules, and the functions they provide.
 _TOOLS = ("viz", "trace", "reference")

@@ -7,7 +7,7 @@ the ``browser`` fixture is marked ``needs_chromium`` (tests/needs.py): without C
 Playwright it is skipped with the reason, except in CI (CI=true), where it fails.
 
 Screenshots go to a temporary folder (printed with ``-s``); with
-``TINYGRAD_LAB_UPDATE_SCREENSHOTS=1`` the README's ``docs/explorer.png`` is rewritten too.
+``TINYGRAD_LAB_UPDATE_SCREENSHOTS=1`` docs/graphs.md's ``docs/explorer.png`` is rewritten too.
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ def test_every_backward_step_shows_what_the_python_trace_recorded(lab, open_page
             lab, record.order
         )
         if record.order == 6:
-            screenshot(page, "explorer.png")  # the README's picture: half-way up the network
+            screenshot(page, "explorer.png")  # docs/graphs.md's picture: half-way up the network
     page.click("#next")  # past the end: stays on the last step
     assert page.evaluate(READ_PANEL)["step"] == f"step {steps} / {steps}"
 

@@ -34,7 +34,7 @@ def test_a_5000_node_graph_renders_within_the_node_budget(tmp_path):
 
 
 # ----------------------------------------------------------------------------- formats
-@pytest.mark.needs_dot
+@pytest.mark.needs_system_dot  # PDF: graphviz-pure writes SVG and PNG only
 def test_renders_svg_png_pdf_with_the_real_dot(tmp_path):
     model = mlp(np.random.default_rng(0))
     loss = mlp_loss(model, np.random.default_rng(1))

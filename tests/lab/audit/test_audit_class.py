@@ -300,10 +300,8 @@ def test_the_seed_range_limits_the_search(tmp_path):
     assert document.seed is None and "no seed in 100–199" in document.explanation
 
 
-def test_the_readme_shows_the_audit_s_own_output_on_the_seed_documents(capsys):
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
-    block = readme.split("<!-- audit-output -->\n```\n")[1].split("\n```\n<!-- /audit-output -->")[
-        0
-    ]
+def test_the_audit_page_shows_the_audit_s_own_output_on_the_seed_documents(capsys):
+    page = (Path(__file__).resolve().parents[3] / "docs" / "audit.md").read_text()
+    block = page.split("<!-- audit-output -->\n```\n")[1].split("\n```\n<!-- /audit-output -->")[0]
     main(["audit", str(SEEDS), "--no-progress"])
     assert capsys.readouterr().out.rstrip("\n") == block
