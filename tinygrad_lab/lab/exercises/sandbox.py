@@ -1,0 +1,201 @@
+"""The grader's side of a student's process: start it (`runner`) in a temporary folder with a
+copy of the submission, limits of memory and time, no network (best effort: the socket module's
+ways out raise in the child; without root nothing stronger is available), then send it requests
+and read its raw outputs. A child that overruns its time is killed with its process group, and
+a new one is started for the exercises left; files outside the child's folder that it changed
+are found (`Watch`), put back and reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import tinygrad_lab
+
+RUNNER = Path(__file__).with_name("runner.py")
+PROJECT_ROOT = Path(tinygrad_lab.__file__).parent.parent
+MAX_OUTPUT_BYTES = 64 << 20  # a student's outputs file larger than this is not read
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 2 << 30  # the child's address space (RLIMIT_AS)
+    case_seconds: float = 10.0  # one case, enforced in the child (an alarm)
+    exercise_seconds: float = 60.0  # one exercise, enforced here (kill)
+
+
+class Child:
+    """One student's process; `request` returns its reply, or None if it died or overran."""
+
+    def __init__(self, folder: Path, files: dict[str, str], limits: Limits) -> None:
+        self.folder, self.files, self.limits = folder, files, limits
+        self.process: subprocess.Popen | None = None
+        self.buffer = b""
+
+    def start(self) -> None:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.folder)}
+        env |= {"TMPDIR": str(self.folder), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        env["MKL_NUM_THREADS"] = "1"
+        command = [sys.executable, "-I", str(RUNNER), str(PROJECT_ROOT)]
+        command += [str(self.limits.memory_bytes), str(self.limits.case_seconds)]
+        self.process = subprocess.Popen(
+            command,
+            cwd=self.folder,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: killed with whatever it started
+        )
+        self.buffer = b""
+        self._send({"exercises": list(self.files), "files": self.files})
+
+    def _send(self, message: dict) -> bool:
+        try:
+            self.process.stdin.write((json.dumps(message) + "\n").encode())
+            self.process.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def request(self, message: dict, seconds: float) -> dict | None:
+        if self.process is None:
+            self.start()
+        if not self._send(message):
+            self.kill()
+            return None
+        line = self._read_line(seconds)
+        if line is None:
+            self.kill()
+            return None
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            self.kill()
+            return None
+        return reply if isinstance(reply, dict) else None
+
+    def _read_line(self, seconds: float) -> bytes | None:
+        out = self.process.stdout
+        selector = selectors.DefaultSelector()
+        selector.register(out, selectors.EVENT_READ)
+        try:
+            while b"\n" not in self.buffer:
+                if not selector.select(seconds):
+                    return None  # (overran: the caller kills it)
+                chunk = os.read(out.fileno(), 1 << 16)
+                if not chunk:
+                    return None  # it ended
+                self.buffer += chunk
+                if len(self.buffer) > 1 << 20:
+                    return None
+        finally:
+            selector.close()
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+    def kill(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+        self.process = None
+
+    def close(self) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+
+def read_outputs(path: Path) -> dict[str, np.ndarray]:
+    """The child's raw outputs: numbers only (no pickle), a file of bounded size."""
+    if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_OUTPUT_BYTES:
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError):
+        return {}
+
+
+def copy_submission(source: Path, names: list[str], into: Path) -> dict[str, str]:
+    """Copy the exercise files (plain files only, no links) into ``into``/exercises."""
+    (into / "exercises").mkdir(parents=True)
+    (into / "cases").mkdir()
+    (into / "outputs").mkdir()
+    files = {}
+    for name in names:
+        path = source / "exercises" / f"{name}.py"
+        if path.is_file() and not path.is_symlink():
+            shutil.copyfile(path, into / "exercises" / f"{name}.py")
+            files[name] = str(into / "exercises" / f"{name}.py")
+    return files
+
+
+class Watch:
+    """Files the children must not change: the grader's project and the class's folder. Their
+    contents are kept, so a change is put back (and a new file removed) before the next student."""
+
+    def __init__(self, *roots: Path) -> None:
+        self.roots = [r for r in roots if r is not None]
+        self.kept = self._scan()
+
+    def _scan(self) -> dict[Path, tuple[int, int]]:
+        found = {}
+        for root in self.roots:
+            for path in root.rglob("*"):
+                if "__pycache__" in path.parts or not path.is_file() or path.is_symlink():
+                    continue
+                stat = path.stat()
+                found[path] = (stat.st_mtime_ns, stat.st_size)
+        return found
+
+    def start(self) -> None:
+        self.contents = {p: p.read_bytes() for p in self.kept}
+
+    def changes(self) -> list[str]:
+        """Changed, removed or new files since `start` (put back), as lines for the report."""
+        now, lines = self._scan(), []
+        for path, stamp in self.kept.items():
+            if now.get(path) != stamp:
+                path.write_bytes(self.contents[path])
+                lines.append(f"changed {path} (put back)")
+        for path in set(now) - set(self.kept):
+            path.unlink()
+            lines.append(f"created {path} (removed)")
+        if lines:
+            self.kept = self._scan()
+        return lines
+
+
+def workspace() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="tinygrad-lab-grade-")
+
+
+def write_cases(path: Path, cases: list[Any]) -> list[dict]:
+    """The cases' arrays into ``path`` (npz); their settings, for the request."""
+    arrays = {f"{i}|{k}": v for i, case in enumerate(cases) for k, v in case.arrays.items()}
+    np.savez(path, **arrays)
+    return [case.settings for case in cases]
