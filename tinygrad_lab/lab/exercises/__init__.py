@@ -7,6 +7,24 @@ outputs with the project's own here (`judge`) and writes the grades (`report`). 
 exercises, their points, prerequisites and known mistakes is `catalog`. See docs/exercises.md.
 """
 
-from tinygrad_lab.lab.exercises.command import add_arguments, command
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``exercises`` command's options (`command.add_arguments`)."""
+    from tinygrad_lab.lab.exercises.command import add_arguments as add
+
+    add(parser)
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``exercises make`` or ``exercises grade`` (`command.command`). The grader's modules
+    load here, never in a student's process (which imports only what runs the code)."""
+    from tinygrad_lab.lab.exercises.command import command as run
+
+    return run(args)
+
 
 __all__ = ["add_arguments", "command"]

@@ -120,7 +120,18 @@ def grade_submission(
                 verdicts[exercise.name] = _grade_one(exercise, child, work, verdicts, limits, watch)
         finally:
             child.close()
-    return StudentResult(folder.name, list(verdicts.values()))
+        printed = _printed(work / "child.log")
+    notes = [f"printed (the grader ignores it): {printed!r}"] if printed else []
+    return StudentResult(folder.name, list(verdicts.values()), notes)
+
+
+def _printed(log: Path) -> str:
+    try:
+        with log.open("rb") as file:
+            first = file.read(2000).decode(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return first[0][:80] if first else ""
 
 
 def grade_class(

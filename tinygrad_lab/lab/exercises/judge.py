@@ -54,16 +54,16 @@ def reference(name: str) -> tuple[list[harness.Case], list[harness.Outputs]]:
 
 
 @cache
-def mutant_outputs(mutant: Mutant, name: str, index: int) -> harness.Outputs | None:
-    """What the known mistake ``mutant`` outputs on case ``index`` (None: it raises)."""
+def mutant_outputs(mutant: Mutant, name: str, index: int) -> harness.Outputs | str:
+    """What the known mistake ``mutant`` outputs on case ``index``, or the error it raises."""
     exercise = BY_NAME[name]
     text = cut.exercise_file(exercise, cut.solution_bodies(exercise, mutant))
     versions = substitute.versions_in(substitute.compile_file(text, f"mutant_{name}"), exercise)
     try:
         with substitute.substituted(versions), np.errstate(all="ignore"):
             return harness.run(name, reference(name)[0][index])
-    except Exception:  # noqa: BLE001  (a mistake that raises matches no output)
-        return None
+    except Exception as err:  # noqa: BLE001  (a mistake that raises: its error, to match)
+        return f"{type(err).__name__}: {err}"
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
@@ -74,6 +74,10 @@ def diagnose(
     exercise: Exercise, index: int, key: str, expected: np.ndarray, got: np.ndarray
 ) -> str | None:
     """Which known mistake the student's output looks like, if any."""
+    for mutant in exercise.mutants:
+        outputs = mutant_outputs(mutant, exercise.name, index)
+        if isinstance(outputs, dict) and key in outputs and _close(np.asarray(outputs[key]), got):
+            return mutant.kind
     if got.shape != expected.shape:
         if got.ndim >= expected.ndim:
             try:
@@ -84,10 +88,6 @@ def diagnose(
         return "unbroadcast" if got.size > expected.size else None
     if _close(got, -expected) and np.any(expected):
         return "sign"
-    for mutant in exercise.mutants:
-        outputs = mutant_outputs(mutant, exercise.name, index)
-        if outputs is not None and key in outputs and _close(np.asarray(outputs[key]), got):
-            return mutant.kind
     if got.ndim == 2 and _close(got.T, expected) and not _close(got, expected):
         return "transpose"
     return None
@@ -123,7 +123,13 @@ def judge(name: str, outputs: dict[str, np.ndarray], errors: dict[str, str]) -> 
 def _case_problem(exercise: Exercise, i: int, got: dict, expected: list, errors: dict) -> tuple:
     """(what is wrong in case ``i``, the known mistake it looks like), or (None, None)."""
     if str(i) in errors:
-        return f"raised {errors[str(i)]}", None
+        error = errors[str(i)]
+        same = [
+            m.kind
+            for m in exercise.mutants
+            if mutant_outputs(m, exercise.name, i) == error.split(" (exercises/")[0]
+        ]
+        return f"raised {error}", same[0] if same else None
     if exercise.name == "custom_layer":
         return _layer_problem(got), None
     for key, want in expected[i].items():

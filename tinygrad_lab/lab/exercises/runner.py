@@ -112,6 +112,7 @@ class Runner:
                     outputs[f"{i}|{key}"] = _plain(value)
             except (Exception, SystemExit, CaseTimeout) as err:
                 errors[str(i)] = _error(err, "")
+                break  # (the first failing case is the one reported: the rest need not run)
         np.savez(request["outputs"], **outputs)
         return {
             "errors": errors,
@@ -172,7 +173,8 @@ def _error(err: BaseException, doing: str) -> str:
         TRIED.add("memory")
     if isinstance(err, CaseTimeout):
         TRIED.add("time")
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if "exercises" in f.filename]
+    here = os.getcwd()  # (the student's files are in it; the project's are not)
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith(here)]
     where = (
         f" (exercises/{os.path.basename(frames[-1].filename)}, line {frames[-1].lineno})"
         if frames
@@ -186,7 +188,7 @@ def main() -> None:
     root, memory, _ = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     sys.path[0] = root  # the grader's project, not the runner's folder nor the submission
     replies = os.fdopen(os.dup(1), "w")
-    log = os.open("child.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    log = os.open("child.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.dup2(log, 1)
     os.dup2(log, 2)
     import numpy  # noqa: F401  (before the limit: its libraries reserve address space)
