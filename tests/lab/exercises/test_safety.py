@@ -126,7 +126,7 @@ def test_no_reference_value_or_grader_module_is_in_the_students_process(graded) 
     message = _verdicts(graded["peek"])["mul"].failure.message
     assert "RuntimeError: [" in message
     assert "exercises.harness'" in message  # (what runs the code is there)
-    for grader in ("judge", "ladders", "grade", "sandbox", "report", "command"):
+    for grader in ("judge", "ladders", "grade", "sandbox", "report", "commands"):
         assert f"exercises.{grader}'" not in message
 
 

@@ -13,16 +13,16 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``exercises`` command's options (`command.add_arguments`)."""
-    from tinygrad_lab.lab.exercises.command import add_arguments as add
+    """The ``exercises`` command's options (`commands.add_arguments`)."""
+    from tinygrad_lab.lab.exercises.commands import add_arguments as add
 
     add(parser)
 
 
 def command(args: argparse.Namespace) -> int:
-    """Run ``exercises make`` or ``exercises grade`` (`command.command`). The grader's modules
+    """Run ``exercises make`` or ``exercises grade`` (`commands.command`). The grader's modules
     load here, never in a student's process (which imports only what runs the code)."""
-    from tinygrad_lab.lab.exercises.command import command as run
+    from tinygrad_lab.lab.exercises.commands import command as run
 
     return run(args)
 

@@ -62,15 +62,14 @@ def _grade_one(
     limits: sandbox.Limits,
     watch: sandbox.Watch,
 ) -> Verdict:
-    cases = judge.reference(exercise.name)[0]
-    settings = sandbox.write_cases(folder / "cases" / f"{exercise.name}.npz", cases)
+    settings = sandbox.write_cases(folder / "cases" / f"{exercise.name}.npz", exercise.name)
     use = {n: "student" if v.passed else "project" for n, v in done.items()}
     notes = [
         f"the project's `{n}` stood in for yours (it failed)"
         for n in exercise.needs
         if use.get(n) == "project"
     ]
-    outputs = folder / "outputs" / f"{exercise.name}.npz"
+    outputs = folder / "outputs" / f"{exercise.name}.npy"
     request = {
         "exercise": exercise.name,
         "use": use,
@@ -78,7 +77,7 @@ def _grade_one(
     }
     request |= {"settings": settings, "outputs": str(outputs), "seconds": limits.case_seconds}
     reply = child.request(request, limits.exercise_seconds)
-    edits = watch.changes()
+    edits = watch.changes(new_files=False)
     if edits:
         return _zero(exercise, "edited files outside its folder: " + "; ".join(edits), notes)
     if reply is None:
@@ -95,7 +94,8 @@ def _grade_one(
         )
     if "import_error" in reply:
         return _zero(exercise, reply["import_error"], notes)
-    failure = judge.judge(exercise.name, sandbox.read_outputs(outputs), reply.get("errors", {}))
+    got = sandbox.read_outputs(outputs, reply.get("index", []))
+    failure = judge.judge(exercise.name, got, reply.get("errors", {}))
     return Verdict(exercise.name, exercise.points, failure is None, failure, notes)
 
 
@@ -121,7 +121,9 @@ def grade_submission(
         finally:
             child.close()
         printed = _printed(work / "child.log")
+        planted = watch.changes()  # (new files: once a student, after the quick checks)
     notes = [f"printed (the grader ignores it): {printed!r}"] if printed else []
+    notes += [f"edited the grader's files: {'; '.join(planted)}"] if planted else []
     return StudentResult(folder.name, list(verdicts.values()), notes)
 
 

@@ -113,12 +113,11 @@ class Runner:
             except (Exception, SystemExit, CaseTimeout) as err:
                 errors[str(i)] = _error(err, "")
                 break  # (the first failing case is the one reported: the rest need not run)
-        np.savez(request["outputs"], **outputs)
-        return {
-            "errors": errors,
-            "tried": sorted(TRIED - tried_before),
-            "tampered": self.tampered(),
-        }
+        index = [[key, list(value.shape)] for key, value in outputs.items()]
+        flat = [np.asarray(v, dtype=np.float64).ravel() for v in outputs.values()]
+        np.save(request["outputs"], np.concatenate(flat) if flat else np.zeros(0))
+        reply = {"errors": errors, "tried": sorted(TRIED - tried_before), "index": index}
+        return reply | {"tampered": self.tampered()}
 
     def tampered(self) -> list[str]:
         """Attributes of the project or NumPy the student's code replaced."""
@@ -201,6 +200,8 @@ def main() -> None:
     runner = Runner(setup["exercises"], setup["files"])
     for line in sys.stdin:
         reply = runner.handle(json.loads(line))
+        sys.stdout.flush()  # (what the student printed is in child.log before any kill)
+        sys.stderr.flush()
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
 

@@ -9,6 +9,8 @@ are found (`Watch`), put back and reported.
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import json
 import os
 import selectors
@@ -119,25 +121,26 @@ class Child:
         self.process = None
 
     def close(self) -> None:
-        if self.process is None:
-            return
-        try:
-            self.process.stdin.close()
-            self.process.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
+        """Done with it: killed (it keeps nothing; its printing was flushed after each reply)."""
         self.kill()
 
 
-def read_outputs(path: Path) -> dict[str, np.ndarray]:
-    """The child's raw outputs: numbers only (no pickle), a file of bounded size."""
+def read_outputs(path: Path, index: Any) -> dict[str, np.ndarray]:
+    """The child's raw outputs: one file of numbers (no pickle) of bounded size, cut into the
+    arrays its reply's ``index`` lists ([key, shape] each); nothing if they do not fit."""
     if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_OUTPUT_BYTES:
         return {}
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError):
+        flat = np.load(path, allow_pickle=False)
+        shapes = [(str(key), tuple(int(n) for n in shape)) for key, shape in index]
+    except (OSError, ValueError, EOFError, TypeError):
         return {}
+    sizes = [int(np.prod(shape)) for _, shape in shapes]
+    if flat.ndim != 1 or flat.dtype != np.float64 or sum(sizes) != flat.size:
+        return {}
+    starts = np.cumsum([0, *sizes]).tolist()
+    cut = zip(shapes, starts, starts[1:], strict=False)
+    return {key: flat[a:b].reshape(shape) for (key, shape), a, b in cut}
 
 
 def copy_submission(source: Path, names: list[str], into: Path) -> dict[str, str]:
@@ -164,25 +167,38 @@ class Watch:
 
     def _scan(self) -> dict[Path, tuple[int, int]]:
         found = {}
-        for root in self.roots:
-            for path in root.rglob("*"):
-                if "__pycache__" in path.parts or not path.is_file() or path.is_symlink():
-                    continue
-                stat = path.stat()
-                found[path] = (stat.st_mtime_ns, stat.st_size)
+        for root in self.roots:  # (os.walk: a scan after every exercise must be cheap)
+            for folder, folders, files in os.walk(root):
+                folders[:] = [f for f in folders if f != "__pycache__"]
+                for name in files:
+                    stat = os.lstat(os.path.join(folder, name))
+                    if not os.path.islink(os.path.join(folder, name)):
+                        found[Path(folder, name)] = (stat.st_mtime_ns, stat.st_size)
         return found
 
     def start(self) -> None:
         self.contents = {p: p.read_bytes() for p in self.kept}
 
-    def changes(self) -> list[str]:
-        """Changed, removed or new files since `start` (put back), as lines for the report."""
-        now, lines = self._scan(), []
+    def _stamps(self) -> dict[Path, tuple[int, int] | None]:
+        found = {}
+        for path in self.kept:
+            try:
+                stat = os.lstat(path)
+                found[path] = (stat.st_mtime_ns, stat.st_size)
+            except OSError:
+                found[path] = None
+        return found
+
+    def changes(self, new_files: bool = True) -> list[str]:
+        """Changed, removed (and, with ``new_files``, new) files since `start`, put back, as
+        lines for the report. (Without: no walk of the folders, cheap after each exercise.)"""
+        now, lines = self._scan() if new_files else self._stamps(), []
         for path, stamp in self.kept.items():
             if now.get(path) != stamp:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(self.contents[path])
                 lines.append(f"changed {path} (put back)")
-        for path in set(now) - set(self.kept):
+        for path in set(now) - set(self.kept) if new_files else ():
             path.unlink()
             lines.append(f"created {path} (removed)")
         if lines:
@@ -194,8 +210,20 @@ def workspace() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="tinygrad-lab-grade-")
 
 
-def write_cases(path: Path, cases: list[Any]) -> list[dict]:
-    """The cases' arrays into ``path`` (npz); their settings, for the request."""
+@functools.cache
+def _packed(name: str) -> bytes:
+    from tinygrad_lab.lab.exercises import judge
+
+    cases = judge.reference(name)[0]
     arrays = {f"{i}|{k}": v for i, case in enumerate(cases) for k, v in case.arrays.items()}
-    np.savez(path, **arrays)
-    return [case.settings for case in cases]
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def write_cases(path: Path, name: str) -> list[dict]:
+    """Exercise ``name``'s cases' arrays into ``path`` (npz); their settings, for the request."""
+    from tinygrad_lab.lab.exercises import judge
+
+    path.write_bytes(_packed(name))
+    return [case.settings for case in judge.reference(name)[0]]
