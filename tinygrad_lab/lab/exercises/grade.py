@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinygrad_lab.lab.exercises import judge, sandbox
-from tinygrad_lab.lab.exercises.catalog import BY_NAME, Exercise, choose
+from tinygrad_lab.lab.exercises.catalog import Exercise, choose
 from tinygrad_lab.lab.exercises.judge import Failure, Verdict
 
 MANIFEST = "exercises.json"  # in a student's copy: which exercises it holds
@@ -153,8 +153,6 @@ def grade_class(
     bar = _bar(len(folders)) if progress else None
     for folder in folders:
         chosen = exercises or manifest_exercises(folder)
-        for name in (n for e in chosen for n in e.needs):
-            BY_NAME[name]  # (a KeyError here is a catalog bug, not a student's)
         result = grade_submission(folder, chosen, limits, watch)
         if around:
             edits = around.changes()
