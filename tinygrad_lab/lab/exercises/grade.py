@@ -123,7 +123,10 @@ def grade_submission(
         printed = _printed(work / "child.log")
         planted = watch.changes()  # (new files: once a student, after the quick checks)
     notes = [f"printed (the grader ignores it): {printed!r}"] if printed else []
-    notes += [f"edited the grader's files: {'; '.join(planted)}"] if planted else []
+    if planted:  # (found once a student: which exercise did it is not known)
+        notes.append(f"edited the grader's files: {'; '.join(planted)} (every exercise zero)")
+        for verdict in verdicts.values():
+            verdict.passed = False
     return StudentResult(folder.name, list(verdicts.values()), notes)
 
 
