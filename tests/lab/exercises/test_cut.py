@@ -36,7 +36,8 @@ def _cut_versions(name: str) -> dict:
 
 def _values(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Away from 0 and from ties (relu's kink, max's ties, log's domain, division)."""
-    values = rng.permutation(np.arange(1, int(np.prod(shape)) + 1)).reshape(shape) * 0.37
+    count = int(np.prod(shape))
+    values = rng.permutation(np.arange(1, count + 1)).reshape(shape) * (2.0 / count)  # in (0, 2]
     return values * rng.choice([-1.0, 1.0], shape) if shape else np.asarray(values)
 
 

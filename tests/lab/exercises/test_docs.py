@@ -29,6 +29,11 @@ def test_the_pages_commands_and_code_run_in_order(tmp_path: Path, monkeypatch, c
         for line in block.strip().splitlines():
             if line.startswith("tinygrad-lab "):
                 assert main(shlex.split(line)[1:]) == 0, line
+                printed = capsys.readouterr().out
+                if line.startswith("tinygrad-lab exercises grade hw"):  # one: its report
+                    assert printed.startswith("# Exercises: hw\n")
+                elif "--class" in line:  # a class: grades.csv
+                    assert printed == (tmp_path / "grades" / "grades.csv").read_text()
             else:
                 subprocess.run(line, shell=True, check=True)  # noqa: S602  (the page's own)
     report = (tmp_path / "grades" / "ada.md").read_text()

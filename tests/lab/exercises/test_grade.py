@@ -120,9 +120,12 @@ def test_a_layer_whose_backward_disagrees_with_finite_differences_fails(tmp_path
         "return TanhOfProduct.apply(x, self.weight)", "return (x @ self.weight).tanh()"
     )
     other = student(tmp_path / "no_op", "custom_layer", {"custom_layer": no_op})
-    first, second = _grade(folder, other)
+    big = LAYER.format(mistake="").replace("INPUT_SHAPE = (4, 3)", "INPUT_SHAPE = (200, 3)")
+    large = student(tmp_path / "large", "custom_layer", {"custom_layer": big})
+    first, second, third = _grade(folder, other, large)
     assert "finite differences give" in first.verdicts[0].failure.message
     assert "not made by an op of yours" in second.verdicts[0].failure.message
+    assert "more than 400 entries" in third.verdicts[0].failure.message
 
 
 def test_a_class_is_graded_into_markdown_csv_and_json(tmp_path: Path, solved: Path, capsys) -> None:
@@ -173,3 +176,25 @@ def test_grade_usage_errors_are_one_line_and_exit_2(argv, message, capsys) -> No
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and message in err
+
+
+def test_a_class_shows_a_progress_bar_on_stderr_unless_told_not_to(
+    tmp_path: Path, solved: Path, capsys
+) -> None:
+    root = tmp_path / "class"
+    root.mkdir()
+    clone(solved, root / "ada")
+    assert main(["exercises", "grade", "--class", str(root), "--set", "add"]) == 0
+    assert "grading: 100%" in capsys.readouterr().err
+    assert main(["exercises", "grade", "--class", str(root), "--set", "add", "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_the_childs_outputs_are_read_as_numbers_only(tmp_path: Path) -> None:
+    path = tmp_path / "out.npy"
+    np.save(path, np.arange(6.0))
+    got = sandbox.read_outputs(path, [["0|grad x", [2, 3]]])
+    assert got["0|grad x"].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert sandbox.read_outputs(path, [["0|grad x", [2, 2]]]) == {}  # sizes must add up
+    np.save(path, np.array([{"forged": 1}], dtype=object), allow_pickle=True)
+    assert sandbox.read_outputs(path, [["0|grad x", [1]]]) == {}  # a pickle is never loaded

@@ -109,6 +109,16 @@ def test_the_copys_framework_runs_the_students_blank(copy: Path) -> None:
     assert "blank: exercise " in result.stdout  # the student's file raised, not the project
 
 
+OWN_OP = """
+import sys
+sys.path.insert(0, ".")
+import tinygrad_lab as tl
+from exercises.mul import Mul  # the student's file: its class is a working op
+x = tl.Tensor([1.0, 2.0], requires_grad=True)
+Mul.apply(x, x).sum().backward()
+print(x.grad.tolist())
+"""
+
 NOTEBOOKS = """
 import json, pathlib, sys, os
 for path in sorted(pathlib.Path(".").glob("*.ipynb")):

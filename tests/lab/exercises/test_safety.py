@@ -141,3 +141,37 @@ def test_the_watch_puts_back_changed_files_and_removes_new_ones(tmp_path: Path) 
     assert sorted(line.split()[0] for line in lines) == ["changed", "created"]
     assert kept.read_text() == "original" and not (tmp_path / "new.py").exists()
     assert watch.changes() == []
+
+
+def test_editing_or_planting_a_file_in_the_graders_project_is_undone_and_zeroed(
+    tmp_path: Path,
+) -> None:
+    """(A stand-in for the project's folder, so that a failure here cannot damage the real one.)"""
+    project = tmp_path / "project"
+    project.mkdir()
+    target = project / "gradcheck.py"
+    target.write_text("def gradcheck(): ...\n")
+    root = tmp_path / "class"
+    edit = f"open({str(target)!r}, 'w').write('def gradcheck(): return True')"
+    _attacker(root, "editor", "", edit)
+    plant = f"open({str(project / 'planted.py')!r}, 'w').write('')"
+    student(root / "planter", "add,mul", {"add": solved_add_that(plant)})
+    results = grade_class(
+        sorted(root.iterdir()), choose("add,mul"), sandbox.Limits(), root, watched=project
+    )
+    editor, planter = ({v.exercise: v for v in r.verdicts} for r in results)
+    assert not editor["mul"].passed and editor["add"].passed
+    assert "edited files outside its folder: changed" in editor["mul"].failure.message
+    assert target.read_text() == "def gradcheck(): ...\n"
+    assert not (project / "planted.py").exists()
+    assert not any(v.passed for v in planter.values())
+    assert "edited the grader's files: created" in results[1].notes[-1]
+
+
+def solved_add_that(attack: str) -> str:
+    """`add`'s file, the project's own code, doing ``attack`` when imported."""
+    from exercise_students import solved_text
+
+    from tinygrad_lab.lab.exercises.catalog import BY_NAME
+
+    return solved_text(BY_NAME["add"]) + "\n" + attack + "\n"

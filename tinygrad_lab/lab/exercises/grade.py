@@ -145,9 +145,11 @@ def grade_class(
     limits: sandbox.Limits,
     class_folder: Path | None = None,
     progress: bool = False,
+    watched: Path = sandbox.PROJECT_ROOT / "tinygrad_lab",
 ) -> list[StudentResult]:
-    """Grade each folder (a student) in turn, a progress bar on stderr when asked."""
-    watch = sandbox.Watch(Path(sandbox.PROJECT_ROOT) / "tinygrad_lab")
+    """Grade each folder (a student) in turn, a progress bar on stderr when asked. The files
+    under ``watched`` (the grader's project) must not change while a child runs."""
+    watch = sandbox.Watch(watched)
     watch.start()
     around = sandbox.Watch(class_folder) if class_folder else None
     if around:
