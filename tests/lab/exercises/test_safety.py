@@ -156,16 +156,20 @@ def test_editing_or_planting_a_file_in_the_graders_project_is_undone_and_zeroed(
     _attacker(root, "editor", "", edit)
     plant = f"open({str(project / 'planted.py')!r}, 'w').write('')"
     student(root / "planter", "add,mul", {"add": solved_add_that(plant)})
-    results = grade_class(
-        sorted(root.iterdir()), choose("add,mul"), sandbox.Limits(), root, watched=project
-    )
-    editor, planter = ({v.exercise: v for v in r.verdicts} for r in results)
+    patch = "import tinygrad_lab as tl\ntl.gradcheck = lambda *a, **k: True"
+    student(root / "patcher", "add,mul", {"add": solved_add_that(patch)})
+    folders = sorted(root.iterdir())
+    results = grade_class(folders, choose("add,mul"), sandbox.Limits(), root, watched=project)
+    editor, patcher, planter = ({v.exercise: v for v in r.verdicts} for r in results)
+    # a monkeypatch zeroes its exercise; the next runs in a new process, free of it
+    assert not patcher["add"].passed and "monkeypatching" in patcher["add"].failure.message
+    assert patcher["mul"].passed and patcher["mul"].notes == []
     assert not editor["mul"].passed and editor["add"].passed
     assert "edited files outside its folder: changed" in editor["mul"].failure.message
     assert target.read_text() == "def gradcheck(): ...\n"
     assert not (project / "planted.py").exists()
     assert not any(v.passed for v in planter.values())
-    assert "edited the grader's files: created" in results[1].notes[-1]
+    assert "edited the grader's files: created" in results[2].notes[-1]
 
 
 def solved_add_that(attack: str) -> str:

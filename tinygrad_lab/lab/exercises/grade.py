@@ -88,6 +88,7 @@ def _grade_one(
         )
     notes += [TRIED[t] for t in reply.get("tried", []) if t in TRIED]
     if reply.get("tampered"):
+        child.kill()  # (its patches stay in that process: the next exercise gets a new one)
         what = ", ".join(reply["tampered"][:5])
         return _zero(
             exercise, f"changed the project or NumPy while running ({what}): monkeypatching", notes
