@@ -174,3 +174,10 @@ def test_make_refuses_a_folder_that_is_not_empty(
     assert main(["exercises", "make", "--set", "ops", "--out", str(tmp_path)]) == 2
     assert "is not an empty folder" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
+
+
+def test_without_nbformat_make_says_what_to_install(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "nbformat", None)  # (an import of it raises ImportError)
+    assert main(["exercises", "make", "--set", "ops", "--out", str(tmp_path / "c")]) == 2
+    assert "pip install 'tinygrad-lab[exercises]'" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()

@@ -65,7 +65,13 @@ def make_copy(exercises: tuple[Exercise, ...], out: Path) -> list[Path]:
     """Write the student's copy of ``exercises`` into ``out`` (new or empty); the files made."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"exercises make: {out} exists and is not an empty folder; give a new one")
-    import nbformat  # (the notebooks: a missing one is an ImportError, one line)
+    try:
+        import nbformat
+    except ImportError:
+        raise ImportError(
+            "exercises make writes a notebook per exercise with nbformat: "
+            "pip install 'tinygrad-lab[exercises]'"
+        ) from None
 
     out.mkdir(parents=True, exist_ok=True)
     _copy_framework(out)
