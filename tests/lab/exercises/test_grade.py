@@ -198,3 +198,10 @@ def test_the_childs_outputs_are_read_as_numbers_only(tmp_path: Path) -> None:
     assert sandbox.read_outputs(path, [["0|grad x", [2, 2]]]) == {}  # sizes must add up
     np.save(path, np.array([{"forged": 1}], dtype=object), allow_pickle=True)
     assert sandbox.read_outputs(path, [["0|grad x", [1]]]) == {}  # a pickle is never loaded
+
+
+def test_outputs_that_do_not_fit_their_index_are_no_result(tmp_path: Path) -> None:
+    path = tmp_path / "out.npy"
+    np.save(path, np.arange(6.0))
+    assert sandbox.read_outputs(path, [["a", [-1]], ["b", [7]]]) == {}
+    assert sandbox.read_outputs(path, [["a", "xy"]]) == {}

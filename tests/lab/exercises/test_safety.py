@@ -179,3 +179,28 @@ def solved_add_that(attack: str) -> str:
     from tinygrad_lab.lab.exercises.catalog import BY_NAME
 
     return solved_text(BY_NAME["add"]) + "\n" + attack + "\n"
+
+
+FORGER = """
+import os, json
+import tinygrad_lab.ops.elementwise as _elementwise
+
+class Mul(_elementwise.Mul):
+    @staticmethod
+    def backward(ctx, grad):
+        for fd in range(3, 12):  # the runner's replies: a forged one, "no error"
+            try:
+                os.write(fd, b'{"id": 2, "errors": {}, "index": []}\\n')
+            except OSError:
+                pass
+        x, y = ctx.saved_tensors
+        return grad * y, grad * x
+"""
+
+
+def test_a_forged_reply_gives_no_marks(tmp_path: Path) -> None:
+    folder = student(tmp_path / "forger", "add,mul,tanh", {"mul": FORGER})
+    (result,) = grade_class([folder], choose("add,mul,tanh"), sandbox.Limits(), tmp_path)
+    verdicts = _verdicts(result)
+    assert not verdicts["mul"].passed  # a reply without outputs: no result
+    assert verdicts["add"].passed and verdicts["tanh"].passed  # (tanh: in a new process)

@@ -199,7 +199,8 @@ def main() -> None:
     setup = json.loads(sys.stdin.readline())
     runner = Runner(setup["exercises"], setup["files"])
     for line in sys.stdin:
-        reply = runner.handle(json.loads(line))
+        request = json.loads(line)
+        reply = runner.handle(request) | {"id": request["id"]}
         sys.stdout.flush()  # (what the student printed is in child.log before any kill)
         sys.stderr.flush()
         replies.write(json.dumps(reply) + "\n")

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ class Child:
         self.folder, self.files, self.limits = folder, files, limits
         self.process: subprocess.Popen | None = None
         self.buffer = b""
+        self.sent = 0  # requests sent
 
     def start(self) -> None:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.folder)}
@@ -76,19 +78,25 @@ class Child:
     def request(self, message: dict, seconds: float) -> dict | None:
         if self.process is None:
             self.start()
+        self.sent += 1
+        message = {**message, "id": self.sent}  # echoed: a reply to another request is forged
         if not self._send(message):
             self.kill()
             return None
-        line = self._read_line(seconds)
-        if line is None:
-            self.kill()
-            return None
-        try:
-            reply = json.loads(line)
-        except ValueError:
-            self.kill()
-            return None
-        return reply if isinstance(reply, dict) else None
+        deadline = time.monotonic() + seconds
+        while (line := self._read_line(deadline - time.monotonic())) is not None:
+            try:
+                reply = json.loads(line)
+                if isinstance(reply, dict) and isinstance(reply.get("id"), int):
+                    if reply["id"] < self.sent:
+                        continue  # an earlier request's (after a forged one): stale
+                    if reply["id"] == self.sent:
+                        return _checked(reply)
+            except (ValueError, TypeError, AttributeError):
+                pass
+            break  # not what the runner writes: forged
+        self.kill()
+        return None
 
     def _read_line(self, seconds: float) -> bytes | None:
         out = self.process.stdout
@@ -125,6 +133,19 @@ class Child:
         self.kill()
 
 
+def _checked(reply: Any) -> dict:
+    """A reply as the runner writes it (strings where strings belong), or a ValueError."""
+    if not isinstance(reply, dict):
+        raise ValueError("not a reply")
+    checked = {"errors": {str(k): str(v) for k, v in reply.get("errors", {}).items()}}
+    checked["tried"] = [str(t) for t in reply.get("tried", [])]
+    checked["tampered"] = [str(t) for t in reply.get("tampered", [])]
+    checked["index"] = list(reply.get("index", []))
+    if "import_error" in reply:
+        checked["import_error"] = str(reply["import_error"])
+    return checked
+
+
 def read_outputs(path: Path, index: Any) -> dict[str, np.ndarray]:
     """The child's raw outputs: one file of numbers (no pickle) of bounded size, cut into the
     arrays its reply's ``index`` lists ([key, shape] each); nothing if they do not fit."""
@@ -134,6 +155,8 @@ def read_outputs(path: Path, index: Any) -> dict[str, np.ndarray]:
         flat = np.load(path, allow_pickle=False)
         shapes = [(str(key), tuple(int(n) for n in shape)) for key, shape in index]
     except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    if any(n < 0 for _, shape in shapes for n in shape):
         return {}
     sizes = [int(np.prod(shape)) for _, shape in shapes]
     if flat.ndim != 1 or flat.dtype != np.float64 or sum(sizes) != flat.size:
