@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tinygrad_lab import __version__
+from tinygrad_lab.lab import exercises
 from tinygrad_lab.lab.audit.cli import add_audit_arguments, audit_command
 from tinygrad_lab.lab.digits import add_digits_arguments, digits_command
 from tinygrad_lab.lab.rules import (
@@ -284,6 +285,7 @@ def _parser() -> argparse.ArgumentParser:
     add_audit_arguments(
         sub.add_parser("audit", help="check a class's submissions against the rules and seeds")
     )
+    exercises.add_arguments(sub.add_parser("exercises", help="students write backward passes"))
     return parser
 
 
@@ -355,6 +357,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return study_command(args, _check_out)
         if args.command == "audit":
             return audit_command(args, _check_out)
+        if args.command == "exercises":
+            return exercises.command(args)
         roster = _roster(args)
         configs = _configs(args, roster)
         if args.command == "spec":
