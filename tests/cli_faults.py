@@ -2,7 +2,7 @@
 
 import errno
 
-from tinygrad_lab.lab import files
+from tinygrad_lab.lab.output import files
 
 
 class FullDisk:

@@ -1,4 +1,4 @@
-"""λmax of the lab loss's Hessian (tinygrad_lab.lab.curvature): the power iteration against
+"""λmax of the lab loss's Hessian (tinygrad_lab.lab.stress.curvature): the power iteration against
 eigenvalues computed independently, and the report and JSON that show it against 2 / lr."""
 
 import math
@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_lab import Tensor, nn
-from tinygrad_lab.lab import curvature
-from tinygrad_lab.lab.compute import compute_lab
-from tinygrad_lab.lab.part_a import draw_lab, train
-from tinygrad_lab.lab.report import markdown_report
 from tinygrad_lab.lab.rules import LabRun, lab_config
+from tinygrad_lab.lab.stress import curvature
+from tinygrad_lab.lab.stress.compute import compute_lab
+from tinygrad_lab.lab.stress.part_a import draw_lab, train
+from tinygrad_lab.lab.stress.report import markdown_report
 
 
 def _symmetric(eigenvalues, seed):
@@ -159,7 +159,7 @@ def test_a_diverged_run_has_no_curvature_and_says_why():
 
 
 def test_measuring_the_curvature_changes_none_of_the_stress_tests_figures():
-    from tinygrad_lab.lab.part_a import run_stress_test
+    from tinygrad_lab.lab.stress.part_a import run_stress_test
 
     run = LabRun.from_roll("102303346", seed=5, epochs=15)
     measured = compute_lab(run, parts=("a",))

@@ -5,13 +5,13 @@ import math
 
 import pytest
 
-from tinygrad_lab.lab.part_a import RunResult, StressResult
-from tinygrad_lab.lab.part_b import run_part_b
-from tinygrad_lab.lab.report import _answers, factor
 from tinygrad_lab.lab.rules import LabRun, lab_config
-from tinygrad_lab.lab.seed_axis import RunFigures, SeedFigures
-from tinygrad_lab.lab.study import SettingResult, Study, StudyResult
-from tinygrad_lab.lab.study_report import finding
+from tinygrad_lab.lab.stress.part_a import RunResult, StressResult
+from tinygrad_lab.lab.stress.part_b import run_part_b
+from tinygrad_lab.lab.stress.report import _answers, factor
+from tinygrad_lab.lab.studies.compute import SettingResult, Study, StudyResult
+from tinygrad_lab.lab.studies.report import finding
+from tinygrad_lab.lab.studies.seed_axis import RunFigures, SeedFigures
 
 ROLL = "102303346"
 
@@ -126,7 +126,7 @@ def _depth_norms(norms: dict[str, list[tuple[float, float]]], depths=None) -> St
 
 
 def test_the_depth_finding_shows_a_collapse_of_both_norms_that_gri_hides():
-    from tinygrad_lab.lab.report import fmt
+    from tinygrad_lab.lab.stress.report import fmt
 
     relu = [(0.226, 0.226), (0.05, 0.06), (1e-3, 2e-3), (8.2e-6, 9.1e-6)]
     tanh = [(0.3, 0.3), (0.2, 0.25), (0.1, 0.2), (0.09, 0.15)]  # no collapse
@@ -164,7 +164,7 @@ def test_at_depth_1_gri_is_1_by_construction_and_the_finding_says_so():
 
 def test_at_depth_1_the_trained_gri_is_exactly_1():
     study = Study("depth", lab_config(ROLL), seeds=(0, 1), epochs=5, depths=(1,))
-    from tinygrad_lab.lab.study import run_study
+    from tinygrad_lab.lab.studies.compute import run_study
 
     for setting in run_study(study, progress=False).settings:
         assert {seed.run1.gri for seed in setting.seeds} == {1.0}
@@ -235,7 +235,7 @@ def test_the_lr_finding_reads_the_rates_in_order_whatever_order_they_were_given(
 def _drawn(result: StudyResult) -> dict[str, object]:
     """Each of the study's plots, drawn (not saved), by name."""
     from tinygrad_lab.lab import study_plots
-    from tinygrad_lab.lab.plots import pyplot
+    from tinygrad_lab.lab.stress.plots import pyplot
 
     plt = pyplot()
     kinds = {"depth": study_plots._depth_plots, "lr": study_plots._lr_plots}
@@ -298,7 +298,7 @@ def test_a_roster_report_says_another_seed_gives_other_figures(tmp_path, capsys)
 
 
 def test_a_share_of_the_seeds_is_never_rounded_to_all_or_none():
-    from tinygrad_lab.lab.study_report import cell
+    from tinygrad_lab.lab.studies.report import cell
 
     seeds = ["dead"] * 199 + ["ok"]
     study = Study("lr", lab_config(ROLL), seeds=tuple(range(200)), epochs=5, lrs=(0.1,))

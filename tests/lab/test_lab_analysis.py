@@ -8,11 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_lab import nn
-from tinygrad_lab.lab.analysis import affine_fold, diagnose, fold_linear
-from tinygrad_lab.lab.part_a import RunResult, gradient_ratio_index, run_stress_test
-from tinygrad_lab.lab.part_b import run_part_b
-from tinygrad_lab.lab.report import markdown_report
 from tinygrad_lab.lab.rules import LabRun, NonIntegerOutputSize, course_output_size, lab_config
+from tinygrad_lab.lab.stress.analysis import affine_fold, diagnose, fold_linear
+from tinygrad_lab.lab.stress.part_a import RunResult, gradient_ratio_index, run_stress_test
+from tinygrad_lab.lab.stress.part_b import run_part_b
+from tinygrad_lab.lab.stress.report import markdown_report
 
 rolls = st.text(alphabet="0123456789", min_size=3, max_size=9)
 
@@ -122,7 +122,7 @@ def test_epochs_must_be_positive():
 def test_results_are_json_safe_with_undefined_values_as_null():
     import json
 
-    from tinygrad_lab.lab.compute import clean
+    from tinygrad_lab.lab.stress.compute import clean
 
     cleaned = clean({"a": np.array([[1.0, np.nan]]), "b": np.float64(np.inf), "c": (np.int64(3),)})
     assert cleaned == {"a": [[1.0, None]], "b": None, "c": [3]}
@@ -174,7 +174,7 @@ def test_part_b_notes_claim_the_documents_minus_18_only_for_the_example_digits(r
 
 
 def test_the_report_says_the_forward_pass_floors_a_non_integer_output_size():
-    from tinygrad_lab.lab.compute import compute_lab
+    from tinygrad_lab.lab.stress.compute import compute_lab
 
     report = markdown_report(compute_lab(LabRun.from_roll("016"), parts=("b",)))  # 27/2 + 1
     assert "checked against a Conv2d forward pass (14)" not in report

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from tinygrad_lab import Function, nn
-from tinygrad_lab.lab import part_a
-from tinygrad_lab.lab.check import check_lab
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.stress import part_a
+from tinygrad_lab.lab.stress.check import check_lab
 
 
 @pytest.mark.parametrize(

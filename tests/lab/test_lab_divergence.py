@@ -4,13 +4,13 @@ saying why they are absent; nothing crashes, and sweeps go on with the other see
 import json
 import warnings
 
-from tinygrad_lab.lab.analysis import diagnose
 from tinygrad_lab.lab.cli import main
-from tinygrad_lab.lab.compute import compute_lab
-from tinygrad_lab.lab.part_a import RunResult, StressResult
-from tinygrad_lab.lab.plots import missing_plots
-from tinygrad_lab.lab.report import markdown_report
 from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.stress.analysis import diagnose
+from tinygrad_lab.lab.stress.compute import compute_lab
+from tinygrad_lab.lab.stress.part_a import RunResult, StressResult
+from tinygrad_lab.lab.stress.plots import missing_plots
+from tinygrad_lab.lab.stress.report import markdown_report
 
 # Identity activations at these rolls' learning rates overflow: run 1 of 102300990 (seed 0) at
 # epoch 5 and its run 2 at once; 102303010 (seed 0) trains run 1 and diverges in run 2.

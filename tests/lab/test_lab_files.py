@@ -9,9 +9,10 @@ import sys
 import pytest
 from cli_faults import FullDisk
 
-from tinygrad_lab.lab import compute, files
 from tinygrad_lab.lab.cli import main
-from tinygrad_lab.lab.files import OutputError, OutputFiles
+from tinygrad_lab.lab.output import files
+from tinygrad_lab.lab.output.files import OutputError, OutputFiles
+from tinygrad_lab.lab.stress import compute
 
 ROLL = "102303346"
 LAB = ["lab", "--roll", ROLL, "--epochs", "5"]

@@ -9,10 +9,10 @@ import pytest
 from viz_helpers import CLUSTER_LABEL, hide_dot
 
 from tinygrad_lab import Tensor, nn
-from tinygrad_lab.lab.graph import graph_command, lab_graph
-from tinygrad_lab.lab.network import build_network
-from tinygrad_lab.lab.part_a import make_data
 from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab.lab.stress.graph import graph_command, lab_graph
+from tinygrad_lab.lab.stress.network import build_network
+from tinygrad_lab.lab.stress.part_a import make_data
 from tinygrad_lab.viz import GraphvizNotFoundError
 
 ROLL = "102303346"

@@ -7,17 +7,17 @@ import tracemalloc
 import pytest
 
 from tinygrad_lab import nn
-from tinygrad_lab.lab import part_a
 from tinygrad_lab.lab.cli import main
-from tinygrad_lab.lab.compute import compute_lab
-from tinygrad_lab.lab.part_a import (
+from tinygrad_lab.lab.rules import MAX_EPOCHS, LabRun
+from tinygrad_lab.lab.stress import part_a
+from tinygrad_lab.lab.stress.compute import compute_lab
+from tinygrad_lab.lab.stress.part_a import (
     TrainingObserver,
     run_stress_test,
     series_stride,
     weight_grad_norm_series,
 )
-from tinygrad_lab.lab.report import markdown_report
-from tinygrad_lab.lab.rules import MAX_EPOCHS, LabRun
+from tinygrad_lab.lab.stress.report import markdown_report
 
 SMALL = "102303300"  # width 6, 4 hidden layers: quick to train
 

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from notebook_oracle import notebook_lab, notebook_part_b
 
-from tinygrad_lab.lab.part_a import run_stress_test
-from tinygrad_lab.lab.part_b import run_part_b
 from tinygrad_lab.lab.rules import LabRun, lab_config, record_epochs
+from tinygrad_lab.lab.stress.part_a import run_stress_test
+from tinygrad_lab.lab.stress.part_b import run_part_b
 
 # The notebook's code hard-codes ReLU and 3 added layers, which are also the documented defaults
 # where the rules are open (odd a; b mod 3 of 0 or 2): every roll number reproduces it.
@@ -72,7 +72,7 @@ def test_example_roll_manual_convolution_is_minus_70_not_the_documents_minus_18(
 def test_a_dead_inserted_layer_gives_undefined_gri_with_the_reason_never_nan():
     # seed 54 of the example roll: every unit of the last inserted ReLU dies in run 2, so both
     # gradient norms are exactly 0 and the notebook's own code would print GRI = nan (0/0)
-    from tinygrad_lab.lab.analysis import diagnose
+    from tinygrad_lab.lab.stress.analysis import diagnose
 
     result = run_stress_test(LabRun(lab_config("102303346"), 54))
     with np.errstate(invalid="ignore"):  # the notebook's own 0/0

@@ -5,8 +5,8 @@ import dataclasses
 import pickle
 
 from tinygrad_lab import Tensor, nn
-from tinygrad_lab.lab.compute import compute_lab
 from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.stress.compute import compute_lab
 
 RUN = LabRun.from_roll("102303346", seed=2, epochs=12)
 

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_lab import nn
-from tinygrad_lab.lab.part_a import make_data, train
 from tinygrad_lab.lab.rules import lab_config
-from tinygrad_lab.lab.seed_axis import (
+from tinygrad_lab.lab.stress.part_a import make_data, train
+from tinygrad_lab.lab.studies.seed_axis import (
     INITS,
     RunFigures,
     SeedFigures,
@@ -42,7 +42,7 @@ def _layers(setting: Setting, sizes: list[int], rng, activation: bool) -> list[n
 
 def _run(model, X, y, setting, mean_loss) -> RunFigures:
     """Train ``model`` as the lab does and read its figures off the recorder's last step."""
-    from tinygrad_lab.lab.part_a import gradient_ratio_index
+    from tinygrad_lab.lab.stress.part_a import gradient_ratio_index
 
     with nn.GradientRecorder(model) as recorder, np.errstate(all="ignore"):  # overflow: counted
         history, diverged = train(

@@ -7,7 +7,7 @@ import json
 
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.rules import lab_config
-from tinygrad_lab.lab.spec_against import compare_specs
+from tinygrad_lab.lab.stress.spec_against import compare_specs
 
 EXAMPLE = "102303346"
 

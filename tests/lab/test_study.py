@@ -16,17 +16,17 @@ import numpy as np
 import pytest
 
 from tinygrad_lab.lab.cli import main
-from tinygrad_lab.lab.part_a import run_stress_test
 from tinygrad_lab.lab.rules import LabRun, lab_config
-from tinygrad_lab.lab.seed_axis import RunFigures, SeedFigures
-from tinygrad_lab.lab.study import (
+from tinygrad_lab.lab.stress.part_a import run_stress_test
+from tinygrad_lab.lab.studies.compute import (
     SettingResult,
     Study,
     StudyResult,
     run_study,
     study_metrics,
 )
-from tinygrad_lab.lab.study_report import csv_text, finding, to_json, write_study
+from tinygrad_lab.lab.studies.report import csv_text, finding, to_json, write_study
+from tinygrad_lab.lab.studies.seed_axis import RunFigures, SeedFigures
 
 ROLL = "102303346"
 REL = 1e-12

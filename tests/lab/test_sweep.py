@@ -7,12 +7,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tinygrad_lab.lab.analysis import diagnose
 from tinygrad_lab.lab.cli import main
-from tinygrad_lab.lab.compute import compute_lab
 from tinygrad_lab.lab.roster import Roster, RosterWarning
 from tinygrad_lab.lab.rules import LabRun
-from tinygrad_lab.lab.sweep import DuplicateWarning, SweepError, parse_seeds, run_many, summarise
+from tinygrad_lab.lab.stress.analysis import diagnose
+from tinygrad_lab.lab.stress.compute import compute_lab
+from tinygrad_lab.lab.stress.sweep import (
+    DuplicateWarning,
+    SweepError,
+    parse_seeds,
+    run_many,
+    summarise,
+)
 
 ROLL = "102303346"
 EPOCHS = 15
@@ -236,7 +242,7 @@ def test_sweep_summary_tallies_verdicts_as_counts_and_percentages(capsys):
 
 
 def test_percentages_never_round_a_share_to_none_or_all():
-    from tinygrad_lab.lab.report import percent, share
+    from tinygrad_lab.lab.stress.report import percent, share
 
     assert share(16, 50, "seeds") == "16 of 50 seeds (32 %)"
     assert percent(1, 300) == "0.3 %" and percent(299, 300) == "99.7 %"
@@ -295,7 +301,7 @@ def test_a_repeated_seed_is_reported_and_runs_once(capsys):
 
 
 def test_check_runs_on_a_dask_cluster_with_the_local_result(capsys, local_cluster):
-    from tinygrad_lab.lab.check import check_lab
+    from tinygrad_lab.lab.stress.check import check_lab
 
     _, cluster = local_cluster
     argv = ["check", "--roll", ROLL, "--seeds", "0-1", "--epochs", "3", "--json"]

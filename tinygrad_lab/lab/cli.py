@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tinygrad_lab import __version__
-from tinygrad_lab.lab.audit.cli import add_audit_arguments, audit_command
+from tinygrad_lab.lab.audit.command import add_audit_arguments, audit_command
 from tinygrad_lab.lab.digits import add_digits_arguments, digits_command
 from tinygrad_lab.lab.rules import (
     EPOCHS,
@@ -29,7 +29,7 @@ from tinygrad_lab.lab.rules import (
     lab_config,
     parse_roll,
 )
-from tinygrad_lab.lab.study_cli import add_study_arguments, study_command
+from tinygrad_lab.lab.studies.command import add_study_arguments, study_command
 from tinygrad_lab.nn import ACTIVATIONS
 
 if TYPE_CHECKING:
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2, already printed)
         return int(exit_.code or 0)
-    from tinygrad_lab.lab.files import OutputError
+    from tinygrad_lab.lab.output.files import OutputError
 
     try:
         return _dispatch(args)
@@ -342,7 +342,7 @@ def _silence_stdout() -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from tinygrad_lab.lab.sweep import SweepError
+    from tinygrad_lab.lab.stress.sweep import SweepError
 
     try:
         if args.command == "graph":
@@ -396,7 +396,7 @@ def _configs(args: argparse.Namespace, roster: Roster | None) -> list[LabConfig]
 def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun]:
     """Every (roll, seed) of the command as a `LabRun`, rolls first."""
     from tinygrad_lab.lab.roster import notes_on_stderr
-    from tinygrad_lab.lab.sweep import parse_seeds
+    from tinygrad_lab.lab.stress.sweep import parse_seeds
 
     with notes_on_stderr():
         seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
@@ -408,10 +408,10 @@ def _lab_runs(args: argparse.Namespace, configs: list[LabConfig]) -> list[LabRun
 
 
 def _spec(args: argparse.Namespace, configs: list[LabConfig], roster: Roster | None) -> int:
-    from tinygrad_lab.lab.outputs import write_spec
+    from tinygrad_lab.lab.stress.outputs import write_spec
 
     if args.against is not None:
-        from tinygrad_lab.lab.spec_against import write_against
+        from tinygrad_lab.lab.stress.spec_against import write_against
 
         against = lab_config(args.against, args.activation, args.added_layers)
         return write_against(configs, against, _check_out(args.out), args.json)
@@ -423,7 +423,7 @@ def _spec(args: argparse.Namespace, configs: list[LabConfig], roster: Roster | N
 def _check_out(out: Path | None) -> Path | None:
     """``out`` checked before any work, without making it: it is made when there is
     something to put in it."""
-    from tinygrad_lab.lab.files import check_out
+    from tinygrad_lab.lab.output.files import check_out
 
     if out is not None:
         check_out(out)
@@ -447,7 +447,7 @@ def _run_all(args: argparse.Namespace, runs: list[LabRun], fn: Callable[[LabRun]
     takes milliseconds), else on a pool or Dask."""
     if args.scheduler is None and (len(runs) == 1 or args.command == "part-b"):
         return [fn(run) for run in runs]
-    from tinygrad_lab.lab.sweep import dask_executor, run_many
+    from tinygrad_lab.lab.stress.sweep import dask_executor, run_many
 
     executor = dask_executor(args.scheduler) if args.scheduler else None
     progress = not args.no_progress and not args.json
@@ -456,7 +456,7 @@ def _run_all(args: argparse.Namespace, runs: list[LabRun], fn: Callable[[LabRun]
 
 def _run(args: argparse.Namespace, runs: list[LabRun], roster: Roster | None) -> int:
     from tinygrad_lab.lab import outputs
-    from tinygrad_lab.lab.compute import compute_lab
+    from tinygrad_lab.lab.stress.compute import compute_lab
 
     if roster is not None and args.out is None:
         raise UsageError("--rolls needs --out DIR for the per-roll folders and class summary")
@@ -476,8 +476,8 @@ def _run(args: argparse.Namespace, runs: list[LabRun], roster: Roster | None) ->
 
 
 def _check(args: argparse.Namespace, runs: list[LabRun]) -> int:
-    from tinygrad_lab.lab.check import check_lab
-    from tinygrad_lab.lab.outputs import write_check
+    from tinygrad_lab.lab.stress.check import check_lab
+    from tinygrad_lab.lab.stress.outputs import write_check
 
     out = _check_out(args.out)
     results = _run_all(args, runs, check_lab)
@@ -486,7 +486,7 @@ def _check(args: argparse.Namespace, runs: list[LabRun]) -> int:
 
 
 def _graph(args: argparse.Namespace) -> int:
-    from tinygrad_lab.lab.graph import graph_command
+    from tinygrad_lab.lab.stress.graph import graph_command
     from tinygrad_lab.viz import GraphvizNotFoundError
 
     roll = parse_roll(args.roll)
@@ -500,7 +500,7 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from tinygrad_lab.lab.explore import explore_command
+    from tinygrad_lab.lab.explorer.explore import explore_command
     from tinygrad_lab.viz import GraphvizNotFoundError
 
     _check_out(args.out.parent)

@@ -36,10 +36,10 @@ import numpy as np
 from tinygrad_lab import nn, no_grad, optim, serialization
 from tinygrad_lab.data import DataLoader
 from tinygrad_lab.display import cell, markdown_table
-from tinygrad_lab.lab.analysis import EXPLODING_GRI, VANISHING_GRI
-from tinygrad_lab.lab.files import OutputFiles
-from tinygrad_lab.lab.part_a import gradient_ratio_index
-from tinygrad_lab.lab.plots import pyplot, save_png
+from tinygrad_lab.lab.output.files import OutputFiles
+from tinygrad_lab.lab.stress.analysis import EXPLODING_GRI, VANISHING_GRI
+from tinygrad_lab.lab.stress.part_a import gradient_ratio_index
+from tinygrad_lab.lab.stress.plots import pyplot, save_png
 
 EXTRA_HINT = "pip install -e '.[digits]' (or pip install 'tinygrad_lab[digits]')"
 SPLIT_SEED, TEST_SIZE = 0, 0.25  # the fixed split of the issue: stratified, 25% test, seed 0

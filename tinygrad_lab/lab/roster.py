@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinygrad_lab.lab.rules import ROLL_RULE, RollNumberError, parse_roll
-from tinygrad_lab.lab.sweep import DuplicateWarning, SweepError
+from tinygrad_lab.lab.stress.sweep import DuplicateWarning, SweepError
 
 SEPARATORS = ("\t", ";", ",")  # in the order a tie is decided
 SEPARATOR_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma"}

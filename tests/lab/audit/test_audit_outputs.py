@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from audit_submissions import as_markdown, as_text, cells, figures, write
 
-from tinygrad_lab.lab.audit.class_plot import class_gri, spread_seeds
+from tinygrad_lab.lab.audit.plots import class_gri, spread_seeds
 from tinygrad_lab.lab.audit.result import DocumentSeed, Row, SubmissionAudit
 from tinygrad_lab.lab.audit.run import audit_paths
 from tinygrad_lab.lab.audit.students import gradebook

@@ -21,7 +21,7 @@ from tinygrad_lab.lab.audit.extract import Document, Mention, most_precise
 from tinygrad_lab.lab.audit.orders import ORDERS, first_losses, train_seeds
 from tinygrad_lab.lab.audit.result import DocumentSeed, Row, agrees, figure_name, shown
 from tinygrad_lab.lab.rules import EPOCHS, NETWORK_FIELDS, LabConfig
-from tinygrad_lab.lab.seed_axis import SeedFigures, Setting
+from tinygrad_lab.lab.studies.seed_axis import SeedFigures, Setting
 from tinygrad_lab.nn import get_activation
 
 FILTER = "run1.loss.1"  # the figure one forward pass gives

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import nn
-from tinygrad_lab.lab.compute import clean
-from tinygrad_lab.lab.part_a import TrainingObserver, run_stress_test
 from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.stress.compute import clean
+from tinygrad_lab.lab.stress.part_a import TrainingObserver, run_stress_test
 from tinygrad_lab.reference import matrix_form as reference
 from tinygrad_lab.reference.selfcheck import mlp_structure, reference_gradients
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from tinygrad_lab import nn
 from tinygrad_lab.grad_mode import no_grad
-from tinygrad_lab.lab.part_a import RunResult
+from tinygrad_lab.lab.stress.part_a import RunResult
 from tinygrad_lab.tensor import Tensor
 
 # Diagnosis thresholds (documented in the README and the report).

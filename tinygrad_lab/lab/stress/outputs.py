@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_lab.display import markdown_table
-from tinygrad_lab.lab.check import CheckResult, format_check
-from tinygrad_lab.lab.compute import LabResult, config_json, rules_json
-from tinygrad_lab.lab.files import OutputFiles
-from tinygrad_lab.lab.part_a import RunResult
-from tinygrad_lab.lab.report import fmt, markdown_report, share, stage_outputs
+from tinygrad_lab.lab.output.files import OutputFiles
 from tinygrad_lab.lab.rules import LabConfig
-from tinygrad_lab.lab.sweep import Distribution, SweepSummary, summarise
+from tinygrad_lab.lab.stress.check import CheckResult, format_check
+from tinygrad_lab.lab.stress.compute import LabResult, config_json, rules_json
+from tinygrad_lab.lab.stress.part_a import RunResult
+from tinygrad_lab.lab.stress.report import fmt, markdown_report, share, stage_outputs
+from tinygrad_lab.lab.stress.sweep import Distribution, SweepSummary, summarise
 
 if TYPE_CHECKING:
     from tinygrad_lab.lab.roster import Roster
@@ -164,7 +164,7 @@ def write_sweep(
             files.write(out / "sweep.json", _json_text(document))
             files.write(out / "seeds.csv", _figures_csv(results))
             if has_part_a and plots:
-                from tinygrad_lab.lab.plots import plot_gri_seeds
+                from tinygrad_lab.lab.stress.plots import plot_gri_seeds
 
                 files.write(out / "gri_seeds.png", partial(plot_gri_seeds, results))
     if json:

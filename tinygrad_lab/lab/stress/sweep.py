@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab.lab.analysis import diagnose
-from tinygrad_lab.lab.compute import LabResult, compute_lab
-from tinygrad_lab.lab.part_a import RUNS
+from tinygrad_lab.lab.stress.analysis import diagnose
+from tinygrad_lab.lab.stress.compute import LabResult, compute_lab
+from tinygrad_lab.lab.stress.part_a import RUNS
 
 
 class SweepError(ValueError):

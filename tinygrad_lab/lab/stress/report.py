@@ -12,21 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_lab.display import cell, markdown_table
-from tinygrad_lab.lab import part_a
-from tinygrad_lab.lab.analysis import (
+from tinygrad_lab.lab.output.files import OutputFiles
+from tinygrad_lab.lab.rules import LabConfig
+from tinygrad_lab.lab.stress import part_a
+from tinygrad_lab.lab.stress.analysis import (
     EXPLODING_GRI,
     NO_LEARNING_R2,
     VANISHING_GRI,
     AffineFold,
     diagnose,
 )
-from tinygrad_lab.lab.compute import LabResult, MemoryTable
-from tinygrad_lab.lab.curvature import AGREEMENT, Curvature
-from tinygrad_lab.lab.files import OutputFiles
-from tinygrad_lab.lab.part_a import RunResult, StressResult
-from tinygrad_lab.lab.part_b import PartBResult
-from tinygrad_lab.lab.plots import missing_plots
-from tinygrad_lab.lab.rules import LabConfig
+from tinygrad_lab.lab.stress.compute import LabResult, MemoryTable
+from tinygrad_lab.lab.stress.curvature import AGREEMENT, Curvature
+from tinygrad_lab.lab.stress.part_a import RunResult, StressResult
+from tinygrad_lab.lab.stress.part_b import PartBResult
+from tinygrad_lab.lab.stress.plots import missing_plots
 
 
 def fmt(value: Any, digits: int = 6) -> str:
@@ -502,7 +502,7 @@ def stage_outputs(files: OutputFiles, out: Path, result: LabResult, plots: bool 
     for name, run in result.part_a.runs().items():
         files.write(out / f"loss_history_{name}.csv", loss_history_csv(run.loss_history))
     if plots:
-        from tinygrad_lab.lab.plots import plot_grad_norms, plot_losses
+        from tinygrad_lab.lab.stress.plots import plot_grad_norms, plot_losses
 
         drawn = {"loss_curves.png": plot_losses, "grad_norms.png": plot_grad_norms}
         missing = missing_plots(result.part_a)

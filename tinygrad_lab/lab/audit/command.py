@@ -9,18 +9,18 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tinygrad_lab.lab.audit.class_plot import SPREAD_SEEDS
-from tinygrad_lab.lab.plots import PLOT_HINT
+from tinygrad_lab.lab.audit.plots import SPREAD_SEEDS
 from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS
+from tinygrad_lab.lab.stress.plots import PLOT_HINT
 
 if TYPE_CHECKING:
-    from tinygrad_lab.lab.audit.class_plot import ClassGRI
+    from tinygrad_lab.lab.audit.plots import ClassGRI
     from tinygrad_lab.lab.audit.result import ClassAudit
     from tinygrad_lab.lab.roster import Roster
 
 
 def _seed_range(text: str) -> tuple[int, int]:
-    from tinygrad_lab.lab.sweep import SweepError, parse_seeds
+    from tinygrad_lab.lab.stress.sweep import SweepError, parse_seeds
 
     try:
         seeds = parse_seeds(text)
@@ -82,7 +82,7 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
 def _roster(args: argparse.Namespace) -> Roster | None:
     """The --rolls roster, its skipped rows and repeats on stderr (a repeat: a finding)."""
     from tinygrad_lab.lab.roster import Roster, notes_on_stderr
-    from tinygrad_lab.lab.sweep import SweepError
+    from tinygrad_lab.lab.stress.sweep import SweepError
 
     if args.rolls is None:
         if args.roll_column is not None:
@@ -104,7 +104,7 @@ def _spread(args: argparse.Namespace, audit: ClassAudit, progress: bool) -> Clas
             file=sys.stderr,
         )
         return None
-    from tinygrad_lab.lab.audit.class_plot import class_gri
+    from tinygrad_lab.lab.audit.plots import class_gri
 
     count = args.spread_seeds
     return class_gri(audit.submissions, args.seed_range, count, args.workers, progress)

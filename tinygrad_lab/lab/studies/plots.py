@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_lab.lab.analysis import EXPLODING_GRI, VANISHING_GRI
-from tinygrad_lab.lab.files import OutputFiles
-from tinygrad_lab.lab.plots import pyplot, save_png
-from tinygrad_lab.lab.study import TITLES, Metric, SettingResult, StudyResult, fmt_value
+from tinygrad_lab.lab.output.files import OutputFiles
+from tinygrad_lab.lab.stress.analysis import EXPLODING_GRI, VANISHING_GRI
+from tinygrad_lab.lab.stress.plots import pyplot, save_png
+from tinygrad_lab.lab.studies.compute import TITLES, Metric, SettingResult, StudyResult, fmt_value
 
 DECADES = 2  # a figure whose values span more than this many decades is drawn on a log axis
 

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab.lab.rules import EPOCHS, LabConfig, record_epochs
-from tinygrad_lab.lab.seed_axis import (
+from tinygrad_lab.lab.stress.sweep import Distribution
+from tinygrad_lab.lab.studies.seed_axis import (
     INIT_NAMES,
     INITS,
     RunFigures,
@@ -33,7 +34,6 @@ from tinygrad_lab.lab.seed_axis import (
     Setting,
     train_seeds,
 )
-from tinygrad_lab.lab.sweep import Distribution
 from tinygrad_lab.nn import get_activation
 
 KINDS = ("depth", "init", "lr")
@@ -292,7 +292,7 @@ def run_study(
 ) -> StudyResult:
     """Train every setting of ``study`` for every seed, on ``executor`` (a local process pool
     of ``workers`` when None, with a progress bar: `sweep.run_many`)."""
-    from tinygrad_lab.lab.sweep import run_many
+    from tinygrad_lab.lab.stress.sweep import run_many
 
     settings = study.settings()
     size = _chunk(len(study.seeds), len(settings), workers or os.cpu_count() or 1)

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab.lab.rules import EPOCHS, EXAMPLE_ROLL, RollNumberError, lab_config, parse_roll
-from tinygrad_lab.lab.seed_axis import INITS
-from tinygrad_lab.lab.study import DEFAULT_ACTIVATIONS, KINDS, Study, run_study
-from tinygrad_lab.lab.sweep import SweepError, parse_seeds
+from tinygrad_lab.lab.stress.sweep import SweepError, parse_seeds
+from tinygrad_lab.lab.studies.compute import DEFAULT_ACTIVATIONS, KINDS, Study, run_study
+from tinygrad_lab.lab.studies.seed_axis import INITS
 from tinygrad_lab.nn import ACTIVATIONS
 
 # the option each kind varies, which the other kinds reject rather than ignore
@@ -175,13 +175,13 @@ def study_from_args(args: argparse.Namespace) -> Study:
 def study_command(args: argparse.Namespace, prepare_out: Any) -> int:
     """Run ``tinygrad-lab study``; ``prepare_out(path)`` makes ``--out`` writable (or raises),
     called once every option is known to be good, before any training."""
-    from tinygrad_lab.lab.study_report import markdown, to_json, write_study
-    from tinygrad_lab.lab.sweep import dask_executor
+    from tinygrad_lab.lab.stress.sweep import dask_executor
+    from tinygrad_lab.lab.studies.report import markdown, to_json, write_study
 
     study = study_from_args(args)
     plots = args.out is not None and not args.no_plots
     if plots:
-        from tinygrad_lab.lab.plots import pyplot
+        from tinygrad_lab.lab.stress.plots import pyplot
 
         pyplot()  # an ImportError naming the extra, before anything is written
     executor = dask_executor(args.scheduler) if args.scheduler else None

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import nn, optim
-from tinygrad_lab.lab.network import build_network, insert_hidden_layers
 from tinygrad_lab.lab.rules import LabConfig, LabRun
+from tinygrad_lab.lab.stress.network import build_network, insert_hidden_layers
 from tinygrad_lab.tensor import Tensor
 
 RUNS = ("run1", "run2", "run3")  # before the structural break, after it, and trained on

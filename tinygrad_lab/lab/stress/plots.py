@@ -6,8 +6,8 @@ import math
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
-    from tinygrad_lab.lab.compute import LabResult
-    from tinygrad_lab.lab.part_a import RunResult, StressResult
+    from tinygrad_lab.lab.stress.compute import LabResult
+    from tinygrad_lab.lab.stress.part_a import RunResult, StressResult
 
 
 PLOT_HINT = "pip install 'tinygrad_lab[plot]'"

@@ -1,7 +1,7 @@
 """The lab's network in the backprop explorer: one epoch's forward and backward of a roll
 number's run 1, 2 or 3, stepped through in the browser (``tinygrad-lab explore``).
 
-The network and data come from ``RandomState(seed)`` exactly as `tinygrad_lab.lab.part_a`
+The network and data come from ``RandomState(seed)`` exactly as `tinygrad_lab.lab.stress.part_a`
 draws them (data first, then the weights in layer order, then the layers inserted at the
 structural break), and each run before the chosen one trains its full epochs, as the lab does.
 Epoch 1 of a run is its first forward and backward, before any update; epoch ``e`` is the pass
@@ -18,9 +18,9 @@ import numpy as np
 
 from tinygrad_lab import __version__, nn
 from tinygrad_lab.grad_mode import record_sites
-from tinygrad_lab.lab.network import insert_hidden_layers
-from tinygrad_lab.lab.part_a import BREAK_BEFORE, RUNS, draw_lab, train
 from tinygrad_lab.lab.rules import LabConfig, LabRun, lab_config
+from tinygrad_lab.lab.stress.network import insert_hidden_layers
+from tinygrad_lab.lab.stress.part_a import BREAK_BEFORE, RUNS, draw_lab, train
 from tinygrad_lab.tensor import Tensor
 from tinygrad_lab.viz.explore import ExplorerPage, explore, html_path
 

@@ -76,7 +76,10 @@ def spread_seeds(seed_range: tuple[int, int], count: int = SPREAD_SEEDS) -> list
 
 def run1_gris(config: LabConfig, seeds: Sequence[int]) -> list[float | None]:
     """Run 1's GRI for every seed of ``config``, all trained at once (`seed_axis`)."""
-    from tinygrad_lab.lab.seed_axis import Setting, train_seeds  # the command line loads this
+    from tinygrad_lab.lab.studies.seed_axis import (  # the command line loads this
+        Setting,
+        train_seeds,
+    )
 
     return [figures.run1.gri for figures in train_seeds(Setting(config), list(seeds))]
 
@@ -129,7 +132,7 @@ def class_gri(
     distinct = {_network(c): c for c in reversed(configs.values())}
     train = partial(run1_gris, seeds=tuple(seeds))
     if len(distinct) > 1:
-        from tinygrad_lab.lab.sweep import run_many
+        from tinygrad_lab.lab.stress.sweep import run_many
 
         trained = run_many(list(distinct.values()), workers=workers, progress=progress, fn=train)
     else:
@@ -154,7 +157,7 @@ def plot_class_gri(
     (5–95 %) and range of run-1 GRI over the seeds, the median, and the submitted GRI as a
     dot (filled for a clean submission: ``clean`` holds their names)."""
     labels = labels or {}
-    from tinygrad_lab.lab.plots import pyplot, save_png
+    from tinygrad_lab.lab.stress.plots import pyplot, save_png
 
     plt = pyplot("the class plot")
     rows = data.students

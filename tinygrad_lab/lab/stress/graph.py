@@ -10,9 +10,9 @@ import graphviz
 
 from tinygrad_lab import nn
 from tinygrad_lab.grad_mode import record_sites
-from tinygrad_lab.lab.files import OutputFiles
-from tinygrad_lab.lab.part_a import draw_lab
+from tinygrad_lab.lab.output.files import OutputFiles
 from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.stress.part_a import draw_lab
 from tinygrad_lab.tensor import Tensor
 from tinygrad_lab.viz import GraphvizNotFoundError, draw_graph, output_format, retain_grads
 from tinygrad_lab.viz.render import INSTALL_HINT

@@ -30,8 +30,8 @@ import numpy as np
 
 from tinygrad_lab import nn, ops, optim
 from tinygrad_lab.display import norm
-from tinygrad_lab.lab.part_a import gradient_ratio_index, make_data
 from tinygrad_lab.lab.rules import EPOCHS, LabConfig
+from tinygrad_lab.lab.stress.part_a import gradient_ratio_index, make_data
 from tinygrad_lab.tensor import Tensor
 
 Initializer = Callable[[Tensor, Any], Tensor]

@@ -16,17 +16,22 @@ import numpy as np
 
 from tinygrad_lab import nn
 from tinygrad_lab.display import cell
-from tinygrad_lab.lab.analysis import (
+from tinygrad_lab.lab.rules import LabConfig, LabRun
+from tinygrad_lab.lab.stress.analysis import (
     AffineFold,
     affine_fold,
     diagnose,
     gradient_verdict,
     learned,
 )
-from tinygrad_lab.lab.curvature import AGREEMENT, Curvature, absent, measure_curvature
-from tinygrad_lab.lab.part_a import RunResult, StressResult, TrainingObserver, run_stress_test
-from tinygrad_lab.lab.part_b import PartBResult, run_part_b
-from tinygrad_lab.lab.rules import LabConfig, LabRun
+from tinygrad_lab.lab.stress.curvature import AGREEMENT, Curvature, absent, measure_curvature
+from tinygrad_lab.lab.stress.part_a import (
+    RunResult,
+    StressResult,
+    TrainingObserver,
+    run_stress_test,
+)
+from tinygrad_lab.lab.stress.part_b import PartBResult, run_part_b
 from tinygrad_lab.tensor import Tensor
 from tinygrad_lab.trace import memory_by_layer
 

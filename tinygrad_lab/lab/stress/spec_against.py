@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_lab.display import cell, markdown_table
-from tinygrad_lab.lab.files import OutputFiles
+from tinygrad_lab.lab.output.files import OutputFiles
 from tinygrad_lab.lab.rules import LabConfig
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab.display import markdown_table
-from tinygrad_lab.lab.analysis import EXPLODING_GRI, NO_LEARNING_R2, VANISHING_GRI
-from tinygrad_lab.lab.compute import clean
-from tinygrad_lab.lab.files import OutputFiles
-from tinygrad_lab.lab.report import factor, fmt, percent
-from tinygrad_lab.lab.study import (
+from tinygrad_lab.lab.output.files import OutputFiles
+from tinygrad_lab.lab.stress.analysis import EXPLODING_GRI, NO_LEARNING_R2, VANISHING_GRI
+from tinygrad_lab.lab.stress.compute import clean
+from tinygrad_lab.lab.stress.report import factor, fmt, percent
+from tinygrad_lab.lab.studies.compute import (
     TITLES,
     Metric,
     SettingResult,
@@ -488,7 +488,7 @@ def write_study(result: StudyResult, out: Path, plots: bool = True) -> list[Path
     with OutputFiles() as files:
         names = []
         if plots:
-            from tinygrad_lab.lab.study_plots import plot_study
+            from tinygrad_lab.lab.studies.plots import plot_study
 
             names = plot_study(result, files, out)
         files.write(out / "study.md", markdown(result, names) + "\n")
