@@ -5,10 +5,11 @@ import math
 
 import pytest
 
+from tinygrad_lab.lab.output.tables import factor
 from tinygrad_lab.lab.rules import LabRun, lab_config
 from tinygrad_lab.lab.stress.part_a import RunResult, StressResult
 from tinygrad_lab.lab.stress.part_b import run_part_b
-from tinygrad_lab.lab.stress.report import _answers, factor
+from tinygrad_lab.lab.stress.report import _answers
 from tinygrad_lab.lab.studies.compute import SettingResult, Study, StudyResult
 from tinygrad_lab.lab.studies.report import finding
 from tinygrad_lab.lab.studies.seed_axis import RunFigures, SeedFigures
@@ -126,7 +127,7 @@ def _depth_norms(norms: dict[str, list[tuple[float, float]]], depths=None) -> St
 
 
 def test_the_depth_finding_shows_a_collapse_of_both_norms_that_gri_hides():
-    from tinygrad_lab.lab.stress.report import fmt
+    from tinygrad_lab.lab.output.tables import fmt
 
     relu = [(0.226, 0.226), (0.05, 0.06), (1e-3, 2e-3), (8.2e-6, 9.1e-6)]
     tanh = [(0.3, 0.3), (0.2, 0.25), (0.1, 0.2), (0.09, 0.15)]  # no collapse
@@ -235,7 +236,7 @@ def test_the_lr_finding_reads_the_rates_in_order_whatever_order_they_were_given(
 def _drawn(result: StudyResult) -> dict[str, object]:
     """Each of the study's plots, drawn (not saved), by name."""
     from tinygrad_lab.lab import study_plots
-    from tinygrad_lab.lab.stress.plots import pyplot
+    from tinygrad_lab.lab.output.plotting import pyplot
 
     plt = pyplot()
     kinds = {"depth": study_plots._depth_plots, "lr": study_plots._lr_plots}

@@ -8,17 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tinygrad_lab.lab.cli import main
+from tinygrad_lab.lab.options import parse_seeds
+from tinygrad_lab.lab.pool import DuplicateWarning, SweepError, run_many
 from tinygrad_lab.lab.roster import Roster, RosterWarning
 from tinygrad_lab.lab.rules import LabRun
 from tinygrad_lab.lab.stress.analysis import diagnose
 from tinygrad_lab.lab.stress.compute import compute_lab
-from tinygrad_lab.lab.stress.sweep import (
-    DuplicateWarning,
-    SweepError,
-    parse_seeds,
-    run_many,
-    summarise,
-)
+from tinygrad_lab.lab.stress.sweep import summarise
 
 ROLL = "102303346"
 EPOCHS = 15
@@ -242,7 +238,7 @@ def test_sweep_summary_tallies_verdicts_as_counts_and_percentages(capsys):
 
 
 def test_percentages_never_round_a_share_to_none_or_all():
-    from tinygrad_lab.lab.stress.report import percent, share
+    from tinygrad_lab.lab.output.tables import percent, share
 
     assert share(16, 50, "seeds") == "16 of 50 seeds (32 %)"
     assert percent(1, 300) == "0.3 %" and percent(299, 300) == "99.7 %"

@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from tinygrad_lab.lab import options
 from tinygrad_lab.lab.audit.plots import SPREAD_SEEDS
+from tinygrad_lab.lab.options import Once, positive_int, ready_out
+from tinygrad_lab.lab.output.plotting import PLOT_HINT
 from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS
-from tinygrad_lab.lab.stress.plots import PLOT_HINT
 
 if TYPE_CHECKING:
     from tinygrad_lab.lab.audit.plots import ClassGRI
@@ -19,60 +21,36 @@ if TYPE_CHECKING:
     from tinygrad_lab.lab.roster import Roster
 
 
-def _seed_range(text: str) -> tuple[int, int]:
-    from tinygrad_lab.lab.stress.sweep import SweepError, parse_seeds
-
-    try:
-        seeds = parse_seeds(text)
-    except SweepError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-    if seeds != list(range(seeds[0], seeds[-1] + 1)):
-        raise argparse.ArgumentTypeError(f"expected one range of seeds like 0-999, got {text!r}")
-    return seeds[0], seeds[-1]
-
-
-def _workers(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return int(text)
-
-
-def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``audit`` command's options (the CLI adds the subcommand, this its options)."""
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``audit`` command's options."""
     parser.add_argument(
         "paths", nargs="+", type=Path, metavar="PATH", help="submissions: files or folders"
     )
-    parser.add_argument("--out", type=Path, metavar="DIR", help="write audit.md, audit.csv here")
+    options.add_out(parser, "write audit.md, audit.csv here")
     parser.add_argument(
         "--seed-range",
-        type=_seed_range,
+        type=options.seed_range,
+        action=Once,
         default=NOTEBOOK_SEEDS,
         metavar="RANGE",
         help=f"seeds searched (default {NOTEBOOK_SEEDS[0]}-{NOTEBOOK_SEEDS[1]})",
     )
-    parser.add_argument("--workers", type=_workers, help="local processes (default: every core)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--json", action="store_true", help="print the whole audit as JSON")
-    parser.add_argument(
-        "--rolls",
-        type=Path,
-        metavar="ROSTER",
-        help="the class roster (CSV, tab- or semicolon-separated, or .xlsx): who handed in "
+    options.add_workers(parser)
+    options.add_no_progress(parser)
+    options.add_json(parser, "print the whole audit as JSON")
+    options.add_rolls(
+        parser,
+        "the class roster (CSV, tab- or semicolon-separated, or .xlsx): who handed in "
         "nothing, whose roll is not on it; its columns (name, email) beside each roll",
+        column=parser,
     )
-    parser.add_argument(
-        "--roll-column",
-        metavar="NAME",
-        help="the roster's column of roll numbers: its header (any case) or its number from 1",
-    )
-    parser.add_argument(
-        "--no-plots",
-        action="store_true",
-        help="no class plot (its seed spread trains each roll's network over seeds)",
+    options.add_no_plots(
+        parser, "no class plot (its seed spread trains each roll's network over seeds)"
     )
     parser.add_argument(
         "--spread-seeds",
-        type=_workers,
+        type=positive_int,
+        action=Once,
         default=SPREAD_SEEDS,
         metavar="N",
         help=f"seeds of the class plot's spread, evenly over --seed-range (default {SPREAD_SEEDS})",
@@ -81,8 +59,8 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _roster(args: argparse.Namespace) -> Roster | None:
     """The --rolls roster, its skipped rows and repeats on stderr (a repeat: a finding)."""
+    from tinygrad_lab.lab.pool import SweepError
     from tinygrad_lab.lab.roster import Roster, notes_on_stderr
-    from tinygrad_lab.lab.stress.sweep import SweepError
 
     if args.rolls is None:
         if args.roll_column is not None:
@@ -110,15 +88,14 @@ def _spread(args: argparse.Namespace, audit: ClassAudit, progress: bool) -> Clas
     return class_gri(audit.submissions, args.seed_range, count, args.workers, progress)
 
 
-def audit_command(args: argparse.Namespace, prepare_out: Any) -> int:
-    """Run ``tinygrad-lab audit``; ``prepare_out(path)`` makes ``--out`` writable (or raises)
-    and the roster is read before anything else is."""
+def run(args: argparse.Namespace) -> int:
+    """Run ``tinygrad-lab audit``: the roster is read first, then ``--out`` checked."""
     from tinygrad_lab.lab.audit.report import audit_json, summary, write_audit
     from tinygrad_lab.lab.audit.run import audit_paths
     from tinygrad_lab.lab.audit.students import gradebook
 
     roster = _roster(args)
-    out = prepare_out(args.out) if args.out is not None else None
+    out = ready_out(args.out)
     progress = not (args.no_progress or args.json)
     audit = audit_paths(args.paths, args.seed_range, args.workers, progress)
     for error in audit.errors:

@@ -132,7 +132,7 @@ def class_gri(
     distinct = {_network(c): c for c in reversed(configs.values())}
     train = partial(run1_gris, seeds=tuple(seeds))
     if len(distinct) > 1:
-        from tinygrad_lab.lab.stress.sweep import run_many
+        from tinygrad_lab.lab.pool import run_many
 
         trained = run_many(list(distinct.values()), workers=workers, progress=progress, fn=train)
     else:
@@ -157,7 +157,7 @@ def plot_class_gri(
     (5–95 %) and range of run-1 GRI over the seeds, the median, and the submitted GRI as a
     dot (filled for a clean submission: ``clean`` holds their names)."""
     labels = labels or {}
-    from tinygrad_lab.lab.stress.plots import pyplot, save_png
+    from tinygrad_lab.lab.output.plotting import pyplot, save_png
 
     plt = pyplot("the class plot")
     rows = data.students

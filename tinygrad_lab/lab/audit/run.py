@@ -660,7 +660,7 @@ def audit_paths(
     submissions, errors, unparsed = collect(paths)
     audit = partial(audit_submission, seed_range=seed_range)
     if len(submissions) > 1:
-        from tinygrad_lab.lab.stress.sweep import run_many
+        from tinygrad_lab.lab.pool import run_many
 
         audits = run_many(submissions, workers=workers, progress=progress, fn=audit)
     else:

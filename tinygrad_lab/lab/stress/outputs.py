@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.output.files import OutputFiles
+from tinygrad_lab.lab.output.tables import fmt, share
+from tinygrad_lab.lab.pool import Distribution
 from tinygrad_lab.lab.rules import LabConfig
 from tinygrad_lab.lab.stress.check import CheckResult, format_check
 from tinygrad_lab.lab.stress.compute import LabResult, config_json, rules_json
 from tinygrad_lab.lab.stress.part_a import RunResult
-from tinygrad_lab.lab.stress.report import fmt, markdown_report, share, stage_outputs
-from tinygrad_lab.lab.stress.sweep import Distribution, SweepSummary, summarise
+from tinygrad_lab.lab.stress.report import markdown_report, stage_outputs
+from tinygrad_lab.lab.stress.sweep import SweepSummary, summarise
 
 if TYPE_CHECKING:
     from tinygrad_lab.lab.roster import Roster

@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+# pyplot, save_png and PLOT_HINT were defined here: kept importable from here
+from tinygrad_lab.lab.output.plotting import PLOT_HINT, pyplot, save_png  # noqa: F401
 
 if TYPE_CHECKING:
     from tinygrad_lab.lab.stress.compute import LabResult
     from tinygrad_lab.lab.stress.part_a import RunResult, StressResult
-
-
-PLOT_HINT = "pip install 'tinygrad_lab[plot]'"
-
-
-def pyplot(what: str = "plots", hint: str = PLOT_HINT) -> Any:
-    """matplotlib's pyplot, drawing to files only; without matplotlib, an ImportError saying
-    that ``what`` needs it and how to get it (``hint``)."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError(f"{what} need matplotlib: {hint}") from None
-    matplotlib.use("Agg")  # files only: no display needed
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_png(plt: Any, fig: Any, file: Any, dpi: int = 110) -> Any:
-    """The figure as PNG into ``file`` (a path, or an `OutputFiles` staging file)."""
-    fig.tight_layout()
-    fig.savefig(file, format="png", dpi=dpi)
-    plt.close(fig)
-    return file
 
 
 def _positive(value: float | None) -> bool:

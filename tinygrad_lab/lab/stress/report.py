@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from tinygrad_lab.display import cell, markdown_table
 from tinygrad_lab.lab.output.files import OutputFiles
+
+# fmt, percent, factor and share were defined here: kept importable from here
+from tinygrad_lab.lab.output.tables import change_text, factor, fmt, percent, share, table  # noqa: F401
 from tinygrad_lab.lab.rules import LabConfig
 from tinygrad_lab.lab.stress import part_a
 from tinygrad_lab.lab.stress.analysis import (
@@ -29,71 +29,10 @@ from tinygrad_lab.lab.stress.part_b import PartBResult
 from tinygrad_lab.lab.stress.plots import missing_plots
 
 
-def fmt(value: Any, digits: int = 6) -> str:
-    """A figure in the report: ``digits`` significant digits, "undefined" for None or a
-    non-finite float (as the JSON's null)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        value = None
-    return cell(value, digits)
-
-
-def percent(count: int, total: int) -> str:
-    """``count`` of ``total`` as a percentage, with a decimal more where rounding would make a
-    share that is neither none nor all read as 0 % or 100 %."""
-    value = 100 * count / total
-    for digits in range(0, 6):
-        text = f"{value:.{digits}f}"
-        if 0 < count < total and float(text) in (0, 100):
-            continue
-        return f"{text} %"
-    return f"{value:g} %"
-
-
-SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def factor(ratio: float) -> str:
-    """A ratio ≥ 1 as a factor, rounded (never floored or ceiled): whole from 100 on
-    (``4,689``), in powers of ten from a million on (``2.08 × 10¹³``: 14 digits are not read),
-    else three significant digits (``15.5``, ``2``), with more digits where three would round a
-    change to "1"."""
-    if not math.isfinite(ratio):
-        return "infinity"
-    if round(ratio) >= 1_000_000:
-        mantissa, exponent = f"{ratio:.2e}".split("e")
-        return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPTS)}"
-    if round(ratio) >= 100:
-        return f"{ratio:,.0f}"
-    for digits in range(3, 16):
-        text = f"{ratio:.{digits}g}"
-        if ratio == 1 or float(text) != 1:
-            return text
-    return f"{ratio!r}"
-
-
-def change_text(change: float) -> str:
-    """``fell by a factor of 15.5`` for a new/old ratio of 0.0646, ``rose by a factor of 3``
-    for 3, ``did not change`` for 1."""
-    if change == 1:
-        return "did not change"
-    if change < 1:
-        return "fell by a factor of " + (factor(1 / change) if change > 0 else "infinity")
-    return f"rose by a factor of {factor(change)}"
-
-
-def share(count: int, total: int, noun: str) -> str:
-    """``"16 of 50 seeds (32 %)"``."""
-    return f"{count} of {total} {noun} ({percent(count, total)})"
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    return [markdown_table(header, rows, fmt=fmt), ""]
-
-
 def _run_summary(title: str, run: RunResult) -> list[str]:
     lines = [f"### {title}: {run.hidden_layers} hidden layers", ""]
     if run.losses:
-        lines += _table(["epoch", "loss"], [[epoch, loss] for epoch, loss in run.losses.items()])
+        lines += table(["epoch", "loss"], [[epoch, loss] for epoch, loss in run.losses.items()])
     if run.diverged_at is not None:
         lines += [_divergence(run), ""]
     gri = fmt(run.gri) if run.gri is not None else f"undefined ({run.gri_undefined_reason})"
@@ -153,7 +92,7 @@ def _layer_table(run: RunResult) -> list[str]:
         f"Every layer at {epoch} (gradient norms; dead fraction = share of units that output "
         "0 for every example):",
         "",
-        *_table(["layer", "‖∇W‖", "‖∇b‖", "‖∂L/∂output‖", "dead fraction"], rows),
+        *table(["layer", "‖∇W‖", "‖∇b‖", "‖∂L/∂output‖", "dead fraction"], rows),
     ]
 
 
@@ -161,7 +100,7 @@ def _memory_table(memory: MemoryTable) -> list[str]:
     return [
         "Bytes each layer's training forward pass saves for backward (freed by backward):",
         "",
-        *_table(["layer", "bytes saved"], [[k, v] for k, v in memory.per_layer.items()]),
+        *table(["layer", "bytes saved"], [[k, v] for k, v in memory.per_layer.items()]),
         f"Total: {memory.total:,} bytes; the same forward pass under `no_grad` (inference) "
         f"saves {memory.no_grad_total:,} bytes.",
         "",
@@ -195,7 +134,7 @@ def markdown_report(result: LabResult) -> str:
         lines += ["> **Overrides** (given for this run, in place of the roll's rules):"]
         lines += [f"> - {o}" for o in config.overrides] + [""]
     lines += [f"## Configuration (a = {config.a}, b = {config.b}, c = {config.c})", ""]
-    lines += _table(["quantity", "rule", "value"], [list(row) for row in config.table()])
+    lines += table(["quantity", "rule", "value"], [list(row) for row in config.table()])
     if result.part_a is not None:
         lines += _part_a(result.part_a, result.memory or {})
     if result.curvature:
@@ -262,7 +201,7 @@ def _curvature_table(runs: dict[str, Curvature]) -> list[str]:
                 "—" if check is None else f"{check.relative_difference:.1e}",
             ]
         )
-    return _table(
+    return table(
         [
             "run",
             "parameters",
@@ -445,7 +384,7 @@ def _part_b(part: PartBResult) -> list[str]:
         else f"**error**: {part.output_size_error}"
     )
     lines = ["## Part B — structural reading", ""]
-    lines += _table(
+    lines += table(
         ["quantity", "value", "how it was computed"],
         [
             ["dense parameters", part.dense_parameters, f"{part.dense_layer}.num_parameters()"],

@@ -7,44 +7,19 @@ import argparse
 import json
 import math
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tinygrad_lab.lab.rules import EPOCHS, EXAMPLE_ROLL, RollNumberError, lab_config, parse_roll
-from tinygrad_lab.lab.stress.sweep import SweepError, parse_seeds
+from tinygrad_lab.lab import options
+from tinygrad_lab.lab.options import Once, non_negative_int, ready_out
+from tinygrad_lab.lab.rules import EPOCHS, EXAMPLE_ROLL, lab_config
 from tinygrad_lab.lab.studies.compute import DEFAULT_ACTIVATIONS, KINDS, Study, run_study
 from tinygrad_lab.lab.studies.seed_axis import INITS
 from tinygrad_lab.nn import ACTIVATIONS
 
 # the option each kind varies, which the other kinds reject rather than ignore
 ONLY_FOR = {"depths": "depth", "inits": "init", "lrs": "lr", "added_layers": "init"}
-
-
-def _roll(text: str) -> str:
-    try:
-        return parse_roll(text)
-    except RollNumberError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _seeds(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(parse_seeds(text))
-    except SweepError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _whole(minimum: int, what: str) -> Any:
-    def parse(text: str) -> int:
-        if not re.fullmatch(r"\s*\d+\s*", text) or int(text) < minimum:
-            raise argparse.ArgumentTypeError(
-                f"expected {what} (a whole number >= {minimum}), got {text!r}"
-            )
-        return int(text)
-
-    return parse
 
 
 def _depths(text: str) -> tuple[int, ...]:
@@ -110,50 +85,53 @@ def _lrs(text: str) -> tuple[float, ...]:
     return tuple(float(lr) for lr in np.logspace(math.log10(low), math.log10(high), count))
 
 
-def add_study_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``study`` command's options (the CLI adds the subcommand, this its options)."""
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``study`` command's options."""
     parser.add_argument("kind", choices=KINDS, metavar="KIND", help="depth, init or lr")
+    options.add_roll(parser, default=EXAMPLE_ROLL, help=f"roll number (default {EXAMPLE_ROLL})")
+    options.add_seeds(parser, "seeds (default 0-49)")
     parser.add_argument(
-        "--roll", type=_roll, default=EXAMPLE_ROLL, help=f"roll number (default {EXAMPLE_ROLL})"
-    )
-    parser.add_argument("--seeds", type=_seeds, metavar="RANGE", help="seeds (default 0-49)")
-    parser.add_argument(
-        "--depths", type=_depths, metavar="RANGE", help="depth study: hidden depths (default 1-20)"
+        "--depths",
+        type=_depths,
+        action=Once,
+        metavar="RANGE",
+        help="depth study: hidden depths (default 1-20)",
     )
     parser.add_argument(
         "--activations",
         type=_names(ACTIVATIONS, "activation"),
+        action=Once,
         metavar="LIST",
         help=f"activations (depth: {','.join(DEFAULT_ACTIVATIONS)}; init, lr: the roll's)",
     )
     parser.add_argument(
         "--inits",
         type=_names(INITS, "init"),
+        action=Once,
         metavar="LIST",
         help=f"init study: inits (default {','.join(INITS)})",
     )
     parser.add_argument(
-        "--lrs", type=_lrs, metavar="LOW:HIGH:COUNT", help="lr study: rates (default 1e-4:1:13)"
+        "--lrs",
+        type=_lrs,
+        action=Once,
+        metavar="LOW:HIGH:COUNT",
+        help="lr study: rates (default 1e-4:1:13)",
     )
-    parser.add_argument(
-        "--epochs", type=_whole(1, "epochs"), help=f"epochs a run (default {EPOCHS})"
-    )
+    options.add_epochs(parser, f"epochs a run (default {EPOCHS})")
     parser.add_argument(
         "--added-layers",
-        type=_whole(0, "added layers"),
+        type=non_negative_int,
+        action=Once,
         metavar="K",
         help="init study: layers added at the break (default: the rule)",
     )
-    parser.add_argument(
-        "--workers", type=_whole(1, "workers"), help="local processes (default: every core)"
-    )
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
-    parser.add_argument("--json", action="store_true", help="print the study as JSON")
-    parser.add_argument(
-        "--out", type=Path, metavar="DIR", help="write study.md, .csv, .json, plots"
-    )
+    options.add_workers(parser)
+    options.add_scheduler(parser)
+    options.add_no_progress(parser)
+    options.add_no_plots(parser)
+    options.add_json(parser, "print the study as JSON")
+    options.add_out(parser, "write study.md, .csv, .json, plots")
 
 
 def study_from_args(args: argparse.Namespace) -> Study:
@@ -172,20 +150,20 @@ def study_from_args(args: argparse.Namespace) -> Study:
     return Study(args.kind, lab_config(args.roll, added_layers=args.added_layers), **given)
 
 
-def study_command(args: argparse.Namespace, prepare_out: Any) -> int:
-    """Run ``tinygrad-lab study``; ``prepare_out(path)`` makes ``--out`` writable (or raises),
-    called once every option is known to be good, before any training."""
-    from tinygrad_lab.lab.stress.sweep import dask_executor
+def run(args: argparse.Namespace) -> int:
+    """Run ``tinygrad-lab study``; ``--out`` is checked once every option is known to be good,
+    before any training."""
+    from tinygrad_lab.lab.pool import dask_executor
     from tinygrad_lab.lab.studies.report import markdown, to_json, write_study
 
     study = study_from_args(args)
     plots = args.out is not None and not args.no_plots
     if plots:
-        from tinygrad_lab.lab.stress.plots import pyplot
+        from tinygrad_lab.lab.output.plotting import pyplot
 
         pyplot()  # an ImportError naming the extra, before anything is written
     executor = dask_executor(args.scheduler) if args.scheduler else None
-    out = prepare_out(args.out) if args.out is not None else None
+    out = ready_out(args.out)
     result = run_study(study, executor, args.workers, progress=not (args.no_progress or args.json))
     written = write_study(result, out, plots=plots) if out is not None else []
     if args.json:

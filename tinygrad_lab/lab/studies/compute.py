@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lab.lab.pool import Distribution
 from tinygrad_lab.lab.rules import EPOCHS, LabConfig, record_epochs
-from tinygrad_lab.lab.stress.sweep import Distribution
 from tinygrad_lab.lab.studies.seed_axis import (
     INIT_NAMES,
     INITS,
@@ -292,7 +292,7 @@ def run_study(
 ) -> StudyResult:
     """Train every setting of ``study`` for every seed, on ``executor`` (a local process pool
     of ``workers`` when None, with a progress bar: `sweep.run_many`)."""
-    from tinygrad_lab.lab.stress.sweep import run_many
+    from tinygrad_lab.lab.pool import run_many
 
     settings = study.settings()
     size = _chunk(len(study.seeds), len(settings), workers or os.cpu_count() or 1)

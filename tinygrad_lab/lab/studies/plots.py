@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab.lab.output.files import OutputFiles
+from tinygrad_lab.lab.output.plotting import pyplot, save_png
 from tinygrad_lab.lab.stress.analysis import EXPLODING_GRI, VANISHING_GRI
-from tinygrad_lab.lab.stress.plots import pyplot, save_png
 from tinygrad_lab.lab.studies.compute import TITLES, Metric, SettingResult, StudyResult, fmt_value
 
 DECADES = 2  # a figure whose values span more than this many decades is drawn on a log axis

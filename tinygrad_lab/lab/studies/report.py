@@ -15,9 +15,9 @@ import numpy as np
 
 from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.output.files import OutputFiles
+from tinygrad_lab.lab.output.tables import factor, fmt, percent
 from tinygrad_lab.lab.stress.analysis import EXPLODING_GRI, NO_LEARNING_R2, VANISHING_GRI
 from tinygrad_lab.lab.stress.compute import clean
-from tinygrad_lab.lab.stress.report import factor, fmt, percent
 from tinygrad_lab.lab.studies.compute import (
     TITLES,
     Metric,
