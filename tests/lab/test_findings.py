@@ -11,7 +11,7 @@ from tinygrad_lab.lab.stress.part_a import RunResult, StressResult
 from tinygrad_lab.lab.stress.part_b import run_part_b
 from tinygrad_lab.lab.stress.report import _answers
 from tinygrad_lab.lab.studies.compute import SettingResult, Study, StudyResult
-from tinygrad_lab.lab.studies.report import finding
+from tinygrad_lab.lab.studies.findings import finding
 from tinygrad_lab.lab.studies.seed_axis import RunFigures, SeedFigures
 
 ROLL = "102303346"

@@ -25,7 +25,8 @@ from tinygrad_lab.lab.studies.compute import (
     run_study,
     study_metrics,
 )
-from tinygrad_lab.lab.studies.report import csv_text, finding, to_json, write_study
+from tinygrad_lab.lab.studies.findings import finding
+from tinygrad_lab.lab.studies.report import csv_text, to_json, write_study
 from tinygrad_lab.lab.studies.seed_axis import RunFigures, SeedFigures
 
 ROLL = "102303346"
