@@ -15,9 +15,16 @@ import warnings
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tinygrad_lab.lab.pool import DuplicateWarning, SweepError, listed
+import numpy as np
+
+from tinygrad_lab.lab.output.tables import listed
+from tinygrad_lab.lab.pool import DuplicateWarning, SweepError
 from tinygrad_lab.lab.rules import EXAMPLE_ROLL, MAX_EPOCHS, RollNumberError, parse_roll
+
+if TYPE_CHECKING:
+    from tinygrad_lab.lab.roster import Roster
 
 
 class UsageError(Exception):
@@ -45,6 +52,12 @@ class Once(argparse.Action):
 
 
 # ------------------------------------------------------------------------------ parsers
+def is_whole_number(value: object, minimum: int | None = None) -> bool:
+    """For the Python API: ``value`` is an int (NumPy's too, never a bool), >= ``minimum``."""
+    whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    return whole and (minimum is None or value >= minimum)
+
+
 def whole_number(
     minimum: int, maximum: int | None = None, *, expected: str, must_be: str | None = None
 ) -> Callable[[str], int]:
@@ -131,6 +144,19 @@ def out_path(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("expected a folder name, got ''")
     return Path(text)
+
+
+def read_roster(args: argparse.Namespace, **how: str) -> Roster | None:
+    """The ``--rolls`` roster (its bad rows and repeats noted on stderr), or None; ``how``:
+    `Roster.read`'s ``repeat``."""
+    from tinygrad_lab.lab.roster import Roster, notes_on_stderr
+
+    if args.rolls is None:
+        if args.roll_column is not None:
+            raise UsageError("--roll-column names a column of the roster: give --rolls ROSTER")
+        return None
+    with notes_on_stderr():
+        return Roster.read(args.rolls, args.roll_column, **how)
 
 
 def ready_out(out: Path | None) -> Path | None:

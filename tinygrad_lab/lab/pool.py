@@ -26,11 +26,6 @@ class DuplicateWarning(UserWarning):
     """A roll or seed given more than once: it runs once (the command line says so)."""
 
 
-def listed(noun: str, items: list[Any]) -> str:
-    """``"seed 3"`` or ``"seeds 3, 4"``."""
-    return f"{noun}{'s' if len(items) > 1 else ''} {', '.join(map(str, items))}"
-
-
 def dask_executor(address: str) -> Executor:
     """An Executor running on the Dask scheduler at ``address`` (needs ``dask[distributed]``)."""
     try:

@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 
 from tinygrad_lab.lab import options
 from tinygrad_lab.lab.audit.plots import SPREAD_SEEDS
-from tinygrad_lab.lab.options import Once, positive_int, ready_out
+from tinygrad_lab.lab.options import Once, positive_int, read_roster, ready_out
 from tinygrad_lab.lab.output.plotting import PLOT_HINT
 from tinygrad_lab.lab.rules import NOTEBOOK_SEEDS
 
 if TYPE_CHECKING:
     from tinygrad_lab.lab.audit.plots import ClassGRI
     from tinygrad_lab.lab.audit.result import ClassAudit
-    from tinygrad_lab.lab.roster import Roster
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,19 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _roster(args: argparse.Namespace) -> Roster | None:
-    """The --rolls roster, its skipped rows and repeats on stderr (a repeat: a finding)."""
-    from tinygrad_lab.lab.pool import SweepError
-    from tinygrad_lab.lab.roster import Roster, notes_on_stderr
-
-    if args.rolls is None:
-        if args.roll_column is not None:
-            raise SweepError("--roll-column names a column of the roster: give --rolls ROSTER")
-        return None
-    with notes_on_stderr():
-        return Roster.read(args.rolls, args.roll_column, repeat="each is checked by hand")
-
-
 def _spread(args: argparse.Namespace, audit: ClassAudit, progress: bool) -> ClassGRI | None:
     """The class plot's data, with --out, unless --no-plots (or without matplotlib: a note)."""
     if args.out is None or args.no_plots:
@@ -94,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from tinygrad_lab.lab.audit.run import audit_paths
     from tinygrad_lab.lab.audit.students import gradebook
 
-    roster = _roster(args)
+    roster = read_roster(args, repeat="each is checked by hand")  # a repeat: a finding
     out = ready_out(args.out)
     progress = not (args.no_progress or args.json)
     audit = audit_paths(args.paths, args.seed_range, args.workers, progress)

@@ -14,10 +14,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-import numpy as np
-
 from tinygrad_lab import __version__, nn
 from tinygrad_lab.grad_mode import record_sites
+from tinygrad_lab.lab.options import is_whole_number
 from tinygrad_lab.lab.rules import LabConfig, LabRun, lab_config
 from tinygrad_lab.lab.stress.network import insert_hidden_layers
 from tinygrad_lab.lab.stress.part_a import BREAK_BEFORE, RUNS, draw_lab, train
@@ -81,22 +80,22 @@ def explore_command(
 def _checked(roll: str, seed: object, epoch: object, run: object, depth: object) -> LabConfig:
     """``roll``'s configuration with ``depth`` applied, once every argument is checked."""
     config = lab_config(roll)  # RollNumberError (a ValueError) naming the roll rule
-    if not _whole(seed) or not 0 <= seed <= MAX_SEED:
+    if not is_whole_number(seed) or not 0 <= seed <= MAX_SEED:
         raise ValueError(f"--seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
-    if not _whole(run) or run not in range(1, len(RUNS) + 1):
+    if not is_whole_number(run) or run not in range(1, len(RUNS) + 1):
         raise ValueError(
             f"--run must be 1 (before the structural break), 2 (after it: "
             f"{config.added_layers} hidden layers added) or 3 (run 2's network trained on), "
             f"got {run!r}"
         )
     if depth is not None:
-        if not _whole(depth) or depth < 1:
+        if not is_whole_number(depth) or depth < 1:
             raise ValueError(
                 f"--depth must be a whole number >= 1 (run 1's hidden layers; roll "
                 f"{config.roll}'s is {config.hidden_layers}), got {depth!r}"
             )
         config = dataclasses.replace(config, hidden_layers=int(depth))
-    if not _whole(epoch) or not 1 <= epoch <= config.epochs:
+    if not is_whole_number(epoch) or not 1 <= epoch <= config.epochs:
         raise ValueError(
             f"--epoch must be a whole number from 1 (the first forward and backward, before any "
             f"update) to {config.epochs} (run {run}'s last epoch), got {epoch!r}"
@@ -127,7 +126,3 @@ def _diverged(number: int, at: int, run: int, epoch: int) -> str:
         f"run {run}: run {number} diverged at its epoch {at} (the loss stopped being finite), "
         f"so there is no finite network for run {run}; explore run {number} before epoch {at}"
     )
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)

@@ -68,3 +68,8 @@ def share(count: int, total: int, noun: str) -> str:
 
 def table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return [markdown_table(header, rows, fmt=fmt), ""]
+
+
+def listed(noun: str, items: list[Any]) -> str:
+    """``"seed 3"`` or ``"seeds 3, 4"``."""
+    return f"{noun}{'s' if len(items) > 1 else ''} {', '.join(map(str, items))}"

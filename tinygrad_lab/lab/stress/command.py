@@ -9,7 +9,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from tinygrad_lab.lab import options
-from tinygrad_lab.lab.options import Once, UsageError, non_negative_int, ready_out
+from tinygrad_lab.lab.options import Once, UsageError, non_negative_int, read_roster, ready_out
 from tinygrad_lab.lab.rules import EPOCHS, EXAMPLE_ROLL, MAX_EPOCHS, LabConfig, LabRun, lab_config
 from tinygrad_lab.nn import ACTIVATIONS
 
@@ -116,7 +116,7 @@ def spec(args: argparse.Namespace) -> int:
     """``spec``: the roll-number configuration table (with ``--against``, Q4's differences)."""
     from tinygrad_lab.lab.stress.outputs import write_spec
 
-    roster = _roster(args)
+    roster = read_roster(args)
     configs = _configs(args, roster)
     if args.against is not None:
         from tinygrad_lab.lab.stress.spec_against import write_against
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from tinygrad_lab.lab.stress import outputs
     from tinygrad_lab.lab.stress.compute import compute_lab
 
-    roster = _roster(args)
+    roster = read_roster(args)
     runs = _lab_runs(args, _configs(args, roster))
     if roster is not None and args.out is None:
         raise UsageError("--rolls needs --out DIR for the per-roll folders and class summary")
@@ -157,7 +157,7 @@ def check(args: argparse.Namespace) -> int:
     from tinygrad_lab.lab.stress.check import check_lab
     from tinygrad_lab.lab.stress.outputs import write_check
 
-    runs = _lab_runs(args, _configs(args, _roster(args)))
+    runs = _lab_runs(args, _configs(args, read_roster(args)))
     out = ready_out(args.out)
     results = _run_all(args, runs, check_lab)
     write_check(results, out, json=args.json)
@@ -181,18 +181,6 @@ def graph(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------ helpers
-def _roster(args: argparse.Namespace) -> Roster | None:
-    """The --rolls roster (its bad rows and repeats noted on stderr), or None."""
-    from tinygrad_lab.lab.roster import Roster, notes_on_stderr
-
-    if args.rolls is None:
-        if args.roll_column is not None:
-            raise UsageError("--roll-column names a column of the roster: give --rolls ROSTER")
-        return None
-    with notes_on_stderr():
-        return Roster.read(args.rolls, args.roll_column)
-
-
 def _configs(args: argparse.Namespace, roster: Roster | None) -> list[LabConfig]:
     """Each roll (of --roll, or of the roster) parsed once, with the overrides."""
     if roster is not None:

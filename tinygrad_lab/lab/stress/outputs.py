@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinygrad_lab.display import markdown_table
 from tinygrad_lab.lab.output.files import OutputFiles
-from tinygrad_lab.lab.output.tables import fmt, share
+from tinygrad_lab.lab.output.tables import fmt, listed, share
 from tinygrad_lab.lab.pool import Distribution
 from tinygrad_lab.lab.rules import LabConfig
 from tinygrad_lab.lab.stress.check import CheckResult, format_check
@@ -244,13 +244,8 @@ def write_class(
         seeds = sorted({r.run.seed for r in results})
         print(
             f"wrote {len(results)} report folders and {out / 'class_summary.csv'}: the figures "
-            f"of {_listed_seeds(seeds)}; another seed (a student's own) gives other figures"
+            f"of {listed('seed', seeds)}; another seed (a student's own) gives other figures"
         )
-
-
-def _listed_seeds(seeds: list[int]) -> str:
-    """``seed 0`` or ``seeds 0, 1``."""
-    return f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
 
 
 def _spec_csv(configs: list[LabConfig], roster: Roster | None = None) -> str:

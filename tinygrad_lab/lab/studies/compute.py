@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lab.lab.options import is_whole_number
 from tinygrad_lab.lab.pool import Distribution
 from tinygrad_lab.lab.rules import EPOCHS, LabConfig, record_epochs
 from tinygrad_lab.lab.studies.seed_axis import (
@@ -83,15 +84,11 @@ class Study:
         return [_setting(self, a, value) for a in self.activations for value in values]
 
 
-def _whole(value: Any, low: int) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= low
-
-
 def _check(study: Study) -> None:
     """A ValueError naming the first value of ``study`` that cannot be trained."""
-    bad = [f"depth {d!r} (a whole number >= 1)" for d in study.depths if not _whole(d, 1)]
-    bad += [f"seed {s!r} (a whole number >= 0)" for s in study.seeds if not _whole(s, 0)]
-    if not _whole(study.epochs, 1):
+    bad = [f"depth {d!r} (a whole number >= 1)" for d in study.depths if not is_whole_number(d, 1)]
+    bad += [f"seed {s!r} (a whole number >= 0)" for s in study.seeds if not is_whole_number(s, 0)]
+    if not is_whole_number(study.epochs, 1):
         bad.append(f"epochs {study.epochs!r} (a whole number >= 1)")
     bad += [
         f"learning rate {lr!r} (a positive number)"

@@ -283,7 +283,7 @@ def test_the_scheduler_option_runs_a_study_on_dask_with_the_local_figures(capsys
     ],
 )
 def test_the_experiment_scripts_run_their_study(script, argv):
-    path = Path(__file__).resolve().parents[2] / "experiments" / script
+    path = Path(__file__).resolve().parents[3] / "experiments" / script
     tiny = ["--seeds", "0-1", "--epochs", "3", "--json", "--no-progress"]
     done = subprocess.run([sys.executable, str(path), *argv, *tiny], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -291,7 +291,7 @@ def test_the_experiment_scripts_run_their_study(script, argv):
 
 
 def test_the_q4_script_compares_specs(tmp_path):
-    path = Path(__file__).resolve().parents[2] / "experiments" / "spec_against.py"
+    path = Path(__file__).resolve().parents[3] / "experiments" / "spec_against.py"
     roster = tmp_path / "roster.csv"
     roster.write_text(f"{ROLL}\n102303347\n")
     argv = [sys.executable, str(path), "--rolls", str(roster), "--against", ROLL, "--json"]

@@ -1,4 +1,4 @@
-"""The lab's Part A reproduces the course notebook's own code (tests/notebook_oracle.py) run
+"""The lab's Part A reproduces the course notebook's own code (tests/support/notebook_oracle.py) run
 after np.random.seed(seed), for roll numbers and seeds drawn by hypothesis."""
 
 import math
