@@ -1,6 +1,6 @@
 """Benchmark S1: the wall time of the default depth study, ``tinygrad-lab study depth`` (hidden
 depth 1…20 × relu, tanh, sigmoid, leaky_relu × seeds 0…49: 4,000 trainings of 400 epochs) on
-this machine's cores, through `run_study` (the seed axis on `sweep.run_many`'s process pool).
+this machine's cores, through `run_study` (the seed axis on `pool.run_many`'s process pool).
 Target: ≤ 60 s.
 
 Beside it, what training one seed at a time through the ordinary path (`nn.Sequential`,

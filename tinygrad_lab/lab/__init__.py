@@ -45,7 +45,9 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports an old path as the module at its new one (the same module object, so a
     monkeypatch or an isinstance check through either name sees the same thing)."""
 
-    def find_spec(self, name: str, path: object = None, target: object = None):  # noqa: ANN201
+    def find_spec(
+        self, name: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         old = name.removeprefix(__name__ + ".")
         if old == name or old not in MOVED:
             return None

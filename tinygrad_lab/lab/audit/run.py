@@ -243,7 +243,7 @@ def audit_paths(
     progress: bool = False,
 ) -> ClassAudit:
     """Audit every submission under ``paths``: one alone here, a class on a process pool with
-    a progress bar (the sweeps' own, `sweep.run_many`)."""
+    a progress bar (the sweeps' own, `pool.run_many`)."""
     submissions, errors, unparsed = collect(paths)
     audit = partial(audit_submission, seed_range=seed_range)
     if len(submissions) > 1:

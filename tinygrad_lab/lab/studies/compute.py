@@ -288,7 +288,7 @@ def run_study(
     progress: bool = True,
 ) -> StudyResult:
     """Train every setting of ``study`` for every seed, on ``executor`` (a local process pool
-    of ``workers`` when None, with a progress bar: `sweep.run_many`)."""
+    of ``workers`` when None, with a progress bar: `pool.run_many`)."""
     from tinygrad_lab.lab.pool import run_many
 
     settings = study.settings()

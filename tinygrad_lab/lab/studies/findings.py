@@ -171,7 +171,7 @@ def _shares_sentence(result: StudyResult, prefix: str = "") -> str:
 
 def share_percent(result: SettingResult, metric: Metric) -> str:
     """The share of the seeds defining a 0/1 figure where it is 1, as ``32%``: never 0% or
-    100% unless none or all (`report.percent`)."""
+    100% unless none or all (`output.tables.percent`)."""
     defined = [v for v in result.values(metric) if v is not None]
     return percent(int(sum(defined)), len(defined)).replace(" %", "%")
 
