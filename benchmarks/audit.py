@@ -3,7 +3,7 @@
 - A1: one submission, the two seed documents (`../shared/seeds/`, one student's notebook and
   write-up, each from its own seed). Target: ≤ 2 s.
 - A2: a class of 60 submissions, each a notebook exported to text for its own roll and seed,
-  made by the course notebook's own code (`tests/audit_submissions.py`), audited on this
+  made by the course notebook's own code (`tests/support/audit_submissions.py`), audited on this
   machine's cores through `audit_paths` (the sweeps' process pool). Target: ≤ 60 s.
 
 Each time is the median of ``--repeats`` runs of `audit_paths` in this process (imports and the
@@ -65,7 +65,7 @@ def ensure_environment(args: argparse.Namespace, argv: list[str]) -> None:
 def make_class(folder: Path, size: int) -> dict[str, int]:
     """``size`` honest submissions, one folder each, made by the notebook's own code; returns
     each roll's seed."""
-    sys.path.insert(0, str(HERE.parent / "tests"))
+    sys.path.insert(0, str(HERE.parent / "tests" / "support"))
     from audit_submissions import as_text, cells, write
 
     made = {}

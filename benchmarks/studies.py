@@ -1,6 +1,6 @@
 """Benchmark S1: the wall time of the default depth study, ``tinygrad-lab study depth`` (hidden
 depth 1…20 × relu, tanh, sigmoid, leaky_relu × seeds 0…49: 4,000 trainings of 400 epochs) on
-this machine's cores, through `run_study` (the seed axis on `sweep.run_many`'s process pool).
+this machine's cores, through `run_study` (the seed axis on `pool.run_many`'s process pool).
 Target: ≤ 60 s.
 
 Beside it, what training one seed at a time through the ordinary path (`nn.Sequential`,
@@ -55,7 +55,7 @@ def ensure_environment(args: argparse.Namespace, argv: list[str]) -> None:
 
 def the_study(quick: bool):
     from tinygrad_lab.lab.rules import EXAMPLE_ROLL, lab_config
-    from tinygrad_lab.lab.study import Study
+    from tinygrad_lab.lab.studies.compute import Study
 
     config = lab_config(EXAMPLE_ROLL)
     if quick:
@@ -65,7 +65,7 @@ def the_study(quick: bool):
 
 def time_study(study, workers: int, repeats: int, log) -> tuple[list[float], list[float], object]:
     """Wall and CPU seconds (this process and its workers) of each repeat, and the result."""
-    from tinygrad_lab.lab.study import run_study
+    from tinygrad_lab.lab.studies.compute import run_study
 
     walls, cpus, result = [], [], None
     for repeat in range(repeats):
@@ -84,8 +84,8 @@ def one_seed_path(result, log) -> tuple[float, float]:
     import numpy as np
 
     from tinygrad_lab import nn
-    from tinygrad_lab.lab.network import build_network
-    from tinygrad_lab.lab.part_a import make_data, train
+    from tinygrad_lab.lab.stress.network import build_network
+    from tinygrad_lab.lab.stress.part_a import make_data, train
     from tinygrad_lab.tensor import Tensor
 
     seconds, worst = 0.0, 0.0

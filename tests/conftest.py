@@ -1,7 +1,7 @@
 """Hypothesis profiles: `dev` (quick, random) by default; `ci` (derandomized, more examples)
 when CI=true. Choose another with HYPOTHESIS_PROFILE=name.
 
-The ``needs_dot`` and ``needs_chromium`` markers (tests/needs.py): a marked test is skipped
+The ``needs_dot`` and ``needs_chromium`` markers (tests/support/needs.py): a marked test is skipped
 without graphviz's `dot` or Chromium, with the reason, except in CI, where it fails."""
 
 import os

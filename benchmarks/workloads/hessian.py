@@ -4,7 +4,7 @@ tinygrad_lab (``tl.func.hvp``, ``tl.func.hessian``) and PyTorch (``torch.autogra
 ``torch.func.hessian``), float64.
 
 Both take the loss as a function of the parameters flattened into one vector θ, sliced into
-each Linear's weight and bias (`tinygrad_lab.lab.curvature.loss_of_parameters`, and the same
+each Linear's weight and bias (`tinygrad_lab.lab.stress.curvature.loss_of_parameters`, and the same
 slices in torch), at the weights the lab draws (roll 102303346, ``RandomState(1)``) trained 20
 epochs. A gradient is ``autograd.grad`` of that function: the unit every time is divided by.
 Each repeat times every contender's gradient, hvp and Hessian in turn (the order rotating), so
@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 import tinygrad_lab as tl
-from tinygrad_lab.lab.curvature import loss_of_parameters
-from tinygrad_lab.lab.network import build_network
-from tinygrad_lab.lab.part_a import train
 from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab.lab.stress.curvature import loss_of_parameters
+from tinygrad_lab.lab.stress.network import build_network
+from tinygrad_lab.lab.stress.part_a import train
 
 from .common import optional_torch
 from .mlp import WEIGHT_SEED, lab_data

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import Tensor, nn, optim, reference
-from tinygrad_lab.lab.network import build_network, insert_hidden_layers
 from tinygrad_lab.lab.rules import LabConfig, lab_config
+from tinygrad_lab.lab.stress.network import build_network, insert_hidden_layers
 
 from .common import Contender, Target, TimingWorkload, optional_torch
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from tinygrad_lab.lab.cli import main
-from tinygrad_lab.lab.compute import compute_lab
 from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.stress.compute import compute_lab
 
 ROLL = "102303346"
 
@@ -244,7 +244,7 @@ def test_part_b_of_a_roster_needs_no_pool(tmp_path, capsys):
 
 
 def test_the_graph_has_a_title(tmp_path):
-    from tinygrad_lab.lab.graph import lab_graph
+    from tinygrad_lab.lab.stress.graph import lab_graph
 
     source = lab_graph(ROLL, seed=2).source
     assert "Lab 6, roll 102303346 (seed 2): run 1's network 3 → 12 × 5 → 1, relu" in source

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from cli_faults import FullDisk
 
-from tinygrad_lab.lab import files
 from tinygrad_lab.lab.cli import main
+from tinygrad_lab.lab.output import files
 
 ROLL = "102303346"
 QUICK = ["--epochs", "3"]

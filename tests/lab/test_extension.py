@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from tinygrad_lab import Function, Tensor, gradcheck, nn, reference
-from tinygrad_lab.lab.check import check_lab
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.stress.check import check_lab
 
 
 class SoftsignOp(Function):

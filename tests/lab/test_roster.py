@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_lab.lab.cli import main
+from tinygrad_lab.lab.pool import DuplicateWarning, SweepError
 from tinygrad_lab.lab.roster import Roster, RosterWarning
-from tinygrad_lab.lab.sweep import DuplicateWarning, SweepError
 
 CLASS = [("102303346", "Ann Lee", "ann@uni.edu"), ("102303151", "Bob Roy", "bob@uni.edu")]
 

@@ -13,8 +13,8 @@ from hypothesis.extra import numpy as hnp
 from op_checks import check
 
 from tinygrad_lab import Tensor, autograd, gradcheck, gradgradcheck, nn, reference
-from tinygrad_lab.lab.check import check_lab
 from tinygrad_lab.lab.rules import LabRun
+from tinygrad_lab.lab.stress.check import check_lab
 from tinygrad_lab.reference import NotAnMLPError
 
 seeds = st.integers(0, 2**32 - 1)

@@ -3,7 +3,7 @@ fails a test on any network request or console error.
 
 Chromium is Debian's (``apt-get install -y chromium``), used at ``/usr/bin/chromium`` (or at
 ``$TINYGRAD_LAB_CHROMIUM``): Playwright's own browser download is not needed. A test that uses
-the ``browser`` fixture is marked ``needs_chromium`` (tests/needs.py): without Chromium or
+the ``browser`` fixture is marked ``needs_chromium`` (tests/support/needs.py): without Chromium or
 Playwright it is skipped with the reason, except in CI (CI=true), where it fails.
 
 Screenshots go to a temporary folder (printed with ``-s``); with

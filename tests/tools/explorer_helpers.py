@@ -8,9 +8,9 @@ import dataclasses
 import numpy as np
 
 from tinygrad_lab import Tensor, nn, record_sites
-from tinygrad_lab.lab.network import build_network
-from tinygrad_lab.lab.part_a import make_data
 from tinygrad_lab.lab.rules import lab_config
+from tinygrad_lab.lab.stress.network import build_network
+from tinygrad_lab.lab.stress.part_a import make_data
 from tinygrad_lab.trace import BackwardTrace, trace_backward
 from tinygrad_lab.viz import retain_grads
 from tinygrad_lab.viz.walk import graph_nodes

@@ -14,7 +14,7 @@ from viz_helpers import parse_dot
 
 import tinygrad_lab as tl
 from tinygrad_lab.display import norm
-from tinygrad_lab.lab.explore import lab_explorer
+from tinygrad_lab.lab.explorer.explore import lab_explorer
 from tinygrad_lab.viz import draw_graph, explore
 
 pytestmark = [pytest.mark.needs_dot, pytest.mark.needs_chromium]  # pages laid out by `dot`

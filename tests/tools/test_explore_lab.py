@@ -17,9 +17,9 @@ from notebook_oracle import notebook_lab
 
 import tinygrad_lab as tl
 from tinygrad_lab.lab.cli import main
-from tinygrad_lab.lab.explore import explore_command, lab_explorer
-from tinygrad_lab.lab.part_a import TrainingObserver, run_stress_test
+from tinygrad_lab.lab.explorer.explore import explore_command, lab_explorer
 from tinygrad_lab.lab.rules import LabRun, RollNumberError, lab_config
+from tinygrad_lab.lab.stress.part_a import TrainingObserver, run_stress_test
 
 
 @pytest.mark.needs_dot
@@ -199,7 +199,7 @@ def test_each_bad_argument_is_one_line_naming_it(tmp_path, monkeypatch, argument
 
 @pytest.mark.needs_dot
 def test_a_diverging_run_names_the_epoch_it_diverged(monkeypatch):
-    import tinygrad_lab.lab.explore as lab_explore
+    import tinygrad_lab.lab.explorer.explore as lab_explore
 
     monkeypatch.setattr(lab_explore, "train", lambda *args: ([1.0], 2))
     with pytest.raises(ValueError, match="training diverged at epoch 2 of run 1"):

@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinygrad_lab.lab.pool import DuplicateWarning, SweepError
 from tinygrad_lab.lab.rules import ROLL_RULE, RollNumberError, parse_roll
-from tinygrad_lab.lab.sweep import DuplicateWarning, SweepError
 
 SEPARATORS = ("\t", ";", ",")  # in the order a tie is decided
 SEPARATOR_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma"}

@@ -1,5 +1,5 @@
-"""The audit on submissions the tests make themselves (tests/audit_submissions.py: the course
-notebook's own code run for a roll and seed, handed in as .txt, .ipynb or markdown), then on
+"""The audit on submissions the tests make themselves (tests/support/audit_submissions.py: the
+course notebook's own code run for a roll and seed, handed in as .txt, .ipynb or markdown), then on
 altered copies: the audit must find exactly each alteration, and nothing in the untouched ones.
 Then the two seed documents as they are, the class files, the command and its bad input."""
 

@@ -1,5 +1,5 @@
 """The audit's outputs as an instructor uses them, on a class the tests make (the course
-notebook's own code, tests/audit_submissions.py) with a roster: verdicts in priority order,
+notebook's own code, tests/support/audit_submissions.py) with a roster: verdicts in priority order,
 who handed in nothing, grades.csv for an LMS, feedback files that name no other student, and
 the class plot of submitted GRI against each roll's spread over seeds."""
 
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from audit_submissions import as_markdown, as_text, cells, figures, write
 
-from tinygrad_lab.lab.audit.class_plot import class_gri, spread_seeds
+from tinygrad_lab.lab.audit.plots import class_gri, spread_seeds
 from tinygrad_lab.lab.audit.result import DocumentSeed, Row, SubmissionAudit
 from tinygrad_lab.lab.audit.run import audit_paths
 from tinygrad_lab.lab.audit.students import gradebook
@@ -247,7 +247,8 @@ def test_the_class_plot_s_data_is_each_roll_s_spread_of_run_1_gri_over_seeds(aud
     data = class_gri(some, (0, 5), workers=2)
     assert data.seeds == (0, 1, 2, 3, 4, 5)
     spread = {s.name: s for s in data.students}
-    # the notebook's own code, seed by seed (tests/notebook_oracle.py), against the seed axis
+    # the notebook's own code, seed by seed (tests/support/notebook_oracle.py), against the
+    # seed axis
     oracle = [figures(A, seed)["gri"] for seed in data.seeds]
     low, median, high = np.percentile(oracle, [5, 50, 95])
     a = spread[A]

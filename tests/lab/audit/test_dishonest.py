@@ -1,6 +1,6 @@
 """No dishonest submission passed: each kind, made by the course notebook's own code
-(tests/audit_submissions.py) and then handed in the dishonest way, is a finding that says what
-happened, whose roll is whose, and exits 1; and the honest neighbour of each stays clean.
+(tests/support/audit_submissions.py) and then handed in the dishonest way, is a finding that
+says what happened, whose roll is whose, and exits 1; and the honest neighbour of each stays clean.
 
 - the example notebook (or a friend's) handed in under another roll's folder, file name or
   title; one roll handed in twice;

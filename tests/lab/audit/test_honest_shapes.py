@@ -1,5 +1,5 @@
 """No honest student accused: the course notebook's own code run for hypothesis-drawn rolls and
-seeds, handed in in the shapes students hand it in (tests/audit_submissions.py `SHAPES`:
+seeds, handed in in the shapes students hand it in (tests/support/audit_submissions.py `SHAPES`:
 training in a function, everything in one cell, the weights drawn before the data, Part B
 first, a Spanish write-up, epochs counted from 0, a RuntimeWarning in the output, labels such
 as ``||dW_first|| =`` and ``GRI (run 1) =``, …). Each must come out clean, every figure it

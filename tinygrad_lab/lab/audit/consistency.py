@@ -18,9 +18,9 @@ import operator
 import re
 from collections.abc import Callable
 
-from tinygrad_lab.lab.analysis import EXPLODING_GRI, VANISHING_GRI
 from tinygrad_lab.lab.audit.extract import Claim, Document, Mention, most_precise
 from tinygrad_lab.lab.audit.result import Row, agrees, figure_name, shown
+from tinygrad_lab.lab.stress.analysis import EXPLODING_GRI, VANISHING_GRI
 
 
 def _bounds(mention: Mention) -> tuple[float, float]:

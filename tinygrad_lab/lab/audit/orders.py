@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tinygrad_lab.lab import seed_axis
-from tinygrad_lab.lab.seed_axis import SeedFigures, Setting
+from tinygrad_lab.lab.studies import seed_axis
+from tinygrad_lab.lab.studies.seed_axis import SeedFigures, Setting
 
 ORDERS = {
     "notebook": "with the notebook's cells run in order",

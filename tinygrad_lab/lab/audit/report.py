@@ -24,10 +24,10 @@ from tinygrad_lab.lab.audit.result import (
 from tinygrad_lab.lab.audit.rules_check import PART_B
 from tinygrad_lab.lab.audit.students import Entry, Gradebook, gradebook
 from tinygrad_lab.lab.audit.verdict import VERDICTS
-from tinygrad_lab.lab.files import OutputFiles
+from tinygrad_lab.lab.output.files import OutputFiles
 
 if TYPE_CHECKING:
-    from tinygrad_lab.lab.audit.class_plot import ClassGRI
+    from tinygrad_lab.lab.audit.plots import ClassGRI
 
 PART_B_NAMES = {figure_name(q) for q in PART_B}
 COLUMNS = ["figure", "reported", "expected", "verdict", "where"]
@@ -345,7 +345,7 @@ def write_audit(
         if spread is not None:
             files.write(out / "gri_spread.csv", spread.to_csv())
             if plot:
-                from tinygrad_lab.lab.audit.class_plot import plot_class_gri
+                from tinygrad_lab.lab.audit.plots import plot_class_gri
 
                 handed = [e for e in book.entries if e.submission is not None]
                 clean = {e.submission.name for e in handed if e.verdict.name == "clean"}

@@ -20,8 +20,9 @@ import numpy as np
 from tinygrad_lab.lab.audit.extract import Document, Mention, most_precise
 from tinygrad_lab.lab.audit.orders import ORDERS, first_losses, train_seeds
 from tinygrad_lab.lab.audit.result import DocumentSeed, Row, agrees, figure_name, shown
+from tinygrad_lab.lab.output.tables import listed
 from tinygrad_lab.lab.rules import EPOCHS, NETWORK_FIELDS, LabConfig
-from tinygrad_lab.lab.seed_axis import SeedFigures, Setting
+from tinygrad_lab.lab.studies.seed_axis import SeedFigures, Setting
 from tinygrad_lab.nn import get_activation
 
 FILTER = "run1.loss.1"  # the figure one forward pass gives
@@ -254,11 +255,12 @@ def search_seed(
     low, high = int(losses.seeds[0]), int(losses.seeds[-1])
     matched = "matches" if notebook.matches else "matches no seed's; the nearest are"
     hit, of = notebook.scores[closest]
+    trained = listed("seed", notebook.trained)
     why = (
         f"not reproduced with the notebook's cell order: no seed in {low}–{high} reproduces "
         "these figures with the notebook's cells run in order, nor with the weights drawn "
         "before the data. Possible causes: cells run in another order or run again, code "
-        f"changed, or figures edited. Its epoch-1 loss {matched} {_listed(notebook.trained)}; "
+        f"changed, or figures edited. Its epoch-1 loss {matched} {trained}; "
         f"the closest, seed {notebook.results[closest].seed}, reproduces {hit} of its {of} "
         "figures (the rows say which)"
     )
@@ -285,10 +287,6 @@ def _reproduced(document: Document, attempt: _Attempt) -> DocumentSeed:
         tuple(rows),
         tuple(keys),
     )
-
-
-def _listed(seeds: list[int]) -> str:
-    return f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
 
 
 def reported(document: Document) -> list[Mention]:

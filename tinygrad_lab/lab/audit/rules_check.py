@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from tinygrad_lab.lab.audit.extract import Document, Mention, most_precise
 from tinygrad_lab.lab.audit.result import Row, agrees, figure_name, shown
-from tinygrad_lab.lab.part_b import run_part_b
 from tinygrad_lab.lab.rules import NETWORK_FIELDS, LabConfig
+from tinygrad_lab.lab.stress.part_b import run_part_b
 
 CONFIGURATION = (*NETWORK_FIELDS, "hidden_layers_after")
 # what the notebook never prints (it follows from what it does print): not "missing" unstated

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from tinygrad_lab.lab import options
 from tinygrad_lab.lab.exercises import grade, report, sandbox
 from tinygrad_lab.lab.exercises.catalog import BY_NAME, SETS, choose
 
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="exercises_command", required=True, metavar="make|grade")
     make = sub.add_parser("make", help="write a student's copy of a set of exercises")
     make.add_argument("--set", required=True, dest="exercise_set", metavar="SET", help=SET_HELP)
-    make.add_argument("--out", required=True, type=Path, metavar="DIR", help="a new folder")
+    options.add_out(make, "a new folder", required=True)
     grading = sub.add_parser("grade", help="grade a submission or a class folder")
     grading.add_argument(
         "submission", nargs="?", type=Path, metavar="DIR", help="one student's folder"
@@ -33,12 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FOLDER",
         help="a folder of students' folders",
     )
-    grading.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="write <student>.md, grades.csv and grades.json here",
-    )
+    options.add_out(grading, "write <student>.md, grades.csv and grades.json here")
     grading.add_argument(
         "--set",
         dest="exercise_set",
@@ -52,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="one exercise's time limit (default 60)",
     )
-    grading.add_argument("--no-progress", action="store_true", help="no progress bar")
-    grading.add_argument("--json", action="store_true", help="print the grades as JSON")
+    options.add_no_progress(grading)
+    options.add_json(grading, "print the grades as JSON")
 
 
 def command(args: argparse.Namespace) -> int:
