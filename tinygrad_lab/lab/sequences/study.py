@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lab import nn, optim
+from tinygrad_lab.lab.digits import _one_blas_thread
 from tinygrad_lab.lab.part_a import gradient_ratio_index
 from tinygrad_lab.lab.sequences.data import adding_problem, baseline_mse
 from tinygrad_lab.lab.sequences.model import CELLS, AddingModel, hidden_grad_norms, mse_on
@@ -157,7 +158,14 @@ def _generators(seed: int) -> tuple[np.random.Generator, ...]:
 
 
 def train_run(setting: SequenceSetting, seed: int) -> SequenceRun:
-    """Train ``setting``'s network for seed ``seed`` and measure it."""
+    """Train ``setting``'s network for seed ``seed`` and measure it, on one BLAS thread (as
+    `digits` trains: on products this small more threads mostly wait on each other, 4× slower
+    measured here on 2 busy cores)."""
+    with _one_blas_thread():
+        return _train(setting, seed)
+
+
+def _train(setting: SequenceSetting, seed: int) -> SequenceRun:
     study = setting.study
     weights, batches, tests = _generators(seed)
     model = AddingModel(setting.cell, study.hidden_size, weights)
