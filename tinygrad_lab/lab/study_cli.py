@@ -14,12 +14,14 @@ import numpy as np
 
 from tinygrad_lab.lab.rules import EPOCHS, EXAMPLE_ROLL, RollNumberError, lab_config, parse_roll
 from tinygrad_lab.lab.seed_axis import INITS
+from tinygrad_lab.lab.sequences.cli import add_time_arguments, time_command, time_study_from_args
 from tinygrad_lab.lab.study import DEFAULT_ACTIVATIONS, KINDS, Study, run_study
 from tinygrad_lab.lab.sweep import SweepError, parse_seeds
 from tinygrad_lab.nn import ACTIVATIONS
 
 # the option each kind varies, which the other kinds reject rather than ignore
 ONLY_FOR = {"depths": "depth", "inits": "init", "lrs": "lr", "added_layers": "init"}
+ONLY_FOR |= {"lengths": "time", "cells": "time", "steps": "time"}  # lab.sequences
 
 
 def _roll(text: str) -> str:
@@ -112,11 +114,16 @@ def _lrs(text: str) -> tuple[float, ...]:
 
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``study`` command's options (the CLI adds the subcommand, this its options)."""
-    parser.add_argument("kind", choices=KINDS, metavar="KIND", help="depth, init or lr")
+    parser.add_argument(
+        "kind", choices=(*KINDS, "time"), metavar="KIND", help="depth, init, lr, time"
+    )
+    add_time_arguments(parser)
     parser.add_argument(
         "--roll", type=_roll, default=EXAMPLE_ROLL, help=f"roll number (default {EXAMPLE_ROLL})"
     )
-    parser.add_argument("--seeds", type=_seeds, metavar="RANGE", help="seeds (default 0-49)")
+    parser.add_argument(
+        "--seeds", type=_seeds, metavar="RANGE", help="seeds (default 0-49; time 0-4)"
+    )
     parser.add_argument(
         "--depths", type=_depths, metavar="RANGE", help="depth study: hidden depths (default 1-20)"
     )
@@ -164,6 +171,8 @@ def study_from_args(args: argparse.Namespace) -> Study:
             raise ValueError(
                 f"argument {flag}: only the {kind} study takes it, not the {args.kind} study"
             )
+    if args.kind == "time":
+        return time_study_from_args(args)
     given = {
         name: getattr(args, name)
         for name in ("seeds", "epochs", "depths", "activations", "inits", "lrs")
@@ -179,6 +188,8 @@ def study_command(args: argparse.Namespace, prepare_out: Any) -> int:
     from tinygrad_lab.lab.sweep import dask_executor
 
     study = study_from_args(args)
+    if args.kind == "time":
+        return time_command(study, args, prepare_out)
     plots = args.out is not None and not args.no_plots
     if plots:
         from tinygrad_lab.lab.plots import pyplot

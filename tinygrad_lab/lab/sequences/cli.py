@@ -1,0 +1,95 @@
+"""``tinygrad-lab study time``: the time study's own options (the other kinds reject them, and it
+rejects theirs), checked before anything runs or is written, and the command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from typing import Any
+
+from tinygrad_lab.lab.sequences.model import CELLS
+from tinygrad_lab.lab.sequences.study import (
+    DEFAULT_CELLS,
+    DEFAULT_LENGTHS,
+    DEFAULT_STEPS,
+    TimeStudy,
+    run_time_study,
+)
+from tinygrad_lab.lab.sweep import dask_executor
+
+# the other kinds' options that have no default, which the time study rejects rather than ignores
+NOT_FOR_TIME = {"activations": "--cells", "epochs": "--steps"}
+
+
+def _lengths(text: str) -> tuple[int, ...]:
+    """``5,10,20,40``: sequence lengths, each a whole number >= 2, each once."""
+    expected = "sequence lengths like 5,10,20,40 (whole numbers >= 2, each once)"
+    parts = [part.strip() for part in text.split(",")]
+    if not all(re.fullmatch(r"\d+", part) and int(part) >= 2 for part in parts):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    lengths = tuple(int(part) for part in parts)
+    if len(set(lengths)) < len(lengths):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return lengths
+
+
+def add_time_arguments(parser: argparse.ArgumentParser) -> None:
+    """The time study's options, beside the ``study`` command's shared ones."""
+    from tinygrad_lab.lab.study_cli import _names, _whole  # (which imports this module)
+
+    lengths = ",".join(map(str, DEFAULT_LENGTHS))
+    parser.add_argument(
+        "--lengths", type=_lengths, metavar="LIST", help=f"time study: lengths (default {lengths})"
+    )
+    parser.add_argument(
+        "--cells",
+        type=_names(CELLS, "cell"),
+        metavar="LIST",
+        help=f"time study: cells (default {','.join(DEFAULT_CELLS)})",
+    )
+    parser.add_argument(
+        "--steps",
+        type=_whole(1, "steps"),
+        help=f"time study: Adam steps a run (default {DEFAULT_STEPS})",
+    )
+
+
+def time_study_from_args(args: argparse.Namespace) -> TimeStudy:
+    """The `TimeStudy` the options describe; a ValueError naming an option it does not take
+    (the options only another kind takes are rejected by ``study_cli.ONLY_FOR`` already)."""
+    for option, instead in NOT_FOR_TIME.items():
+        if getattr(args, option) is not None:
+            raise ValueError(
+                f"argument --{option}: the time study does not take it (it takes {instead})"
+            )
+    given = {
+        name: getattr(args, name)
+        for name in ("cells", "lengths", "seeds", "steps")
+        if getattr(args, name) is not None
+    }
+    return TimeStudy(**given)
+
+
+def time_command(study: TimeStudy, args: argparse.Namespace, prepare_out: Any) -> int:
+    """Run ``tinygrad-lab study time``; ``prepare_out(path)`` makes ``--out`` writable (or
+    raises), called once every option is known to be good, before any training."""
+    from tinygrad_lab.lab.sequences.report import markdown, to_json, write_time_study
+
+    plots = args.out is not None and not args.no_plots
+    if plots:
+        from tinygrad_lab.lab.plots import pyplot
+
+        pyplot()  # an ImportError naming the extra, before anything is written
+    executor = dask_executor(args.scheduler) if args.scheduler else None
+    out = prepare_out(args.out) if args.out is not None else None
+    progress = not (args.no_progress or args.json)
+    result = run_time_study(study, executor, args.workers, progress=progress)
+    written = write_time_study(result, out, plots=plots) if out is not None else []
+    if args.json:
+        print(json.dumps(to_json(result), allow_nan=False))
+    else:
+        print(markdown(result))
+        if written:
+            print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0
