@@ -98,9 +98,11 @@ def _learning_sentence(result: TimeResult) -> str:
         parts.append(f"at every length up to {longest} for {_listing(every)}")
     if none:
         parts.append(f"at no length studied for {_listing(none)}")
+    if len(parts) > 1:  # the parts have commas of their own: semicolons between them
+        parts = ["; ".join(parts[:-1]) + "; and " + parts[-1]]
     return (
         f"By the study's criterion (test MSE under {LEARNED_BELOW:g} of the mean predictor's), "
-        f"the median seed learns the adding problem {_listing(parts)}."
+        f"the median seed learns the adding problem {parts[0]}."
     )
 
 
