@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -240,3 +241,29 @@ def test_the_api_names_what_it_cannot_study():
     ]:
         with pytest.raises(ValueError, match=message):
             TimeStudy(**kwargs)
+
+
+def test_the_notebooks_time_study_cell_shows_the_finding_and_the_ratio_plot(capsys):
+    """experiments/lab6.ipynb's section, run here on its own (the whole notebook runs in
+    tests/lab/test_notebook.py)."""
+    import nbformat
+    from matplotlib import pyplot as plt
+
+    from tinygrad_lab.lab.plots import pyplot
+
+    notebook = Path(__file__).resolve().parents[3] / "experiments" / "lab6.ipynb"
+    cells = nbformat.read(notebook, as_version=4).cells
+    (source,) = [c.source for c in cells if c.cell_type == "code" and "time_study(" in c.source]
+    pyplot()  # files only: no display
+    shown = []
+    namespace = {"plt": plt}
+    plt.show, original = lambda: shown.append(plt.gcf()), plt.show
+    try:
+        exec(compile(source, "lab6.ipynb", "exec"), namespace)
+    finally:
+        plt.show = original
+    result = namespace["time_result"]
+    assert capsys.readouterr().out.strip() == finding(result)
+    (figure,) = shown
+    assert [ax.get_yscale() for ax in figure.axes] == ["log", "log"]
+    assert len(result.settings) == 4 * 3

@@ -41,7 +41,7 @@ from tinygrad_lab.tensor import Tensor
 LEARNED_BELOW = 0.25
 
 DEFAULT_CELLS = tuple(CELLS)
-DEFAULT_LENGTHS = (5, 10, 20, 40)
+DEFAULT_LENGTHS = (4, 8, 16, 32)
 DEFAULT_SEEDS = tuple(range(5))
 DEFAULT_STEPS = 300
 HIDDEN_SIZE = 16
