@@ -211,6 +211,7 @@ def test_an_interrupted_write_leaves_no_file_that_looks_complete(tmp_path, monke
         (["--epochs", "5"], "argument --epochs: the time study does not take it"),
         (["--depths", "3"], "argument --depths: only the depth study takes it, not the time"),
         (["--workers", "0"], "argument --workers"),
+        (["--roll", "102303347"], "argument --roll: the time study has no roll number"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv, message):

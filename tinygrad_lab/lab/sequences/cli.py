@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+from tinygrad_lab.lab.rules import EXAMPLE_ROLL
 from tinygrad_lab.lab.sequences.model import CELLS
 from tinygrad_lab.lab.sequences.study import (
     DEFAULT_CELLS,
@@ -58,6 +59,8 @@ def add_time_arguments(parser: argparse.ArgumentParser) -> None:
 def time_study_from_args(args: argparse.Namespace) -> TimeStudy:
     """The `TimeStudy` the options describe; a ValueError naming an option it does not take
     (the options only another kind takes are rejected by ``study_cli.ONLY_FOR`` already)."""
+    if args.roll != EXAMPLE_ROLL:  # (its default: only a roll other than it can be told apart)
+        raise ValueError("argument --roll: the time study has no roll number")
     for option, instead in NOT_FOR_TIME.items():
         if getattr(args, option) is not None:
             raise ValueError(

@@ -68,10 +68,10 @@ def _ratio_sentence(result: TimeResult) -> str:
     return text + "."
 
 
-def _learns(result: SettingResult, result_of: TimeResult) -> bool:
+def _learns(setting: SettingResult, result: TimeResult) -> bool:
     """The median seed learns: its test MSE under `LEARNED_BELOW` of the baseline's (a run that
     diverged counts as worse than any that finished)."""
-    return _median_worst_diverged(result, result_of.metric("loss_ratio")) < LEARNED_BELOW
+    return _median_worst_diverged(setting, result.metric("loss_ratio")) < LEARNED_BELOW
 
 
 def _learning_sentence(result: TimeResult) -> str:
