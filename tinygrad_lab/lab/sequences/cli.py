@@ -24,8 +24,8 @@ NOT_FOR_TIME = {"activations": "--cells", "epochs": "--steps"}
 
 
 def _lengths(text: str) -> tuple[int, ...]:
-    """``5,10,20,40``: sequence lengths, each a whole number >= 2, each once."""
-    expected = "sequence lengths like 5,10,20,40 (whole numbers >= 2, each once)"
+    """``4,8,16,32``: sequence lengths, each a whole number >= 2, each once."""
+    expected = "sequence lengths like 4,8,16,32 (whole numbers >= 2, each once)"
     parts = [part.strip() for part in text.split(",")]
     if not all(re.fullmatch(r"\d+", part) and int(part) >= 2 for part in parts):
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
