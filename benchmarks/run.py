@@ -29,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None, help="repeats (default 5, quick 1)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument(
-        "--only", default="W1,W2,W3,W4,W5,W6,W7,W8", help="comma-separated workloads, e.g. W1,W3"
+        "--only", default="W1,W2,W3,W4,W5,W6,W7,W8,W9", help="comma-separated workloads, e.g. W1,W3"
     )
     parser.add_argument(
         "--keep-openblas-env",
@@ -40,9 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.threads < 1 or (args.repeats is not None and args.repeats < 1):
         parser.error("--threads and --repeats must be at least 1")
     args.only = [w.strip().upper() for w in args.only.split(",") if w.strip()]
-    unknown = sorted(set(args.only) - {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"})
+    unknown = sorted(set(args.only) - {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9"})
     if unknown:
-        parser.error(f"--only: unknown workloads {unknown}; expected some of W1..W8")
+        parser.error(f"--only: unknown workloads {unknown}; expected some of W1..W9")
     args.repeats = args.repeats or (1 if args.quick else 5)
     return args
 

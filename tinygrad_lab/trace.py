@@ -54,7 +54,8 @@ class TraceRow:
 
     order: int  # 1 for the first node backward visited
     op: str
-    layer: str  # the Module whose forward created the op ("" outside any)
+    layer: str  # the Module whose forward created the op ("" outside any; "0:LSTM t=3" at a
+    # recurrent layer's time step 3)
     site: str  # file:line of the user code that created it ("?" if made outside the trace)
     input_shapes: str
     output_shape: str
@@ -73,6 +74,7 @@ class BackwardTrace:
         self.records: list[TraceRow] = []
         self.visit_order: dict[int, int] = {}  # id(ctx) -> order, for draw_graph
         self.recorded: dict[int, list[str]] = {}  # order -> the ops its recorded backward made
+        self.time_steps: dict[int, int] = {}  # id(op) -> t, for the ops of a recurrent layer
 
     def _observe(self, node: Tensor, ctx: Function, grad: np.ndarray, input_grads: tuple) -> None:
         order = len(self.records) + 1
@@ -81,11 +83,17 @@ class BackwardTrace:
         if made:
             self.recorded[order] = made
         made_by = getattr(ctx, "backward_of", None)  # the op whose recorded backward made it
+        unrolled = getattr(ctx, "unrolled", None)  # a recurrent layer's output: backward
+        if unrolled is not None:  # reaches it before the ops of its time steps
+            self.time_steps.update(unrolled.time_step_of)
+        layer = _label(ctx.module, self._labels)
+        if id(ctx) in self.time_steps:
+            layer = f"{layer} t={self.time_steps[id(ctx)]}".lstrip()
         self.records.append(
             TraceRow(
                 order=order,
                 op=ctx.name if made_by is None else f"{ctx.name} (backward of {made_by.name})",
-                layer=_label(ctx.module, self._labels),
+                layer=layer,
                 site=ctx.site or "?",
                 input_shapes=", ".join(shape_text(p.shape) for p in ctx.parents),
                 output_shape=shape_text(node.shape),

@@ -26,6 +26,7 @@ class Contender:
     name: str
     prepare: Callable[[], Runner] | None  # None: not available on this machine
     note: str = ""  # why it is skipped, or what it is
+    tolerance: float | None = None  # relative agreement with the reference; None: the workload's
 
 
 @dataclasses.dataclass

@@ -64,6 +64,7 @@ def summarize(
         value, expected = results[c.name], results.get(ref)
         rel = abs(value - expected) / max(abs(expected), 1e-300) if expected is not None else 0.0
         exact = c.name in workload.exact
+        tolerance = workload.tolerance if c.tolerance is None else c.tolerance
         contenders[c.name] = {
             "skipped": False,
             "note": c.note,
@@ -71,8 +72,8 @@ def summarize(
             "ratio_to_reference": paired_ratio(rounds, c.name, ref),
             "result": value,
             "relative_difference": rel,
-            "agrees": value == expected if exact else rel <= workload.tolerance,
-            "agreement": "bit-identical" if exact else f"within {workload.tolerance:g}",
+            "agrees": value == expected if exact else rel <= tolerance,
+            "agreement": "bit-identical" if exact else f"within {tolerance:g}",
         }
     targets = []
     for t in workload.targets:

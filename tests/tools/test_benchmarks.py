@@ -16,6 +16,14 @@ TIMING = {
     "W2": ["numpy", "tinygrad_lab", "torch"],
     "W3": ["numpy", "numpy, chunked NCHW", "tinygrad_lab", "torch"],
     "W6": ["numpy", "tinygrad_lab", "torch"],
+    "W9": [
+        "numpy",
+        "tinygrad_lab",
+        "torch",
+        "numpy float32",
+        "tinygrad_lab float32",
+        "torch float32",
+    ],
 }
 
 
@@ -75,7 +83,7 @@ def test_chain_and_memory_workloads_are_reported(quick_run) -> None:
         assert list(r["by_steps"]) == ["50", "100", "200"]
         assert all(row["peak_bytes"] > 0 for row in r["by_steps"].values())
     workloads_with_targets = {t["workload"] for t in report["targets"]}
-    assert workloads_with_targets == {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"}
+    assert workloads_with_targets == {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9"}
     assert "| W4 " in proc.stdout and "| W5 " in proc.stdout
 
 
@@ -132,3 +140,22 @@ def test_environment_is_pinned_for_the_run(quick_run) -> None:
     assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "1"
     assert int(env["MALLOC_TRIM_THRESHOLD_"]) >= 1 << 20
     assert env["OPENBLAS_CORETYPE"] == ""  # unset for the run unless --keep-openblas-env
+
+
+def test_lstm_step_is_timed_in_both_precisions_against_torch(quick_run) -> None:
+    """W9: each precision's tinygrad_lab step has its target against torch's in that precision,
+    and the float32 contenders agree with the float64 reference to their own tolerance."""
+    _, report = quick_run
+    (w9,) = [s for s in report["timing"] if s["key"] == "W9"]
+    for name in ("numpy float32", "tinygrad_lab float32"):
+        c = w9["contenders"][name]
+        assert c["agrees"] and c["agreement"] == "within 0.0001", (name, c)
+    assert w9["contenders"]["tinygrad_lab"]["agreement"] == "within 1e-09"
+    targets = {t["what"]: t for t in w9["targets"]}
+    assert set(targets) == {
+        "tinygrad_lab ≤ 1.5× torch",
+        "tinygrad_lab float32 ≤ 1.5× torch float32",
+    }
+    torch_ran = not w9["contenders"]["torch"]["skipped"]
+    for t in targets.values():
+        assert (t["met"] is None) == (not torch_ran), t

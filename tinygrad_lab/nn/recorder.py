@@ -16,6 +16,11 @@ records:
 Layers are labelled by their position at that step and their type, as a `LayerLabel`: the string
 ``"3:Linear"`` with ``.position`` (3) and ``.type`` ("Linear"). A layer inserted later is picked
 up at the next forward, and positions read as the step saw them.
+
+A recurrent layer (`nn.RNN`, `nn.LSTM`, `nn.GRU`) is recorded by its output sequence, and through
+time as well: ``time_grad_norms()`` holds, per recurrent layer and step, the norm of dL/dh_t for
+every time step t of its output sequence, the gradient backpropagation through time carries
+back to h_t (from the output at t and from step t + 1 together).
 """
 
 from __future__ import annotations
@@ -142,6 +147,9 @@ class GradientRecorder:
         # then backward's, in the order they arrived, by (step, layer, quantity):
         self._forward_rows: list[tuple] = []
         self._backward_rows: dict[tuple, tuple] = {}
+        # Per step and recurrent layer, ‖dL/dh_t‖ for every t: (step, label, array), kept as
+        # many steps as records (bounded by max_records steps when it is given).
+        self._time_norms: deque[tuple[int, str, np.ndarray]] = deque(maxlen=max_records)
         self._forward_done = True  # the last step's forward ran to its end
         self._in_step = False  # a step's forward is running (it may be a skipped one)
         self.step = 0  # steps seen (forward passes in training mode with grad enabled)
@@ -233,6 +241,12 @@ class GradientRecorder:
             self._label_objects[label] = layer_label
         if id(layer) not in self._labels:  # its parameters are labelled by its first place
             self._labels[id(layer)] = label
+        if type(output) is tuple and output and isinstance(output[0], Tensor):
+            unrolled = getattr(output[0]._ctx, "unrolled", None)
+            if unrolled is None:
+                return
+            self._hook_time_steps(label, unrolled.hidden)  # a recurrent layer, through time
+            output = output[0]  # recorded by its output sequence
         if not isinstance(output, Tensor) or not output.data.size:
             return
         step, rows = self.step, self._forward_rows
@@ -244,6 +258,21 @@ class GradientRecorder:
         if output.requires_grad:
             key = (step, label, "output_grad_norm")
             output.register_hook(partial(self._on_output_grad, key))
+
+    def _hook_time_steps(self, label: str, hidden: tuple[Tensor, ...]) -> None:
+        """Hook every h_t of a recurrent layer's output sequence: its gradient's norm goes into
+        this step's array for the layer (0 where no gradient reaches h_t: L does not depend
+        on it)."""
+        norms = np.zeros(len(hidden))
+        self._time_norms.append((self.step, label, norms))
+        for t, h in enumerate(hidden):
+            if h.requires_grad:
+                h.register_hook(partial(self._on_time_grad, norms, t))
+
+    def _on_time_grad(self, norms: np.ndarray, t: int, grad: Tensor) -> None:
+        if self._model_hooks:  # still attached
+            flat = grad.data.ravel("K")
+            norms[t] = math.sqrt(flat.dot(flat))
 
     # A gradient's norm is `display.norm`'s computation written out (one call less a gradient):
     # one dot product of the array, in memory order, with itself.
@@ -273,6 +302,8 @@ class GradientRecorder:
     def _drop_pending(self) -> None:
         self._forward_rows.clear()
         self._backward_rows.clear()
+        while self._time_norms and self._time_norms[-1][0] == self.step:
+            self._time_norms.pop()
 
     # ----------------------------------------------------------------------------- lifetime
     def detach(self) -> None:
@@ -313,6 +344,15 @@ class GradientRecorder:
             if at == step and (quantity is None or name == quantity):
                 out.setdefault(labels[layer], {})[name] = value
         return dict(sorted(out.items(), key=lambda item: item[0].position))
+
+    def time_grad_norms(self, step: int | None = None) -> dict[LayerLabel, np.ndarray]:
+        """``{layer: norms}`` for each recurrent layer of one step (the last when None):
+        ``norms[t - 1]`` is ‖dL/dh_t‖ for t = 1 .. T, the gradient that backpropagation through
+        time brings to the layer's hidden state at time step t (a copy). Their ratio
+        ``norms[0] / norms[-1]`` is how much the gradient shrank (or grew) over the sequence."""
+        step = self.step if step is None else step
+        labels = self._label_objects
+        return {labels[label]: norms.copy() for at, label, norms in self._time_norms if at == step}
 
     def series(self, layer: str, quantity: str) -> list[tuple[int, float]]:
         """``[(step, value), ...]`` of one quantity of one layer label."""

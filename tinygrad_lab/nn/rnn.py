@@ -15,6 +15,7 @@ order (the cells: ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``). Trunc
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from tinygrad_lab.nn.layers import _whole
 from tinygrad_lab.nn.module import Module, Parameter
 from tinygrad_lab.tensor import Tensor
 
-__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Unrolled"]
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Unrolled", "time_steps"]
 
 NONLINEARITIES = ("tanh", "relu")
 _ALL = slice(None)
@@ -48,6 +49,32 @@ class Unrolled:
     hidden: tuple[Tensor, ...]  # the last layer's h_t for t = 0 .. T-1: the output sequence
     steps: tuple[tuple[Tensor, ...], ...]  # per time step, the states it made (every layer's)
     before: tuple[Tensor, ...]  # what the time loop started from (input, weights, h0)
+
+    @functools.cached_property
+    def time_step_of(self) -> dict[int, int]:
+        """``{id(tensor or op): t}`` for what time step t made (t = 1 .. T, as h_1 .. h_T):
+        the graph from each step's states down to the previous step's and to what the loop
+        started from."""
+        stop = {id(t) for t in self.before}
+        found: dict[int, int] = {}
+        for t, states in enumerate(self.steps, start=1):
+            stack = list(states)
+            while stack:
+                tensor = stack.pop()
+                if id(tensor) in stop or id(tensor) in found:
+                    continue
+                found[id(tensor)] = t
+                if tensor._ctx is not None:
+                    found.setdefault(id(tensor._ctx), t)
+                    stack.extend(tensor._ctx.parents)
+        return found
+
+
+def time_steps(ops: Any) -> dict[int, tuple[int, int]]:
+    """``{id(tensor or op): (k, t)}`` over the ops given: what time step t of the k-th unrolled
+    recurrent forward among them made (the drawing's and the trace's clusters)."""
+    records = list({id(u): u for op in ops if (u := getattr(op, "unrolled", None))}.values())
+    return {key: (k, t) for k, u in enumerate(records) for key, t in u.time_step_of.items()}
 
 
 # ----------------------------------------------------------------------------- one time step
@@ -115,7 +142,7 @@ class _Recurrent(Module):
     initialisation, the weights prepared for the time loop, and the input checks."""
 
     gates = 1  # G: how many blocks of H rows each weight holds
-    mode = "RNN"
+    mode = "RNN_TANH"  # PyTorch's name of the recurrence: RNN_TANH, RNN_RELU, LSTM, GRU
 
     def _arguments(self, input_size: Any, hidden_size: Any, bias: Any) -> None:
         name = type(self).__name__
@@ -216,7 +243,8 @@ class _Cell(_Recurrent):
             given.append(state if batched else state.reshape(1, self.hidden_size))
         if not batched:
             x = x.reshape(1, self.input_size)
-        zeros = np.zeros((x.shape[0], self.hidden_size), np.result_type(x.dtype, self.weight_ih))
+        dtype = np.result_type(x.dtype, self.weight_ih.dtype)
+        zeros = np.zeros((x.shape[0], self.hidden_size), dtype)
         state = tuple(Tensor(zeros) if s is None else s for s in given)
         out = self._step(x, state, self._prepare())
         return out if batched else tuple(s.reshape(self.hidden_size) for s in out)
@@ -371,46 +399,47 @@ class _Layer(_Recurrent):
         x = _as_tensor(input)
         batched, given = self._check(x, hx)
         if not batched:  # one sequence: a batch of one, taken off again at the end
-            x = x.reshape(x.shape[0], 1, self.input_size)
+            one = (1, x.shape[0]) if self.batch_first else (x.shape[0], 1)  # (batch_first: N, L)
+            x = x.reshape(*one, self.input_size)
             given = tuple(None if s is None else s.reshape(self.num_layers, 1, -1) for s in given)
-        if self.batch_first:
-            batch, length = x.shape[:2]
-            inputs = [x[:, t] for t in range(length)]
-        else:
-            length, batch = x.shape[:2]
-            inputs = [x[t] for t in range(length)]
+        batch, length = x.shape[:2] if self.batch_first else x.shape[1::-1]
         dtype = np.result_type(x.dtype, self.weight_ih_l0.dtype)
         zeros = Tensor(np.zeros((batch, self.hidden_size), dtype))
         before = [x, *(s for s in given if s is not None)]
         steps: list[list[Tensor]] = [[] for _ in range(length)]
         last_states: list[tuple] = []
         dropping = self.dropout > 0 and self.training
+        inputs: list[Tensor] = []  # the layer below's outputs
         for k in range(self.num_layers):
             weights = self._prepare(f"_l{k}")
-            before.extend(w for w in weights if w is not None)
             state = tuple(zeros if s is None else s[k] for s in given)
+            before.extend(w for w in (*weights, *state) if w is not None)
             outputs = []
-            for t, x_t in enumerate(inputs):
+            for t in range(length):  # x_t read, or the layer below's h_t dropped out, at step t
+                if k == 0:
+                    x_t = x[:, t] if self.batch_first else x[t]
+                elif dropping:
+                    x_t = ops.Dropout.apply(inputs[t], p=self.dropout, rng=self.rng)
+                else:
+                    x_t = inputs[t]
                 state = self._step(x_t, state, weights)
                 steps[t].extend(state)
                 outputs.append(state[0])
             last_states.append(state)
-            if dropping and k < self.num_layers - 1:
-                inputs = [ops.Dropout.apply(h, p=self.dropout, rng=self.rng) for h in outputs]
-            else:
-                inputs = outputs
+            inputs = outputs
         output = ops.Stack.apply(*outputs, axis=1 if self.batch_first else 0)
         finals = tuple(
             ops.Stack.apply(*(s[j] for s in last_states), axis=0)
             for j in range(self._state_count())
         )
-        unrolled = Unrolled(self, tuple(outputs), tuple(map(tuple, steps)), tuple(before))
-        for made in (output, *finals):
-            if made._ctx is not None:
-                made._ctx.unrolled = unrolled
+        stacked = (output, *finals)
         if not batched:
             output = output.reshape(length, self.hidden_size)
             finals = tuple(s.reshape(self.num_layers, self.hidden_size) for s in finals)
+        unrolled = Unrolled(self, tuple(outputs), tuple(map(tuple, steps)), tuple(before))
+        for made in {*stacked, output, *finals}:  # (unbatched: the stacks and their reshapes)
+            if made._ctx is not None:
+                made._ctx.unrolled = unrolled
         return output, finals
 
     def extra_repr(self) -> str:
@@ -466,10 +495,26 @@ class LSTM(_Layer):
 
     gates, mode = 4, "LSTM"
 
-    def __init__(self, *args: Any, proj_size: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        *,
+        rng: Any = None,
+        dtype: Any = np.float64,
+    ) -> None:
         if proj_size:
             raise NotImplementedError(f"LSTM: proj_size={proj_size!r} is not implemented here")
-        super().__init__(*args, **kwargs)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            rng=rng, dtype=dtype,
+        )  # fmt: skip
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:  # noqa: A002
         output, (h_n, c_n) = self._run(input, _pair(self._title(), hx))

@@ -5,7 +5,8 @@ grey ovals, edges run in data-flow order. With ``grads=True`` every tensor's fil
 gradient norm on a log scale from pale (vanishing) to dark red (largest), so a vanishing gradient
 reads as a graph fading towards its inputs. The graph of a gradient that
 ``backward(create_graph=True)`` built is drawn apart from the forward graph, one cluster
-"backward of <op>" per op whose backward made its nodes (`walk.mark_gradient`).
+"backward of <op>" per op whose backward made its nodes (`walk.mark_gradient`). A recurrent
+layer's sequence is drawn unrolled: one cluster "t = 1", "t = 2", ... per time step.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tinygrad_lab.viz.walk import (
     Node,
     apply_budget,
     assign_layers,
+    assign_time_steps,
     collapse_layers,
     graph_nodes,
     mark_gradient,
@@ -36,6 +38,7 @@ VALUES_MAX_SIZE = 100_000  # values=True summarises tensors up to this many elem
 DEFAULT_MAX_NODES = 300
 RANKDIRS = ("TB", "LR", "BT", "RL")
 GRADIENT_COLOR = "#b2182b"  # the border and title of the gradient graph's clusters
+TIME_STEP_COLOR = "#2b7a78"  # the border and title of a recurrent layer's time-step clusters
 
 _STYLE = {
     "op": dict(shape="ellipse", style="filled", fillcolor="#e6e6e6", color="#8c8c8c"),
@@ -158,6 +161,7 @@ def _shown(
     model's children that the layer view clusters by."""
     nodes, edges = graph_nodes(tensor)
     mark_gradient(nodes)
+    assign_time_steps(nodes)
     if grads and not any(n.kind == "tensor" and n.obj.grad is not None for n in nodes):
         raise ValueError(
             "draw_graph: grads=True, but no tensor of the graph has a gradient: call backward() "
@@ -253,7 +257,10 @@ def _declare_layers(
     for node in nodes:
         in_cluster = node.layer is not None and node.kind != "layer"
         (clusters[node.layer] if in_cluster else top).append(node)
-    _emit(graph, top, beside, labeler, scale)
+    if children:  # inputs and the loss, outside the layers: no time step to draw them in
+        _emit(graph, top, beside, labeler, scale)
+    else:
+        _emit_time_steps(graph, top, beside, labeler, scale, "top")
     for index, (name, child) in enumerate(children):
         if not clusters[name]:
             continue
@@ -265,7 +272,30 @@ def _declare_layers(
                 color="#5b4a8a",
                 fontcolor="#5b4a8a",
             )
-            _emit(sub, clusters[name], beside, labeler, scale)
+            _emit_time_steps(sub, clusters[name], beside, labeler, scale, str(index))
+
+
+def _emit_time_steps(
+    graph: graphviz.Digraph,
+    nodes: list[Node],
+    beside: dict[int, Node],
+    labeler: _Labeler,
+    scale: GradScale,
+    prefix: str,
+) -> None:
+    """Declare ``nodes``: those a recurrent layer made at a time step t in a cluster "t = t"
+    of that step (the unrolled sequence, one cell's graph a step), the others as they are."""
+    steps: dict[tuple[int, int], list[Node]] = {}
+    rest: list[Node] = []
+    for node in nodes:  # (a leaf drawn beside an op goes where that op goes)
+        step = beside.get(id(node), node).time_step
+        (rest if step is None else steps.setdefault(step, [])).append(node)
+    _emit(graph, rest, beside, labeler, scale)
+    for k, t in sorted(steps):
+        with graph.subgraph(name=f"cluster_{prefix}_unrolled{k}_t{t}") as sub:
+            sub.attr(label=f"t = {t}", labeljust="l", style="dashed,rounded")
+            sub.attr(color=TIME_STEP_COLOR, fontcolor=TIME_STEP_COLOR)
+            _emit(sub, steps[k, t], beside, labeler, scale)
 
 
 def _side_inputs(nodes: list[Node]) -> dict[int, Node]:

@@ -21,6 +21,7 @@ import numpy as np
 from tinygrad_lab.display import norm, shape_text
 from tinygrad_lab.graph import nodes as graph_ops
 from tinygrad_lab.nn.module import Module, Parameter
+from tinygrad_lab.nn.rnn import time_steps
 from tinygrad_lab.tensor import Function, Tensor
 from tinygrad_lab.trace import BackwardTrace, TraceRow, module_labels, trace_backward
 from tinygrad_lab.viz.draw import GradScale, ramp_color
@@ -206,6 +207,7 @@ def _op_entries(
     outputs = {id(n.obj._ctx): n.id for n in nodes if n.kind == "tensor" and n.obj._ctx}
     labels = module_labels(rec.model)
     op_nodes = [n for n in nodes if n.kind == "op"]
+    time_step = time_steps(n.obj for n in op_nodes)  # a recurrent layer's: "LSTM t=3"
     visits = sorted(
         (rec.trace.visit_order[id(n.obj)], n.id)
         for n in op_nodes
@@ -221,7 +223,7 @@ def _op_entries(
             "id": node.id,
             "drawn": node.id if node.id in shown else "more",
             "op": ctx.name,
-            "layer": "" if module is None else labels.get(id(module), type(module).__name__),
+            "layer": _layer_text(module, labels, time_step.get(id(ctx))),
             "site": made_at or ctx.site or "?",
             "inputs": [ids[id(p)] for p in ctx.parents],
             "output": outputs[id(ctx)],
@@ -233,6 +235,12 @@ def _op_entries(
             "grad_out": _sent_norms(record, len(ctx.parents)),
         }
     return entries
+
+
+def _layer_text(module: Any, labels: dict[int, str], step: tuple[int, int] | None) -> str:
+    """The layer that made an op (as the trace names it), with its time step if it has one."""
+    layer = "" if module is None else labels.get(id(module), type(module).__name__)
+    return layer if step is None else f"{layer} t={step[1]}".lstrip()
 
 
 def _record(trace: BackwardTrace, ctx: Function) -> TraceRow | None:

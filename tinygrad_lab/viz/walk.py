@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tinygrad_lab.graph import topological_order
+from tinygrad_lab.nn.rnn import time_steps
 from tinygrad_lab.tensor import Function, Tensor
 
 
@@ -26,6 +27,7 @@ class Node:
     hidden: int = 0  # how many nodes a "more" node stands for
     gradient: bool = False  # part of a gradient's graph, recorded by backward(create_graph=True)
     backward_of: Any = None  # the forward op whose recorded backward made it, if one did
+    time_step: tuple[int, int] | None = None  # (k, t): time step t of the k-th unrolled layer
 
 
 Edge = tuple[Node, Node]
@@ -90,6 +92,16 @@ def mark_gradient(nodes: list[Node]) -> None:
         elif node.kind == "tensor" and node.obj._ctx is not None:
             op = seen[id(node.obj._ctx)]
             node.gradient, node.backward_of = op.gradient, op.backward_of
+
+
+# ----------------------------------------------------------------------------- time steps
+def assign_time_steps(nodes: list[Node]) -> None:
+    """Set ``time_step`` on the nodes a recurrent layer made at a time step of its sequence
+    (`tinygrad_lab.nn.rnn.time_steps`): the drawing puts each step in a cluster of its own."""
+    steps = time_steps(node.obj for node in nodes if node.kind == "op")
+    if steps:
+        for node in nodes:
+            node.time_step = steps.get(id(node.obj))
 
 
 # ----------------------------------------------------------------------------- layer view
