@@ -144,3 +144,14 @@ def test_measuring_leaves_the_parameters_gradients_as_they_were():
     hidden_grad_norms(model, problem)
     assert model.head.weight.grad is kept
     assert all(p.grad is None for p in model.rnn.parameters())
+
+
+@pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
+def test_the_hooks_agree_with_the_gradient_recorders_norms_through_time(cell):
+    from tinygrad_lab import Tensor, nn
+
+    model, problem = _setup(cell, seed=5, hidden=4, batch=3, length=7)
+    recorder = nn.GradientRecorder(model)
+    nn.MSELoss()(model(problem.inputs), Tensor(problem.targets)).backward()
+    (recorded,) = recorder.time_grad_norms().values()
+    np.testing.assert_allclose(hidden_grad_norms(model, problem), recorded, rtol=1e-12)
