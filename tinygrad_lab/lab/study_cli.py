@@ -117,7 +117,7 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "kind", choices=(*KINDS, "time"), metavar="KIND", help="depth, init, lr, time"
     )
-    add_time_arguments(parser)
+    add_time_arguments(parser, _names, _whole)
     parser.add_argument(
         "--roll", type=_roll, default=EXAMPLE_ROLL, help=f"roll number (default {EXAMPLE_ROLL})"
     )

@@ -35,23 +35,23 @@ def _lengths(text: str) -> tuple[int, ...]:
     return lengths
 
 
-def add_time_arguments(parser: argparse.ArgumentParser) -> None:
-    """The time study's options, beside the ``study`` command's shared ones."""
-    from tinygrad_lab.lab.study_cli import _names, _whole  # (which imports this module)
-
+def add_time_arguments(parser: argparse.ArgumentParser, names: Any, whole: Any) -> None:
+    """The time study's options, beside the ``study`` command's shared ones; ``names`` and
+    ``whole`` are `study_cli`'s makers of a list-of-names and a whole-number option type
+    (passed in, as `study_cli` imports this module: no import cycle)."""
     lengths = ",".join(map(str, DEFAULT_LENGTHS))
     parser.add_argument(
         "--lengths", type=_lengths, metavar="LIST", help=f"time study: lengths (default {lengths})"
     )
     parser.add_argument(
         "--cells",
-        type=_names(CELLS, "cell"),
+        type=names(CELLS, "cell"),
         metavar="LIST",
         help=f"time study: cells (default {','.join(DEFAULT_CELLS)})",
     )
     parser.add_argument(
         "--steps",
-        type=_whole(1, "steps"),
+        type=whole(1, "steps"),
         help=f"time study: Adam steps a run (default {DEFAULT_STEPS})",
     )
 
