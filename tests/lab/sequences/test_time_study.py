@@ -230,6 +230,12 @@ def test_the_other_kinds_reject_the_time_studys_options(capsys, option):
     assert "only the time study takes it, not the depth study" in capsys.readouterr().err
 
 
+def test_the_lengths_are_an_axis_in_order_whatever_order_they_are_given_in():
+    study = TimeStudy(cells=("gru",), lengths=(16, 4, 8))
+    assert study.lengths == (4, 8, 16)
+    assert [s.value("length") for s in study.settings()] == [4, 8, 16]
+
+
 def test_the_api_names_what_it_cannot_study():
     for kwargs, message in [
         ({"cells": ("elman",)}, "bad cell 'elman'"),

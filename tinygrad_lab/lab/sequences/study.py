@@ -59,9 +59,10 @@ def _whole(value: Any, low: int) -> bool:
 
 @dataclass(frozen=True)
 class TimeStudy:
-    """What the time study runs: the cells, the sequence lengths, the seeds, and the training
-    every (cell, length, seed) gets: ``steps`` Adam steps at ``learning_rate``, each on a fresh
-    batch of ``batch_size`` sequences, ``hidden_size`` units; ``test_sequences`` to test on."""
+    """What the time study runs: the cells, the sequence lengths (sorted), the seeds, and the
+    training every (cell, length, seed) gets: ``steps`` Adam steps at ``learning_rate``, each on
+    a fresh batch of ``batch_size`` sequences, ``hidden_size`` units; ``test_sequences`` to test
+    on."""
 
     cells: tuple[str, ...] = DEFAULT_CELLS
     lengths: tuple[int, ...] = DEFAULT_LENGTHS
@@ -94,6 +95,7 @@ class TimeStudy:
                 bad.append(f"{name} {values!r} (each once)")
         if bad:
             raise ValueError(f"bad {bad[0]}")
+        object.__setattr__(self, "lengths", tuple(sorted(self.lengths)))  # an axis: in order
 
     def settings(self) -> list[StudySetting]:
         """Every (cell, length), cell by cell, lengths in the order given."""
