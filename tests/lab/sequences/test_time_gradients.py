@@ -155,3 +155,8 @@ def test_the_hooks_agree_with_the_gradient_recorders_norms_through_time(cell):
     nn.MSELoss()(model(problem.inputs), Tensor(problem.targets)).backward()
     (recorded,) = recorder.time_grad_norms().values()
     np.testing.assert_allclose(hidden_grad_norms(model, problem), recorded, rtol=1e-12)
+
+
+def test_an_unknown_cell_is_named_with_the_known_ones():
+    with pytest.raises(ValueError, match="unknown cell 'elman'; expected one of rnn_tanh"):
+        AddingModel("elman", 3, np.random.default_rng(0))
