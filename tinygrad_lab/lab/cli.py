@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tinygrad_lab import __version__
+from tinygrad_lab.lab import exercises
 from tinygrad_lab.lab.audit import command as audit
 from tinygrad_lab.lab.digits import command as digits
-from tinygrad_lab.lab import exercises
 from tinygrad_lab.lab.explorer import command as explorer
 from tinygrad_lab.lab.options import Parser, UsageError
 from tinygrad_lab.lab.roster import notes_on_stderr
@@ -82,7 +82,9 @@ COMMANDS = {
     ),
     "digits": Command("train a CNN on handwritten digits", (digits.add_arguments,), digits.run),
     "study": Command(
-        "a lab question over many seeds: depth, init, lr", (studies.add_arguments,), studies.run
+        "a lab question over many seeds: depth, init, lr; time (RNNs)",
+        (studies.add_arguments,),
+        studies.run,
     ),
     "audit": Command(
         "check a class's submissions against the rules and seeds",

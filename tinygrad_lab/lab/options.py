@@ -13,7 +13,7 @@ import argparse
 import re
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,6 +129,22 @@ def seed_range(text: str) -> tuple[int, int]:
     if list(seeds) != list(range(seeds[0], seeds[-1] + 1)):
         raise argparse.ArgumentTypeError(f"expected one range of seeds like 0-999, got {text!r}")
     return seeds[0], seeds[-1]
+
+
+def names(known: Collection[str], what: str) -> Callable[[str], tuple[str, ...]]:
+    """A comma-separated list of names from ``known``, each once."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = [name.strip() for name in text.split(",")]
+        expected = f"{what}s from {', '.join(sorted(known))}, comma-separated"
+        for name in names:
+            if name not in known:
+                raise argparse.ArgumentTypeError(f"unknown {what} {name!r}; expected {expected}")
+        if len(set(names)) < len(names):
+            raise argparse.ArgumentTypeError(f"expected {expected}, each once; got {text!r}")
+        return tuple(names)
+
+    return parse
 
 
 def roll(text: str) -> str:

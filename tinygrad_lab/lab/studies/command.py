@@ -7,19 +7,20 @@ import argparse
 import json
 import math
 import re
-from typing import Any
 
 import numpy as np
 
 from tinygrad_lab.lab import options
 from tinygrad_lab.lab.options import Once, non_negative_int, ready_out
 from tinygrad_lab.lab.rules import EPOCHS, EXAMPLE_ROLL, lab_config
+from tinygrad_lab.lab.sequences import command as time_command
 from tinygrad_lab.lab.studies.compute import DEFAULT_ACTIVATIONS, KINDS, Study, run_study
 from tinygrad_lab.lab.studies.seed_axis import INITS
 from tinygrad_lab.nn import ACTIVATIONS
 
 # the option each kind varies, which the other kinds reject rather than ignore
 ONLY_FOR = {"depths": "depth", "inits": "init", "lrs": "lr", "added_layers": "init"}
+ONLY_FOR |= dict.fromkeys(time_command.OPTIONS, "time")  # (lab.sequences)
 
 
 def _depths(text: str) -> tuple[int, ...]:
@@ -41,22 +42,6 @@ def _depths(text: str) -> tuple[int, ...]:
             )
         depths.extend(range(low, high + 1))
     return tuple(depths)
-
-
-def _names(known: Any, what: str) -> Any:
-    """A comma-separated list of names from ``known``, each once."""
-
-    def parse(text: str) -> tuple[str, ...]:
-        names = [name.strip() for name in text.split(",")]
-        expected = f"{what}s from {', '.join(sorted(known))}, comma-separated"
-        for name in names:
-            if name not in known:
-                raise argparse.ArgumentTypeError(f"unknown {what} {name!r}; expected {expected}")
-        if len(set(names)) < len(names):
-            raise argparse.ArgumentTypeError(f"expected {expected}, each once; got {text!r}")
-        return tuple(names)
-
-    return parse
 
 
 def _lrs(text: str) -> tuple[float, ...]:
@@ -87,9 +72,12 @@ def _lrs(text: str) -> tuple[float, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``study`` command's options."""
-    parser.add_argument("kind", choices=KINDS, metavar="KIND", help="depth, init or lr")
+    parser.add_argument(
+        "kind", choices=(*KINDS, "time"), metavar="KIND", help="depth, init, lr or time"
+    )
     options.add_roll(parser, default=EXAMPLE_ROLL, help=f"roll number (default {EXAMPLE_ROLL})")
-    options.add_seeds(parser, "seeds (default 0-49)")
+    options.add_seeds(parser, "seeds (default 0-49; time: 0-4)")
+    time_command.add_arguments(parser)
     parser.add_argument(
         "--depths",
         type=_depths,
@@ -99,14 +87,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--activations",
-        type=_names(ACTIVATIONS, "activation"),
+        type=options.names(ACTIVATIONS, "activation"),
         action=Once,
         metavar="LIST",
         help=f"activations (depth: {','.join(DEFAULT_ACTIVATIONS)}; init, lr: the roll's)",
     )
     parser.add_argument(
         "--inits",
-        type=_names(INITS, "init"),
+        type=options.names(INITS, "init"),
         action=Once,
         metavar="LIST",
         help=f"init study: inits (default {','.join(INITS)})",
@@ -134,7 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_out(parser, "write study.md, .csv, .json, plots")
 
 
-def study_from_args(args: argparse.Namespace) -> Study:
+def study_from_args(args: argparse.Namespace) -> Study | time_command.TimeStudy:
     """The `Study` the options describe; a ValueError naming an option its kind does not use."""
     for option, kind in ONLY_FOR.items():
         if getattr(args, option) is not None and args.kind != kind:
@@ -142,6 +130,8 @@ def study_from_args(args: argparse.Namespace) -> Study:
             raise ValueError(
                 f"argument {flag}: only the {kind} study takes it, not the {args.kind} study"
             )
+    if args.kind == "time":
+        return time_command.time_study_from_args(args)
     given = {
         name: getattr(args, name)
         for name in ("seeds", "epochs", "depths", "activations", "inits", "lrs")
@@ -157,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     from tinygrad_lab.lab.studies.report import markdown, to_json, write_study
 
     study = study_from_args(args)
+    if args.kind == "time":
+        return time_command.run(study, args)
     plots = args.out is not None and not args.no_plots
     if plots:
         from tinygrad_lab.lab.output.plotting import pyplot

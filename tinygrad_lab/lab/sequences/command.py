@@ -1,0 +1,105 @@
+"""``tinygrad-lab study time``: the time study's own options (the other kinds reject them, and it
+rejects theirs), checked before anything runs or is written, and the command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+from tinygrad_lab.lab import options
+from tinygrad_lab.lab.pool import dask_executor
+from tinygrad_lab.lab.rules import EXAMPLE_ROLL
+from tinygrad_lab.lab.sequences.model import CELLS
+from tinygrad_lab.lab.sequences.study import (
+    DEFAULT_CELLS,
+    DEFAULT_LENGTHS,
+    DEFAULT_STEPS,
+    TimeStudy,
+    run_time_study,
+)
+
+# the other kinds' options that have no default, which the time study rejects rather than ignores
+NOT_FOR_TIME = {"activations": "--cells", "epochs": "--steps"}
+
+
+def _lengths(text: str) -> tuple[int, ...]:
+    """``4,8,16,32``: sequence lengths, each a whole number >= 2, each once."""
+    expected = "sequence lengths like 4,8,16,32 (whole numbers >= 2, each once)"
+    parts = [part.strip() for part in text.split(",")]
+    if not all(re.fullmatch(r"\d+", part) and int(part) >= 2 for part in parts):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    lengths = tuple(int(part) for part in parts)
+    if len(set(lengths)) < len(lengths):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return lengths
+
+
+OPTIONS = ("lengths", "cells", "steps")  # the time study's own: the other kinds reject them
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The time study's options, beside the ``study`` command's shared ones."""
+    lengths = ",".join(map(str, DEFAULT_LENGTHS))
+    parser.add_argument(
+        "--lengths",
+        type=_lengths,
+        action=options.Once,
+        metavar="LIST",
+        help=f"time study: lengths (default {lengths})",
+    )
+    parser.add_argument(
+        "--cells",
+        type=options.names(CELLS, "cell"),
+        action=options.Once,
+        metavar="LIST",
+        help=f"time study: cells (default {','.join(DEFAULT_CELLS)})",
+    )
+    parser.add_argument(
+        "--steps",
+        type=options.positive_int,
+        action=options.Once,
+        help=f"time study: Adam steps a run (default {DEFAULT_STEPS})",
+    )
+
+
+def time_study_from_args(args: argparse.Namespace) -> TimeStudy:
+    """The `TimeStudy` the options describe; a ValueError naming an option it does not take
+    (the options only another kind takes are rejected by ``studies.command.ONLY_FOR`` already)."""
+    if args.roll != EXAMPLE_ROLL:  # (its default: only a roll other than it can be told apart)
+        raise ValueError("argument --roll: the time study has no roll number")
+    for option, instead in NOT_FOR_TIME.items():
+        if getattr(args, option) is not None:
+            raise ValueError(
+                f"argument --{option}: the time study does not take it (it takes {instead})"
+            )
+    given = {
+        name: getattr(args, name)
+        for name in ("cells", "lengths", "seeds", "steps")
+        if getattr(args, name) is not None
+    }
+    return TimeStudy(**given)
+
+
+def run(study: TimeStudy, args: argparse.Namespace) -> int:
+    """Run ``tinygrad-lab study time``; ``--out`` is checked once every option is known to be
+    good, before any training."""
+    from tinygrad_lab.lab.sequences.report import markdown, to_json, write_time_study
+
+    plots = args.out is not None and not args.no_plots
+    if plots:
+        from tinygrad_lab.lab.output.plotting import pyplot
+
+        pyplot()  # an ImportError naming the extra, before anything is written
+    executor = dask_executor(args.scheduler) if args.scheduler else None
+    out = options.ready_out(args.out)
+    progress = not (args.no_progress or args.json)
+    result = run_time_study(study, executor, args.workers, progress=progress)
+    written = write_time_study(result, out, plots=plots) if out is not None else []
+    if args.json:
+        print(json.dumps(to_json(result), allow_nan=False))
+    else:
+        print(markdown(result))
+        if written:
+            print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0
