@@ -1,14 +1,13 @@
 """``tinygrad-lab study time``: the time study's own options (the other kinds reject them, and it
-rejects theirs), checked before anything runs or is written, and the command."""
+rejects theirs), checked before anything runs or is written, and the `TimeStudy` they describe.
+The ``study`` command (`studies.command`) runs it as it runs every kind."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 
 from tinygrad_lab.lab import options
-from tinygrad_lab.lab.pool import dask_executor
 from tinygrad_lab.lab.rules import EXAMPLE_ROLL
 from tinygrad_lab.lab.sequences.model import CELLS
 from tinygrad_lab.lab.sequences.study import (
@@ -16,7 +15,6 @@ from tinygrad_lab.lab.sequences.study import (
     DEFAULT_LENGTHS,
     DEFAULT_STEPS,
     TimeStudy,
-    run_time_study,
 )
 
 # the other kinds' options that have no default, which the time study rejects rather than ignores
@@ -79,27 +77,3 @@ def time_study_from_args(args: argparse.Namespace) -> TimeStudy:
         if getattr(args, name) is not None
     }
     return TimeStudy(**given)
-
-
-def run(study: TimeStudy, args: argparse.Namespace) -> int:
-    """Run ``tinygrad-lab study time``; ``--out`` is checked once every option is known to be
-    good, before any training."""
-    from tinygrad_lab.lab.sequences.report import markdown, to_json, write_time_study
-
-    plots = args.out is not None and not args.no_plots
-    if plots:
-        from tinygrad_lab.lab.output.plotting import pyplot
-
-        pyplot()  # an ImportError naming the extra, before anything is written
-    executor = dask_executor(args.scheduler) if args.scheduler else None
-    out = options.ready_out(args.out)
-    progress = not (args.no_progress or args.json)
-    result = run_time_study(study, executor, args.workers, progress=progress)
-    written = write_time_study(result, out, plots=plots) if out is not None else []
-    if args.json:
-        print(json.dumps(to_json(result), allow_nan=False))
-    else:
-        print(markdown(result))
-        if written:
-            print("\nwrote " + ", ".join(str(p) for p in written))
-    return 0

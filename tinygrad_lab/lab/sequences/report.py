@@ -4,12 +4,10 @@ written whole (`OutputFiles`)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from tinygrad_lab.display import markdown_table
-from tinygrad_lab.lab.output.files import OutputFiles
 from tinygrad_lab.lab.output.tables import fmt
 from tinygrad_lab.lab.sequences.study import LEARNED_BELOW, SettingResult, TimeResult
 from tinygrad_lab.lab.stress.analysis import EXPLODING_GRI, VANISHING_GRI
@@ -24,7 +22,7 @@ from tinygrad_lab.lab.studies.findings import (
     median,
     share_percent,
 )
-from tinygrad_lab.lab.studies.report import _setting_json, cell, csv_text
+from tinygrad_lab.lab.studies.report import _setting_json, cell, write_files
 
 TITLE = "Time study"
 RATIO = "‖∂L/∂h₁‖ / ‖∂L/∂h_T‖"
@@ -220,15 +218,9 @@ def to_json(result: TimeResult) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ files
 def write_time_study(result: TimeResult, out: Path, plots: bool = True) -> list[Path]:
-    """study.md, study.csv, study.json and the plots into ``out``, written together
-    (`OutputFiles`): an interrupted study leaves no file that looks complete."""
-    with OutputFiles() as files:
-        names = []
-        if plots:
-            from tinygrad_lab.lab.sequences.plots import plot_time_study
-
-            names = plot_time_study(result, files, out)
-        files.write(out / "study.md", markdown(result, names) + "\n")
-        files.write(out / "study.csv", csv_text(result))
-        files.write(out / "study.json", json.dumps(to_json(result), allow_nan=False))
-    return files.written
+    """study.md, study.csv, study.json and the plots into ``out``, as every study's
+    (`studies.report.write_files`)."""
+    plot = None
+    if plots:
+        from tinygrad_lab.lab.sequences.plots import plot_time_study as plot
+    return write_files(result, out, markdown, to_json, plot)

@@ -28,6 +28,7 @@ import numpy as np
 
 from tinygrad_lab import nn, optim
 from tinygrad_lab.lab.digits.train import _one_blas_thread
+from tinygrad_lab.lab.options import is_whole_number
 from tinygrad_lab.lab.sequences.data import adding_problem, baseline_mse
 from tinygrad_lab.lab.sequences.model import CELLS, AddingModel, hidden_grad_norms, mse_on
 from tinygrad_lab.lab.stress.part_a import gradient_ratio_index
@@ -51,10 +52,6 @@ LEARNING_RATE = 0.01
 # What a time step of each cell costs, relative to the vanilla RNN's (measured: its gates make
 # an LSTM or GRU step about three times as long): the longest runs start first.
 STEP_COST = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 3, "gru": 3}
-
-
-def _whole(value: Any, low: int) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= low
 
 
 @dataclass(frozen=True)
@@ -81,10 +78,14 @@ class TimeStudy:
             if not getattr(self, name):
                 raise ValueError(f"the time study needs at least one {name[:-1]}")
         bad = [f"cell {c!r} (one of {', '.join(CELLS)})" for c in self.cells if c not in CELLS]
-        bad += [f"length {n!r} (a whole number >= 2)" for n in self.lengths if not _whole(n, 2)]
-        bad += [f"seed {s!r} (a whole number >= 0)" for s in self.seeds if not _whole(s, 0)]
+        bad += [
+            f"length {n!r} (a whole number >= 2)" for n in self.lengths if not is_whole_number(n, 2)
+        ]
+        bad += [
+            f"seed {s!r} (a whole number >= 0)" for s in self.seeds if not is_whole_number(s, 0)
+        ]
         for name in ("steps", "hidden_size", "batch_size", "test_sequences"):
-            if not _whole(getattr(self, name), 1):
+            if not is_whole_number(getattr(self, name), 1):
                 bad.append(f"{name} {getattr(self, name)!r} (a whole number >= 1)")
         rate = self.learning_rate
         if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):

@@ -144,11 +144,17 @@ def run(args: argparse.Namespace) -> int:
     """Run ``tinygrad-lab study``; ``--out`` is checked once every option is known to be good,
     before any training."""
     from tinygrad_lab.lab.pool import dask_executor
-    from tinygrad_lab.lab.studies.report import markdown, to_json, write_study
 
     study = study_from_args(args)
     if args.kind == "time":
-        return time_command.run(study, args)
+        from tinygrad_lab.lab.sequences import report
+        from tinygrad_lab.lab.sequences.study import run_time_study as compute
+
+        write = report.write_time_study
+    else:
+        from tinygrad_lab.lab.studies import report
+
+        compute, write = run_study, report.write_study
     plots = args.out is not None and not args.no_plots
     if plots:
         from tinygrad_lab.lab.output.plotting import pyplot
@@ -156,12 +162,12 @@ def run(args: argparse.Namespace) -> int:
         pyplot()  # an ImportError naming the extra, before anything is written
     executor = dask_executor(args.scheduler) if args.scheduler else None
     out = ready_out(args.out)
-    result = run_study(study, executor, args.workers, progress=not (args.no_progress or args.json))
-    written = write_study(result, out, plots=plots) if out is not None else []
+    result = compute(study, executor, args.workers, progress=not (args.no_progress or args.json))
+    written = write(result, out, plots=plots) if out is not None else []
     if args.json:
-        print(json.dumps(to_json(result), allow_nan=False))
+        print(json.dumps(report.to_json(result), allow_nan=False))
     else:
-        print(markdown(result))
+        print(report.markdown(result))
         if written:
             print("\nwrote " + ", ".join(str(p) for p in written))
     return 0

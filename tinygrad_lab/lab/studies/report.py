@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -167,14 +168,21 @@ def csv_text(result: StudyResult) -> str:
 
 # ------------------------------------------------------------------------------ files
 def write_study(result: StudyResult, out: Path, plots: bool = True) -> list[Path]:
-    """study.md, study.csv, study.json and the plots into ``out``, written together
-    (`OutputFiles`): an interrupted study leaves no file that looks complete."""
-    with OutputFiles() as files:
-        names = []
-        if plots:
-            from tinygrad_lab.lab.studies.plots import plot_study
+    """study.md, study.csv, study.json and the plots into ``out`` (`write_files`)."""
+    plot = None
+    if plots:
+        from tinygrad_lab.lab.studies.plots import plot_study as plot
+    return write_files(result, out, markdown, to_json, plot)
 
-            names = plot_study(result, files, out)
+
+def write_files(
+    result: Any, out: Path, markdown: Callable, to_json: Callable, plot: Callable | None
+) -> list[Path]:
+    """A study's study.md, study.csv, study.json and (by ``plot``) its plots into ``out``,
+    written together (`OutputFiles`): an interrupted study leaves no file that looks complete.
+    Every kind's, the time study's too: its ``markdown``, ``to_json`` and ``plot``."""
+    with OutputFiles() as files:
+        names = plot(result, files, out) if plot is not None else []
         files.write(out / "study.md", markdown(result, names) + "\n")
         files.write(out / "study.csv", csv_text(result))
         files.write(out / "study.json", json.dumps(to_json(result), allow_nan=False))
