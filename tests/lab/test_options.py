@@ -23,11 +23,16 @@ def parsers_by_option(top: argparse.ArgumentParser) -> dict[str, dict[str, set[s
     found: dict[str, dict[str, set[str]]] = {}
     sub = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
     for command, one in sub.choices.items():
-        for action in one._actions:
-            name = parser_name(action.type)
-            for option in action.option_strings or [action.dest]:
-                if name is not None:
-                    found.setdefault(option, {}).setdefault(name, set()).add(command)
+        parsers = [one]  # the command's, and those of its own subcommands (exercises make|grade)
+        while parsers:
+            current = parsers.pop()
+            for action in current._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    parsers.extend(action.choices.values())
+                name = parser_name(action.type)
+                for option in action.option_strings or [action.dest]:
+                    if name is not None:
+                        found.setdefault(option, {}).setdefault(name, set()).add(command)
     return found
 
 

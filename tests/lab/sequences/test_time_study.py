@@ -13,7 +13,7 @@ import pytest
 
 from tinygrad_lab.lab.cli import main
 from tinygrad_lab.lab.sequences.data import adding_problem, baseline_mse
-from tinygrad_lab.lab.sequences.report import csv_text, finding, to_json, write_time_study
+from tinygrad_lab.lab.sequences.report import finding, to_json, write_time_study
 from tinygrad_lab.lab.sequences.study import (
     LEARNED_BELOW,
     TIME_METRICS,
@@ -24,6 +24,7 @@ from tinygrad_lab.lab.sequences.study import (
     _generators,
     time_study,
 )
+from tinygrad_lab.lab.studies.report import csv_text
 
 TINY = {"cells": ("rnn_tanh", "gru"), "lengths": (3, 6), "seeds": (0, 1, 2), "steps": 4}
 

@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--steps",
-        type=options.positive_int,
+        type=options.whole_number(1, expected="steps (a whole number >= 1)"),
         action=options.Once,
         help=f"time study: Adam steps a run (default {DEFAULT_STEPS})",
     )
