@@ -1,6 +1,7 @@
 """The course lab, one subpackage per feature: `stress` (Part A, Q2, Part B), `studies`,
-`digits`, `audit`, `explorer`; shared by them: `rules`, `roster`, `options` (every option's
-parser), `pool` (many runs at once), `output` (files, plots, tables) and `cli` (the command).
+`sequences` (the time study), `digits`, `audit`, `explorer`, `exercises`; shared by them:
+`rules`, `roster`, `options` (every option's parser), `pool` (many runs at once), `output`
+(files, plots, tables) and `cli` (the command).
 
 The lab's modules used to sit at this level (``tinygrad_lab.lab.part_a``, ...). Those paths,
 which the README, the notebook and older scripts import, still work: each is the moved module
