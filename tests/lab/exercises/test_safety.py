@@ -203,4 +203,6 @@ def test_a_forged_reply_gives_no_marks(tmp_path: Path) -> None:
     (result,) = grade_class([folder], choose("add,mul,tanh"), sandbox.Limits(), tmp_path)
     verdicts = _verdicts(result)
     assert not verdicts["mul"].passed  # a reply without outputs: no result
+    assert any("forged" in note for note in verdicts["mul"].notes)
+    assert not any("forged" in note for note in verdicts["add"].notes + verdicts["tanh"].notes)
     assert verdicts["add"].passed and verdicts["tanh"].passed  # (tanh: in a new process)

@@ -106,6 +106,7 @@ def grade_submission(
     """Grade one student's folder (its ``exercises/*.py``) in a child process of its own."""
     exercises = list(exercises)
     verdicts: dict[str, Verdict] = {}
+    asked: dict[int, Verdict] = {}  # request number -> the verdict of the exercise it asked for
     with sandbox.workspace() as tmp:
         work = Path(tmp)
         files = sandbox.copy_submission(folder, [e.name for e in exercises], work)
@@ -119,6 +120,10 @@ def grade_submission(
                     continue
                 # (a child killed for overrunning is started afresh for the next exercise)
                 verdicts[exercise.name] = _grade_one(exercise, child, work, verdicts, limits, watch)
+                asked[child.sent] = verdicts[exercise.name]
+            for request in child.finish():  # a reply forged: found when the real one came
+                asked[request].passed = False
+                asked[request].notes.append("wrote a reply of its own (forged) before the grader's")
         finally:
             child.close()
         printed = _printed(work / "child.log")

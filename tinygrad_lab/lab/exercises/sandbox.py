@@ -48,6 +48,7 @@ class Child:
         self.process: subprocess.Popen | None = None
         self.buffer = b""
         self.sent = 0  # requests sent
+        self.answered_twice: set[int] = set()  # requests with a forged reply
 
     def start(self) -> None:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.folder)}
@@ -88,8 +89,9 @@ class Child:
             try:
                 reply = json.loads(line)
                 if isinstance(reply, dict) and isinstance(reply.get("id"), int):
-                    if reply["id"] < self.sent:
-                        continue  # an earlier request's (after a forged one): stale
+                    if reply["id"] < self.sent:  # an earlier request's second reply: the
+                        self.answered_twice.add(reply["id"])  # first of the two was forged
+                        continue
                     if reply["id"] == self.sent:
                         return _checked(reply)
             except (ValueError, TypeError, AttributeError):
@@ -127,6 +129,13 @@ class Child:
             with contextlib.suppress(OSError):
                 stream.close()
         self.process = None
+
+    def finish(self, seconds: float = 5.0) -> set[int]:
+        """The requests that were answered twice (a reply forged, then the runner's own):
+        a last request, with nothing to run, reads every reply still on its way."""
+        if self.process is not None:
+            self.request({}, seconds)
+        return self.answered_twice
 
     def close(self) -> None:
         """Done with it: killed (it keeps nothing; its printing was flushed after each reply)."""
