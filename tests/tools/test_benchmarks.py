@@ -45,7 +45,8 @@ def test_every_timing_workload_and_contender_is_reported(quick_run) -> None:
         for name in names:
             c = contenders[name]
             if c["skipped"]:
-                assert name == "torch" and "torch" in c["note"], (key, name, c)
+                # only PyTorch's contenders ("torch", W9's "torch float32"), for want of torch
+                assert name.split()[0] == "torch" and "torch" in c["note"], (key, name, c)
                 continue
             assert c["seconds_per_unit"] > 0 and c["ratio_to_reference"] > 0, (key, name)
             assert c["agrees"], (key, name, c)
