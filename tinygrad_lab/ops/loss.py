@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from tinygrad_lab.differentiable import call
@@ -111,9 +113,11 @@ def _reduce(losses: np.ndarray, reduction: str, total: float) -> np.ndarray:
     return summed / total if reduction == "mean" else summed
 
 
-def _spread(grad: np.ndarray, reduction: str, total: float) -> np.ndarray:
-    """The gradient at each loss, from the gradient at the reduced one (it broadcasts)."""
-    return grad / total if reduction == "mean" else grad
+def _spread(grad: np.ndarray, reduction: str, total: float, weight: Any = None) -> np.ndarray:
+    """The gradient at each loss, from the gradient at the reduced one (it broadcasts), times
+    each loss's ``weight`` when there is one."""
+    g = grad / total if reduction == "mean" else grad
+    return g if weight is None else g * weight
 
 
 def _difference(op: str, input: np.ndarray, target: np.ndarray) -> np.ndarray:  # noqa: A002
@@ -246,9 +250,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        g = _spread(grad, ctx.reduction, ctx.total)
-        if ctx.weight is not None:
-            g = g * ctx.weight
+        g = _spread(grad, ctx.reduction, ctx.total, ctx.weight)
         # dl/dx = (x - y) / (x(1 - x)), its denominator kept >= 1e-12 as PyTorch's backward
         # keeps it (so the gradient stays finite at 0 and 1); dl/dy = log(1 - x) - log(x)
         dx = g * (x - y) / np.maximum(x * (1 - x), 1e-12)
@@ -298,9 +300,7 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        g = _spread(grad, ctx.reduction, ctx.total)
-        if ctx.weight is not None:
-            g = g * ctx.weight
+        g = _spread(grad, ctx.reduction, ctx.total, ctx.weight)
         p = 1 if ctx.pos_weight is None else ctx.pos_weight
         softplus_neg = _softplus_neg(x)
         sigmoid_neg = np.exp(-x - softplus_neg)  # sigmoid(-x) = e^-softplus(x), never overflows
